@@ -1,0 +1,237 @@
+// Package cluster turns nodes into a cluster: it decides when to bootstrap,
+// joins nodes, manages membership, forwards writes from followers to the
+// leader, serves linearizable read indexes, and reports cluster-wide status
+// and readiness.
+//
+// It sits on top of node and reaches raft only through node's methods. Its
+// internode RPC shares the raft port (see Mux). It never applies commands
+// itself and reads the store only for member addresses.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/node"
+)
+
+// Tuning constants, kept together.
+const (
+	// DefaultMaxStaleness is how long a follower may go without hearing
+	// from the leader before it reports itself not ready.
+	DefaultMaxStaleness = 5 * time.Second
+	// DefaultMaxLag is how many committed entries a ready node may have
+	// left to apply.
+	DefaultMaxLag = 1000
+	// leaderWait bounds how long a write waits for a leader to appear.
+	leaderWait = 3 * time.Second
+	// retryPause is the pause between attempts to reach the leader.
+	retryPause = 25 * time.Millisecond
+	// joinInterval is how often a node that is not yet in a cluster probes
+	// its peers.
+	joinInterval = 500 * time.Millisecond
+	// statusTimeout bounds each member query of a cluster status.
+	statusTimeout = 500 * time.Millisecond
+)
+
+// Errors.
+var (
+	// ErrNoLeader means no leader could be reached in time.
+	ErrNoLeader = errors.New("cluster: no leader")
+	// ErrStale means this follower has not heard from the leader for longer
+	// than the staleness bound.
+	ErrStale = errors.New("cluster: no recent contact with the leader")
+	// ErrLagging means this node is too far behind the commit index.
+	ErrLagging = errors.New("cluster: too far behind the leader")
+)
+
+// Config configures a Cluster.
+type Config struct {
+	// HTTPAdvertise is this node's public HTTP address as clients and other
+	// nodes should reach it.
+	HTTPAdvertise string
+	// Join lists peers' raft addresses to join or bootstrap with.
+	Join []string
+	// BootstrapExpect, when positive, lets this node bootstrap a new cluster
+	// once that many nodes from Join (itself included) are reachable and
+	// none of them has state.
+	BootstrapExpect int
+	// NonVoter joins as a read replica that does not vote.
+	NonVoter     bool
+	MaxStaleness time.Duration
+	MaxLag       uint64
+	Logger       *slog.Logger
+}
+
+// Cluster is the cluster as seen from one node.
+type Cluster struct {
+	n        *node.Node
+	cfg      Config
+	log      *slog.Logger
+	raftAddr string
+	rpc      *rpcClient
+	srv      *http.Server
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// New starts the cluster layer of n: the RPC server on mux (nil for a
+// node without peers), joining or bootstrapping, and registering this
+// node's HTTP address.
+func New(n *node.Node, mux *Mux, cfg Config) *Cluster {
+	if cfg.MaxStaleness == 0 {
+		cfg.MaxStaleness = DefaultMaxStaleness
+	}
+	if cfg.MaxLag == 0 {
+		cfg.MaxLag = DefaultMaxLag
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Cluster{n: n, cfg: cfg, log: cfg.Logger, rpc: newRPCClient(), stop: make(chan struct{})}
+	if mux != nil {
+		c.raftAddr = mux.Addr().String()
+		c.srv = &http.Server{Handler: c.rpcHandler(), ReadHeaderTimeout: rpcTimeout}
+		go c.srv.Serve(mux.rpc)
+	}
+	if len(cfg.Join) > 0 {
+		c.wg.Add(1)
+		go c.joinLoop()
+	}
+	c.wg.Add(1)
+	go c.registerLoop()
+	return c
+}
+
+// Close stops the cluster layer (not the node).
+func (c *Cluster) Close() error {
+	c.once.Do(func() {
+		close(c.stop)
+		c.wg.Wait()
+		if c.srv != nil {
+			c.srv.Close()
+		}
+	})
+	return nil
+}
+
+// Propose commits cmd: on this node if it leads, otherwise through the
+// leader. Attempts are repeated only when the command certainly was not
+// accepted (no leader yet, or the node asked was not the leader), so a
+// command is never applied twice by a retry here.
+func (c *Cluster) Propose(ctx context.Context, cmd fsm.Command) (*fsm.Result, error) {
+	b, err := fsm.Encode(cmd)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(leaderWait)
+	for {
+		res, err := c.proposeOnce(ctx, b)
+		if !errors.Is(err, node.ErrNotLeader) && !errors.Is(err, errNotLeaderRemote) &&
+			!errors.Is(err, errNotSent) && !errors.Is(err, ErrNoLeader) {
+			return res, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: %v", ErrNoLeader, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", ErrNoLeader, ctx.Err())
+		case <-time.After(retryPause):
+		}
+	}
+}
+
+func (c *Cluster) proposeOnce(ctx context.Context, cmd []byte) (*fsm.Result, error) {
+	if c.n.IsLeader() {
+		return c.n.ProposeEncoded(ctx, cmd)
+	}
+	addr := c.n.Status().LeaderAddr
+	if addr == "" {
+		return nil, ErrNoLeader
+	}
+	var raw []byte
+	if err := c.rpc.call(ctx, addr, "POST", "/v1/apply", cmd, &raw); err != nil {
+		return nil, err
+	}
+	res, err := fsm.DecodeResult(raw)
+	if err != nil {
+		return nil, err
+	}
+	return res, res.Err
+}
+
+// onLeader runs fn on this node if it leads, else sends the RPC to the
+// leader, retrying while no leader is known.
+func (c *Cluster) onLeader(ctx context.Context, local func() error, method, path string, in, out any) error {
+	deadline := time.Now().Add(leaderWait)
+	for {
+		var err error
+		if c.n.IsLeader() {
+			err = local()
+		} else if addr := c.n.Status().LeaderAddr; addr == "" {
+			err = ErrNoLeader
+		} else {
+			err = c.rpc.call(ctx, addr, method, path, in, out)
+		}
+		retry := errors.Is(err, node.ErrNotLeader) || errors.Is(err, errNotLeaderRemote) || errors.Is(err, ErrNoLeader) || errors.Is(err, errNotSent)
+		if !retry || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(retryPause)
+	}
+}
+
+// ReadIndex waits until this node has applied everything committed when it
+// was called, as confirmed by the current leader: reads after it are
+// linearizable.
+func (c *Cluster) ReadIndex(ctx context.Context) error {
+	var idx indexReply
+	err := c.onLeader(ctx, func() (err error) { idx.Index, err = c.n.ReadIndex(); return err },
+		"GET", "/v1/readindex", nil, &idx)
+	if err != nil {
+		return err
+	}
+	return c.n.WaitApplied(ctx, idx.Index)
+}
+
+// Remove removes a member from the cluster.
+func (c *Cluster) Remove(ctx context.Context, id string) error {
+	return c.onLeader(ctx, func() error { return c.removeAsLeader(ctx, id) },
+		"POST", "/v1/remove", removeRequest{ID: id}, nil)
+}
+
+func (c *Cluster) removeAsLeader(ctx context.Context, id string) error {
+	if err := c.n.RemovePeer(id); err != nil {
+		return err
+	}
+	_, err := c.n.Propose(ctx, &fsm.DelMember{Now: time.Now().UnixMilli(), NodeID: id})
+	if errors.Is(err, node.ErrNotLeader) {
+		err = nil // the leader removed itself; the next one keeps the record harmlessly
+	}
+	return err
+}
+
+// Ready reports whether this node should receive traffic: it has a leader,
+// is initialised, heard from the leader recently, and is not far behind.
+func (c *Cluster) Ready() error {
+	if err := c.n.Ready(); err != nil && !errors.Is(err, node.ErrBehind) {
+		return err
+	}
+	st := c.n.Status()
+	if st.LastContact < 0 || st.LastContact > c.cfg.MaxStaleness {
+		return ErrStale
+	}
+	if st.CommitIndex > st.AppliedIndex+c.cfg.MaxLag {
+		return fmt.Errorf("%w: %d entries", ErrLagging, st.CommitIndex-st.AppliedIndex)
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Connections on the raft address start with one byte naming their protocol,
+// so raft and the cluster RPC share one port (one address to configure and
+// firewall).
+const (
+	muxRaft byte = 1
+	muxRPC  byte = 2
+	// muxHeaderTimeout bounds how long a new connection may take to say
+	// which protocol it speaks.
+	muxHeaderTimeout = 5 * time.Second
+)
+
+// ErrMuxClosed is returned by the mux's listeners after Close.
+var ErrMuxClosed = errors.New("cluster: listener closed")
+
+// Mux splits one TCP listener between raft and the cluster RPC.
+type Mux struct {
+	ln        net.Listener
+	advertise net.Addr
+	raft      *subListener
+	rpc       *subListener
+	closeOnce sync.Once
+}
+
+// Listen opens the shared listener on bind; advertise is the address other
+// nodes dial (empty means the listener's own).
+func Listen(bind, advertise string) (*Mux, error) {
+	ln, err := net.Listen("tcp", bind)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: listen on %s: %w", bind, err)
+	}
+	adv := ln.Addr()
+	if advertise != "" {
+		if adv, err = net.ResolveTCPAddr("tcp", advertise); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("cluster: advertise address %q: %w", advertise, err)
+		}
+	}
+	if ta, ok := adv.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		ln.Close()
+		return nil, fmt.Errorf("cluster: %s is not an address other nodes can reach; set the advertise address", adv)
+	}
+	m := &Mux{ln: ln, advertise: adv}
+	m.raft = newSubListener(adv)
+	m.rpc = newSubListener(adv)
+	go m.serve()
+	return m, nil
+}
+
+// Addr is the advertised address.
+func (m *Mux) Addr() net.Addr { return m.advertise }
+
+func (m *Mux) serve() {
+	for {
+		c, err := m.ln.Accept()
+		if err != nil {
+			m.Close()
+			return
+		}
+		go m.route(c)
+	}
+}
+
+func (m *Mux) route(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(muxHeaderTimeout))
+	var b [1]byte
+	if _, err := c.Read(b[:]); err != nil {
+		c.Close()
+		return
+	}
+	c.SetReadDeadline(time.Time{})
+	switch b[0] {
+	case muxRaft:
+		m.raft.deliver(c)
+	case muxRPC:
+		m.rpc.deliver(c)
+	default:
+		c.Close()
+	}
+}
+
+// Close closes the shared listener and both sub-listeners.
+func (m *Mux) Close() error {
+	var err error
+	m.closeOnce.Do(func() {
+		err = m.ln.Close()
+		m.raft.Close()
+		m.rpc.Close()
+	})
+	return err
+}
+
+// RaftLayer is the raft.StreamLayer on the shared port.
+func (m *Mux) RaftLayer() raft.StreamLayer { return raftLayer{m.raft} }
+
+type raftLayer struct{ *subListener }
+
+func (raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return dialMux(ctx, string(addr), muxRaft)
+}
+
+// dialMux connects to a node's shared port and announces the protocol.
+func dialMux(ctx context.Context, addr string, proto byte) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Write([]byte{proto}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// subListener is a net.Listener fed by the mux.
+type subListener struct {
+	addr   net.Addr
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newSubListener(addr net.Addr) *subListener {
+	return &subListener{addr: addr, conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (s *subListener) deliver(c net.Conn) {
+	select {
+	case s.conns <- c:
+	case <-s.closed:
+		c.Close()
+	}
+}
+
+func (s *subListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-s.conns:
+		return c, nil
+	case <-s.closed:
+		return nil, ErrMuxClosed
+	}
+}
+
+func (s *subListener) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
+
+func (s *subListener) Addr() net.Addr { return s.addr }

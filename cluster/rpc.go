@@ -1,0 +1,205 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/node"
+)
+
+// Internode RPC is plain HTTP/1.1 on the shared raft port (after the mux
+// byte). It is unauthenticated, like raft itself: the raft address must be on
+// a private network.
+const (
+	rpcTimeout      = 5 * time.Second
+	maxRPCBody      = 1 << 20
+	statusMisdirect = http.StatusMisdirectedRequest // "not the leader"
+)
+
+// probeReply tells a joining node what the answering node knows.
+type probeReply struct {
+	ID         string `json:"id"`
+	RaftAddr   string `json:"raftAddr"`
+	HasState   bool   `json:"hasState"`
+	LeaderID   string `json:"leaderId"`
+	LeaderAddr string `json:"leaderAddr"`
+}
+
+type joinRequest struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raftAddr"`
+	Voter    bool   `json:"voter"`
+}
+
+type removeRequest struct {
+	ID string `json:"id"`
+}
+
+type indexReply struct {
+	Index uint64 `json:"index"`
+}
+
+// nodeReply is one node's own view, for cluster status.
+type nodeReply struct {
+	State        string `json:"state"`
+	AppliedIndex uint64 `json:"appliedIndex"`
+	CommitIndex  uint64 `json:"commitIndex"`
+}
+
+func (c *Cluster) rpcHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/probe", func(w http.ResponseWriter, r *http.Request) {
+		st := c.n.Status()
+		writeRPC(w, probeReply{ID: c.n.ID(), RaftAddr: c.raftAddr, HasState: c.n.HasState(), LeaderID: st.LeaderID, LeaderAddr: st.LeaderAddr})
+	})
+	mux.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
+		st := c.n.Status()
+		writeRPC(w, nodeReply{State: st.State, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex})
+	})
+	mux.HandleFunc("POST /v1/join", func(w http.ResponseWriter, r *http.Request) {
+		var req joinRequest
+		if readRPC(w, r, &req) {
+			rpcResult(w, nil, c.n.AddPeer(node.Peer{ID: req.ID, Addr: req.RaftAddr, Voter: req.Voter}))
+		}
+	})
+	mux.HandleFunc("POST /v1/remove", func(w http.ResponseWriter, r *http.Request) {
+		var req removeRequest
+		if readRPC(w, r, &req) {
+			rpcResult(w, nil, c.removeAsLeader(r.Context(), req.ID))
+		}
+	})
+	mux.HandleFunc("GET /v1/readindex", func(w http.ResponseWriter, r *http.Request) {
+		idx, err := c.n.ReadIndex()
+		rpcResult(w, indexReply{idx}, err)
+	})
+	mux.HandleFunc("POST /v1/apply", c.serveApply)
+	return mux
+}
+
+// serveApply commits a forwarded command on the leader.
+func (c *Cluster) serveApply(w http.ResponseWriter, r *http.Request) {
+	cmd, err := io.ReadAll(io.LimitReader(r.Body, maxRPCBody))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	res, err := c.n.ProposeEncoded(r.Context(), cmd)
+	if res == nil {
+		rpcResult(w, nil, err)
+		return
+	}
+	b, err := fsm.EncodeResult(res)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/msgpack")
+	w.Write(b)
+}
+
+// rpcResult answers v, or the error with a status the caller can act on:
+// 421 for "not the leader" (safe to retry elsewhere), 503 otherwise.
+func rpcResult(w http.ResponseWriter, v any, err error) {
+	switch {
+	case err == nil:
+		writeRPC(w, v)
+	case errors.Is(err, node.ErrNotLeader):
+		http.Error(w, err.Error(), statusMisdirect)
+	case errors.Is(err, node.ErrUnknownPeer):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	default:
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	}
+}
+
+func writeRPC(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func readRPC(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxRPCBody)).Decode(v); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// rpcClient calls other nodes' RPC over their shared raft port.
+type rpcClient struct{ hc *http.Client }
+
+func newRPCClient() *rpcClient {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			return dialMux(ctx, addr, muxRPC)
+		},
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     time.Minute,
+	}
+	return &rpcClient{hc: &http.Client{Transport: tr, Timeout: rpcTimeout}}
+}
+
+// errNotLeaderRemote means the called node is not the leader.
+var errNotLeaderRemote = errors.New("cluster: called node is not the leader")
+
+// errNotSent means the request never reached the remote node, so a
+// non-idempotent call may safely be retried.
+var errNotSent = errors.New("cluster: request not sent")
+
+// call sends one RPC. in is JSON-encoded unless it is []byte; out, when
+// non-nil, receives the JSON reply, or the raw body if it is *[]byte.
+func (rc *rpcClient) call(ctx context.Context, addr, method, path string, in, out any) error {
+	var body io.Reader
+	switch v := in.(type) {
+	case nil:
+	case []byte:
+		body = bytes.NewReader(v)
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := rc.hc.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("%w: %v", errNotSent, err)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxRPCBody))
+	if err != nil {
+		return err
+	}
+	switch {
+	case resp.StatusCode == statusMisdirect:
+		return errNotLeaderRemote
+	case resp.StatusCode == http.StatusNotFound:
+		return node.ErrUnknownPeer
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("cluster: %s %s on %s: %s: %s", method, path, addr, resp.Status, bytes.TrimSpace(b))
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = b
+		return nil
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+// Command linkd runs a linkd node (`linkd serve`, also the default) and
+// offers client subcommands that talk to a running node's API.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run dispatches a subcommand and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args, stderr)
+	case "help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "linkd: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return 2
+	}
+	if err == flag.ErrHelp {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "linkd: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `linkd — short links and link-in-bio pages, one binary.
+
+Usage:
+  linkd [serve] [flags]    run a node (the default); see linkd serve -h
+
+Every flag can also be set with an environment variable: --data-dir is
+LINKD_DATA_DIR, and so on. Flags on the command line win.
+`)
+}
+
+// envName is the environment variable for a flag name.
+func envName(flagName string) string {
+	return "LINKD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags applies LINKD_* environment variables as defaults, then the
+// command line.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	var errs []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: %v", envName(f.Name), v, err))
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+	}
+	return fs.Parse(args)
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/linkd/linkd/cluster"
+	"github.com/linkd/linkd/httpd"
+	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/store"
+)
+
+// shutdownGrace bounds how long a stopping node waits for open requests.
+const shutdownGrace = 10 * time.Second
+
+type serveFlags struct {
+	nodeID, dataDir, httpAddr, httpAdvertise, raftAddr, raftAdvertise string
+	publicURL, adminToken, logLevel, logFormat, join                  string
+	redirectMaxAge, snapshotInterval, heartbeat, maxStaleness         time.Duration
+	snapshotThreshold, trailingLogs                                   uint64
+	hotSetBytes, bootstrapExpect                                      int
+	nonVoter                                                          bool
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.nodeID, "node-id", "n1", "this node's unique, stable id")
+	fs.StringVar(&f.dataDir, "data-dir", "./linkd-data", "where this node keeps its state")
+	fs.StringVar(&f.httpAddr, "http-addr", ":8080", "public HTTP listen address")
+	fs.StringVar(&f.httpAdvertise, "http-advertise", "", "HTTP address other nodes and clients reach this node at (default: derived from --http-addr)")
+	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7000", "raft listen address")
+	fs.StringVar(&f.raftAdvertise, "raft-advertise", "", "raft address other nodes reach this node at (default --raft-addr)")
+	fs.StringVar(&f.join, "join", "", "comma-separated raft addresses of the cluster's nodes (this one may be listed too); empty runs a single-node cluster")
+	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 0, "with --join: bootstrap a new cluster once this many nodes (all of --join, none with state) are up")
+	fs.BoolVar(&f.nonVoter, "non-voter", false, "with --join: join as a read replica that serves redirects but does not vote")
+	fs.StringVar(&f.publicURL, "public-url", "", "base URL of short links, e.g. https://sho.rt (default http://localhost:<http port>)")
+	fs.StringVar(&f.adminToken, "admin-token", "", "API token of the first admin, used only when this node creates a new cluster (default: generate and print one)")
+	fs.DurationVar(&f.redirectMaxAge, "redirect-max-age", 0, "let browsers and CDNs cache redirects this long (0: no-store, so edits and takedowns apply at once)")
+	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 8192, "raft log entries between snapshots")
+	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 2*time.Minute, "how often to check whether to snapshot")
+	fs.Uint64Var(&f.trailingLogs, "raft-trailing-logs", 10240, "raft log entries kept after a snapshot, so slow followers catch up without one")
+	fs.DurationVar(&f.heartbeat, "raft-heartbeat", time.Second, "raft heartbeat and election timeout")
+	fs.DurationVar(&f.maxStaleness, "max-staleness", cluster.DefaultMaxStaleness, "a follower without leader contact for longer reports not ready")
+	fs.IntVar(&f.hotSetBytes, "hotset-bytes", store.DefaultHotSetBytes, "memory for the redirect hot set")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+}
+
+func (f *serveFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", f.logFormat)
+}
+
+// publicBase returns --public-url or a default derived from the HTTP port.
+func (f *serveFlags) publicBase(ln net.Listener) string {
+	if f.publicURL != "" {
+		return f.publicURL
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return "http://localhost:" + port
+}
+
+func serve(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("linkd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	log, err := f.logger(stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
+	}
+	defer ln.Close()
+	public := f.publicBase(ln)
+	mux, err := cluster.Listen(f.raftAddr, f.raftAdvertise)
+	if err != nil {
+		return err
+	}
+	defer mux.Close()
+	join := splitList(f.join)
+	if f.bootstrapExpect > 0 && len(join) == 0 {
+		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
+	}
+	n, err := node.Open(node.Config{
+		NodeID: f.nodeID, DataDir: f.dataDir, RaftAdvertise: mux.Addr().String(), Stream: mux.RaftLayer(),
+		Bootstrap: len(join) == 0, AdminToken: f.adminToken, OnInit: announceToken(stderr, public),
+		HeartbeatTimeout: f.heartbeat, ElectionTimeout: f.heartbeat,
+		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, TrailingLogs: f.trailingLogs,
+		HotSetBytes: f.hotSetBytes, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	cl := cluster.New(n, mux, cluster.Config{
+		HTTPAdvertise: advertise(f.httpAdvertise, ln), Join: join, BootstrapExpect: f.bootstrapExpect,
+		NonVoter: f.nonVoter, MaxStaleness: f.maxStaleness, Logger: log,
+	})
+	srv, err := httpd.New(httpd.Config{
+		Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
+		PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Logger: log,
+	})
+	if err != nil {
+		cl.Close()
+		n.Close()
+		return err
+	}
+	return runUntilSignal(log, srv, ln, cl, n)
+}
+
+// runUntilSignal serves until SIGINT/SIGTERM, then stops accepting, drains
+// open requests, and closes the node (raft, then Pebble).
+func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, cl *cluster.Cluster, n *node.Node) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving HTTP", "addr", ln.Addr().String())
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	cl.Close()
+	err := n.Close()
+	log.Info("stopped", "err", err)
+	return errors.Join(serveErr, err)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// advertise returns the HTTP address to advertise.
+func advertise(flagValue string, ln net.Listener) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// announceToken prints the generated admin token once, with a first command
+// to try.
+func announceToken(w io.Writer, public string) func(token string, generated bool) {
+	return func(token string, generated bool) {
+		if !generated {
+			fmt.Fprintf(w, "\nlinkd: new cluster initialised; the admin API token is the one given with --admin-token.\n\n")
+			return
+		}
+		fmt.Fprintf(w, `
+================================================================================
+ linkd: new cluster initialised. Admin API token (shown only this once):
+
+   %s
+
+ Try it:
+   curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+        -d '{"url":"https://example.com"}' %s/api/v1/links
+================================================================================
+
+`, token, token, public)
+	}
+}

@@ -1,0 +1,167 @@
+package fsm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+)
+
+// Type identifies a command in the raft log. Numbers are stored forever:
+// only ever add new ones, never renumber or reuse.
+type Type uint8
+
+// Command types.
+const (
+	TypeInit       Type = 1
+	TypeAllocRange Type = 2
+	TypeCreateLink Type = 3
+	TypeUpdateLink Type = 4
+	TypeDeleteLink Type = 5
+	TypeSetMember  Type = 6
+	TypeDelMember  Type = 7
+)
+
+// Command is anything that can be proposed. Every field that is not a pure
+// function of state (time, codes, keys, random ids) is decided by the
+// proposer and carried in the command.
+type Command interface{ Type() Type }
+
+// Init initialises a new cluster: the code permutation key and the
+// bootstrap admin's API key. Only the first Init applied takes effect.
+type Init struct {
+	Now          int64  `codec:"now"`
+	ClusterID    string `codec:"cid"`
+	PermKey      []byte `codec:"pk"`
+	AdminKeyID   string `codec:"kid"`
+	AdminKeyHash []byte `codec:"kh"`
+}
+
+// AllocRange hands the next Size ids to NodeID.
+type AllocRange struct {
+	Now    int64  `codec:"now"`
+	NodeID string `codec:"node"`
+	Size   uint64 `codec:"n"`
+}
+
+// CreateLink creates a link under Code, which is either minted by the
+// proposer or a custom alias. Uniqueness is decided here, so of two racing
+// creates for one alias exactly one wins.
+type CreateLink struct {
+	Now            int64    `codec:"now"`
+	Code           string   `codec:"code"`
+	Custom         bool     `codec:"custom,omitempty"`
+	URL            string   `codec:"url"`
+	Owner          uint64   `codec:"owner"`
+	ExpiresAt      int64    `codec:"exp,omitempty"`
+	RedirectStatus uint16   `codec:"rs"`
+	Title          string   `codec:"title,omitempty"`
+	Tags           []string `codec:"tags,omitempty"`
+	IdemKey        string   `codec:"ik,omitempty"`
+	BodyHash       []byte   `codec:"bh,omitempty"`
+}
+
+// UpdateLink changes the fields that are set. Actor is the user asking; an
+// Admin may change any link and block or unblock it.
+type UpdateLink struct {
+	Now            int64     `codec:"now"`
+	Code           string    `codec:"code"`
+	Actor          uint64    `codec:"actor"`
+	Admin          bool      `codec:"admin,omitempty"`
+	URL            *string   `codec:"url,omitempty"`
+	Title          *string   `codec:"title,omitempty"`
+	Tags           *[]string `codec:"tags,omitempty"`
+	ExpiresAt      *int64    `codec:"exp,omitempty"` // 0 clears the expiry
+	RedirectStatus *uint16   `codec:"rs,omitempty"`
+	Blocked        *bool     `codec:"blocked,omitempty"`
+}
+
+// DeleteLink turns a link into a tombstone.
+type DeleteLink struct {
+	Now   int64  `codec:"now"`
+	Code  string `codec:"code"`
+	Actor uint64 `codec:"actor"`
+	Admin bool   `codec:"admin,omitempty"`
+}
+
+// SetMember records a node's public HTTP address, so every node can show
+// and link to every other.
+type SetMember struct {
+	Now      int64  `codec:"now"`
+	NodeID   string `codec:"node"`
+	HTTPAddr string `codec:"http"`
+}
+
+// DelMember forgets a removed node.
+type DelMember struct {
+	Now    int64  `codec:"now"`
+	NodeID string `codec:"node"`
+}
+
+func (*SetMember) Type() Type  { return TypeSetMember }
+func (*DelMember) Type() Type  { return TypeDelMember }
+func (*Init) Type() Type       { return TypeInit }
+func (*AllocRange) Type() Type { return TypeAllocRange }
+func (*CreateLink) Type() Type { return TypeCreateLink }
+func (*UpdateLink) Type() Type { return TypeUpdateLink }
+func (*DeleteLink) Type() Type { return TypeDeleteLink }
+
+// newCommand returns an empty command of type t, or nil if t is unknown.
+func newCommand(t Type) Command {
+	switch t {
+	case TypeInit:
+		return &Init{}
+	case TypeAllocRange:
+		return &AllocRange{}
+	case TypeCreateLink:
+		return &CreateLink{}
+	case TypeUpdateLink:
+		return &UpdateLink{}
+	case TypeDeleteLink:
+		return &DeleteLink{}
+	case TypeSetMember:
+		return &SetMember{}
+	case TypeDelMember:
+		return &DelMember{}
+	}
+	return nil
+}
+
+// ErrUnknownCommand means a log entry has a type this binary does not know:
+// it was written by a newer version.
+var ErrUnknownCommand = errors.New("fsm: unknown command type")
+
+// msgpack encodes structs as maps keyed by the codec tags, so fields can be
+// added (old readers ignore them, new readers see zero values) without a
+// version bump.
+// The handle is configured once and is safe for concurrent use; it caches
+// per-type encoders, which is why it is shared.
+var mh = func() *codec.MsgpackHandle {
+	h := &codec.MsgpackHandle{}
+	h.WriteExt = true
+	return h
+}()
+
+// Encode serialises a command: one type byte, then the msgpack body.
+func Encode(c Command) ([]byte, error) {
+	var body []byte
+	if err := codec.NewEncoderBytes(&body, mh).Encode(c); err != nil {
+		return nil, fmt.Errorf("fsm: encode %T: %w", c, err)
+	}
+	return append([]byte{byte(c.Type())}, body...), nil
+}
+
+// Decode parses what Encode produced.
+func Decode(b []byte) (Command, error) {
+	if len(b) == 0 {
+		return nil, errors.New("fsm: empty command")
+	}
+	c := newCommand(Type(b[0]))
+	if c == nil {
+		return nil, fmt.Errorf("%w %d", ErrUnknownCommand, b[0])
+	}
+	if err := codec.NewDecoderBytes(b[1:], mh).Decode(c); err != nil {
+		return nil, fmt.Errorf("fsm: decode type %d: %w", b[0], err)
+	}
+	return c, nil
+}

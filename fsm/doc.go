@@ -1,0 +1,14 @@
+// Package fsm is linkd's replicated state machine: the commands that change
+// state, their encoding, and their deterministic application to the store.
+//
+// Apply is a pure function of the store's state and the command: it reads no
+// clock, no randomness and no local configuration. Domain failures (an alias
+// already taken, a missing link) are returned as values in a Result; a
+// command that cannot be decoded or a store that cannot be written means the
+// node can no longer be trusted, so the fsm panics.
+//
+// The fsm applies each raft batch as one store Txn, committed together with
+// the batch's last index. Entries at or below the applied index are skipped,
+// which makes replay after a restart idempotent. It must never propose, talk
+// to the network, or touch the hot set except through Txn.Commit.
+package fsm

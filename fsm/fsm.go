@@ -1,0 +1,277 @@
+package fsm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/linkd/linkd/store"
+)
+
+// Domain errors returned in Result.Err.
+var (
+	// ErrExists means the code (an alias, or rarely a minted code that a
+	// custom alias already took) is in use, including by a deleted link.
+	ErrExists = errors.New("code already in use")
+	// ErrNotFound means no such link, or not one the actor may see.
+	ErrNotFound = errors.New("link not found")
+	// ErrGone means the link was deleted.
+	ErrGone = errors.New("link deleted")
+	// ErrIdempotencyMismatch means an Idempotency-Key was reused with a
+	// different request body.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+	// ErrInitialized means the cluster was already initialised.
+	ErrInitialized = errors.New("cluster already initialised")
+)
+
+// idemPrunePerCommand bounds how many expired idempotency records one create
+// deletes, so that apply cost stays flat however many keys expire at once.
+const idemPrunePerCommand = 16
+
+// Result is what applying a command produced.
+type Result struct {
+	Link     *store.Link
+	Range    store.Range
+	Replayed bool // an idempotent retry: Link is the original result
+	Err      error
+}
+
+// FSM applies committed commands to the store.
+type FSM struct {
+	st      *store.Store
+	log     *slog.Logger
+	applied atomic.Uint64
+}
+
+// New returns an FSM over st, resuming from the store's applied index.
+func New(st *store.Store, log *slog.Logger) (*FSM, error) {
+	n, err := st.AppliedIndex()
+	if err != nil {
+		return nil, err
+	}
+	f := &FSM{st: st, log: log}
+	f.applied.Store(n)
+	return f, nil
+}
+
+// Applied returns the raft index of the last applied entry.
+func (f *FSM) Applied() uint64 { return f.applied.Load() }
+
+// Apply applies one entry; raft uses ApplyBatch instead.
+func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+// ApplyBatch applies a raft batch as one store transaction.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	out := make([]any, len(logs))
+	last := f.applied.Load()
+	txn := f.st.Begin()
+	var newest uint64
+	for i, l := range logs {
+		if l.Index <= last {
+			continue // already applied before a restart
+		}
+		newest = l.Index
+		if l.Type == raft.LogCommand {
+			out[i] = f.applyOne(txn, l.Data)
+		}
+	}
+	if newest == 0 {
+		txn.Abort()
+		return out
+	}
+	if err := txn.Commit(newest); err != nil {
+		panic(fmt.Sprintf("fsm: commit at index %d: %v", newest, err))
+	}
+	f.applied.Store(newest)
+	return out
+}
+
+func (f *FSM) applyOne(txn *store.Txn, data []byte) *Result {
+	c, err := Decode(data)
+	if err != nil {
+		panic(fmt.Sprintf("fsm: %v", err))
+	}
+	var r *Result
+	switch c := c.(type) {
+	case *Init:
+		r, err = applyInit(txn, c)
+	case *AllocRange:
+		var rg store.Range
+		rg, err = txn.AllocRange(c.NodeID, c.Size)
+		r = &Result{Range: rg}
+	case *CreateLink:
+		r, err = applyCreate(txn, c)
+	case *UpdateLink:
+		r, err = applyUpdate(txn, c)
+	case *DeleteLink:
+		r, err = applyDelete(txn, c)
+	case *SetMember:
+		txn.PutMember(&store.Member{ID: c.NodeID, HTTPAddr: c.HTTPAddr})
+		r = &Result{}
+	case *DelMember:
+		txn.DeleteMember(c.NodeID)
+		r = &Result{}
+	}
+	if err != nil {
+		panic(fmt.Sprintf("fsm: apply %T: %v", c, err))
+	}
+	return r
+}
+
+func applyInit(txn *store.Txn, c *Init) (*Result, error) {
+	done, err := txn.Initialized()
+	if err != nil || done {
+		return &Result{Err: ErrInitialized}, err
+	}
+	txn.Init(c.PermKey, []byte(c.ClusterID))
+	txn.PutAPIKey(c.AdminKeyHash, &store.APIKey{
+		ID: c.AdminKeyID, Name: "bootstrap admin", Owner: AdminUser,
+		Scopes: []string{"admin"}, CreatedAt: c.Now,
+	})
+	return &Result{}, nil
+}
+
+// AdminUser is the id of the bootstrap admin.
+const AdminUser uint64 = 1
+
+func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
+	var idemID []byte
+	if c.IdemKey != "" {
+		if err := txn.PruneIdem(c.Now, idemPrunePerCommand); err != nil {
+			return nil, err
+		}
+		idemID = store.IdemID(c.Owner, c.IdemKey)
+		prev, err := txn.Idem(idemID, c.Now)
+		switch {
+		case err == nil && !bytes.Equal(prev.BodyHash, c.BodyHash):
+			return &Result{Err: ErrIdempotencyMismatch}, nil
+		case err == nil:
+			l, err := txn.Link(prev.Code)
+			if errors.Is(err, store.ErrNotFound) {
+				return &Result{Err: ErrGone}, nil
+			}
+			return &Result{Link: l, Replayed: true}, err
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	if _, err := txn.Link(c.Code); err == nil {
+		return &Result{Err: ErrExists}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	l := &store.Link{
+		Code: c.Code, URL: c.URL, Owner: c.Owner, CreatedAt: c.Now, UpdatedAt: c.Now,
+		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
+		Custom: c.Custom, Title: c.Title, Tags: c.Tags,
+	}
+	txn.CreateLink(l)
+	if idemID != nil {
+		txn.PutIdem(idemID, &store.Idem{BodyHash: c.BodyHash, Code: c.Code,
+			ExpiresAt: c.Now + store.IdemTTL.Milliseconds()})
+	}
+	return &Result{Link: l}, nil
+}
+
+// visible returns the link the actor may change, or a domain error.
+func visible(txn *store.Txn, code string, actor uint64, admin bool) (*store.Link, *Result, error) {
+	l, err := txn.Link(code)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !admin && l.Owner != actor) {
+		return nil, &Result{Err: ErrNotFound}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if l.Status == store.StatusDeleted {
+		return nil, &Result{Err: ErrGone}, nil
+	}
+	return l, nil, nil
+}
+
+func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
+	l, res, err := visible(txn, c.Code, c.Actor, c.Admin)
+	if l == nil {
+		return res, err
+	}
+	if c.URL != nil {
+		l.URL = *c.URL
+	}
+	if c.Title != nil {
+		l.Title = *c.Title
+	}
+	if c.Tags != nil {
+		l.Tags = *c.Tags
+	}
+	if c.ExpiresAt != nil {
+		l.ExpiresAt = *c.ExpiresAt
+	}
+	if c.RedirectStatus != nil {
+		l.RedirectStatus = *c.RedirectStatus
+	}
+	if c.Blocked != nil && c.Admin {
+		l.Status = store.StatusActive
+		if *c.Blocked {
+			l.Status = store.StatusBlocked
+		}
+	}
+	l.UpdatedAt = c.Now
+	txn.UpdateLink(l)
+	return &Result{Link: l}, nil
+}
+
+func applyDelete(txn *store.Txn, c *DeleteLink) (*Result, error) {
+	l, res, err := visible(txn, c.Code, c.Actor, c.Admin)
+	if l == nil {
+		return res, err
+	}
+	txn.DeleteLink(l, c.Now)
+	return &Result{}, nil
+}
+
+// Snapshot captures the state for raft. It is cheap: the stream is written
+// later by Persist, concurrently with further applies.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	return &snapshot{st: f.st, snap: f.st.Snapshot()}, nil
+}
+
+// Restore replaces the state with a snapshot stream.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	if err := f.st.Restore(rc); err != nil {
+		return err
+	}
+	n, err := f.st.AppliedIndex()
+	if err != nil {
+		return err
+	}
+	f.applied.Store(n)
+	f.log.Info("restored state from snapshot", "appliedIndex", n)
+	return nil
+}
+
+type snapshot struct {
+	st   *store.Store
+	snap *store.Snapshot
+}
+
+// Persist writes the snapshot. It first syncs Pebble's WAL: raft truncates
+// its log once the snapshot is stored, and entries applied with NoSync must
+// be durable in Pebble before the log that could replay them is gone.
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	err := s.st.SyncWAL()
+	if err == nil {
+		_, err = s.snap.WriteTo(sink)
+	}
+	if err != nil {
+		sink.Cancel()
+		return fmt.Errorf("fsm: persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+func (s *snapshot) Release() { s.snap.Close() }

@@ -1,0 +1,74 @@
+package fsm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/go-msgpack/v2/codec"
+
+	"github.com/linkd/linkd/store"
+)
+
+// domainErrors are the errors a Result can carry, by their wire name. Names
+// are stable: a follower and its leader may run different versions.
+var domainErrors = map[string]error{
+	"exists":               ErrExists,
+	"not-found":            ErrNotFound,
+	"gone":                 ErrGone,
+	"idempotency-mismatch": ErrIdempotencyMismatch,
+	"initialized":          ErrInitialized,
+}
+
+// wireResult is a Result as it travels from the leader to the node that
+// forwarded the command.
+type wireResult struct {
+	Link     []byte `codec:"l,omitempty"`
+	Start    uint64 `codec:"s,omitempty"`
+	End      uint64 `codec:"e,omitempty"`
+	Replayed bool   `codec:"r,omitempty"`
+	Err      string `codec:"err,omitempty"`
+}
+
+// EncodeResult serialises a Result for forwarding.
+func EncodeResult(r *Result) ([]byte, error) {
+	w := wireResult{Start: r.Range.Start, End: r.Range.End, Replayed: r.Replayed}
+	if r.Link != nil {
+		w.Link = store.MarshalLink(r.Link)
+	}
+	if r.Err != nil {
+		w.Err = fmt.Sprintf("unknown:%v", r.Err)
+		for name, e := range domainErrors {
+			if errors.Is(r.Err, e) {
+				w.Err = name
+			}
+		}
+	}
+	var b []byte
+	if err := codec.NewEncoderBytes(&b, mh).Encode(&w); err != nil {
+		return nil, fmt.Errorf("fsm: encode result: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeResult parses what EncodeResult produced.
+func DecodeResult(b []byte) (*Result, error) {
+	var w wireResult
+	if err := codec.NewDecoderBytes(b, mh).Decode(&w); err != nil {
+		return nil, fmt.Errorf("fsm: decode result: %w", err)
+	}
+	r := &Result{Range: store.Range{Start: w.Start, End: w.End}, Replayed: w.Replayed}
+	if w.Link != nil {
+		l, err := store.UnmarshalLink(w.Link)
+		if err != nil {
+			return nil, err
+		}
+		r.Link = l
+	}
+	if w.Err != "" {
+		r.Err = domainErrors[w.Err]
+		if r.Err == nil {
+			r.Err = errors.New(w.Err)
+		}
+	}
+	return r, nil
+}

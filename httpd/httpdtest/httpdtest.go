@@ -1,0 +1,150 @@
+// Package httpdtest starts real linkd nodes (raft, Pebble, fasthttp on
+// loopback sockets) inside a test process, for tests of the HTTP contract.
+package httpdtest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkd/linkd/cluster"
+	"github.com/linkd/linkd/httpd"
+	"github.com/linkd/linkd/node"
+)
+
+// Token is the admin API token of every test node.
+const Token = "lk_test_admin_token"
+
+// Node is one running test node.
+type Node struct {
+	URL  string // http://127.0.0.1:port
+	Node *node.Node
+	srv  *httpd.Server
+	cl   *cluster.Cluster
+	t    testing.TB
+	once sync.Once
+}
+
+// FreeAddr returns a loopback address with a free port.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Logger returns a logger for test nodes: silent unless LINKD_TEST_LOG is set.
+func Logger() *slog.Logger {
+	if os.Getenv("LINKD_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// Start starts a single-node cluster in dir (a new temp dir when empty) and
+// waits until it is ready.
+func Start(t testing.TB, dir string) *Node {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	log := Logger()
+	n, err := node.Open(node.Config{
+		NodeID: "n1", DataDir: dir, RaftAddr: FreeAddr(t), Bootstrap: true, AdminToken: Token,
+		HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond, Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	cl := cluster.New(n, nil, cluster.Config{HTTPAdvertise: ln.Addr().String(), Logger: log})
+	srv, err := httpd.New(httpd.Config{Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
+		PublicURL: "http://sho.rt", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	tn := &Node{URL: url, Node: n, srv: srv, cl: cl, t: t}
+	t.Cleanup(tn.Close)
+	deadline := time.Now().Add(10 * time.Second)
+	for cl.Ready() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("node not ready: %v", cl.Ready())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return tn
+}
+
+// Close stops the node; calling it twice is fine.
+func (n *Node) Close() {
+	n.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		n.srv.Shutdown(ctx)
+		n.cl.Close()
+		n.Node.Close()
+	})
+}
+
+// Response is a buffered HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// client never follows redirects: the redirects are what is being tested.
+var client = &http.Client{
+	Timeout:       30 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// Do sends a request with the admin token (unless header sets another
+// Authorization) and a JSON content type when there is a body.
+func (n *Node) Do(method, path string, body []byte, header ...string) Response {
+	n.t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, n.URL+path, r)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] == "" {
+			req.Header.Del(header[i])
+		} else {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		n.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}

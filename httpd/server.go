@@ -1,0 +1,172 @@
+// Package httpd is linkd's one public HTTP port, served by fasthttp: the
+// redirect hot path, preview pages, the JSON API, and health, readiness and
+// status endpoints.
+//
+// httpd validates input, decides everything non-deterministic (time, codes)
+// and proposes commands through the cluster; it reads state from the store.
+// It never writes to the store and never talks to raft directly.
+package httpd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/linkd/linkd/cluster"
+	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/store"
+)
+
+// Limits and timeouts, kept together.
+const (
+	// maxAPIBody is the largest JSON body the API accepts.
+	maxAPIBody = 64 << 10
+	// maxServerBody is the transport limit; bodies between maxAPIBody and
+	// this get a problem+json 413 from the handler, larger ones from
+	// transportError.
+	maxServerBody = 1 << 20
+	readTimeout   = 15 * time.Second
+	writeTimeout  = 15 * time.Second
+	idleTimeout   = 90 * time.Second
+	// applyTimeout bounds how long an API write waits for its commit.
+	applyTimeout = 10 * time.Second
+)
+
+// Cluster is what httpd needs from the cluster: commit commands, and know
+// the cluster's state.
+type Cluster interface {
+	Propose(ctx context.Context, c fsm.Command) (*fsm.Result, error)
+	// ReadIndex waits until local reads are linearizable.
+	ReadIndex(ctx context.Context) error
+	Status() cluster.Status
+	FullStatus(ctx context.Context) cluster.Status
+	Remove(ctx context.Context, id string) error
+	Ready() error
+}
+
+// Minter mints fresh codes.
+type Minter interface {
+	Code(ctx context.Context) (string, error)
+}
+
+// Config configures a Server.
+type Config struct {
+	Store   *store.Store
+	Cluster Cluster
+	Minter  Minter
+	// PublicURL is the base of every short URL, e.g. https://sho.rt.
+	PublicURL string
+	// RedirectMaxAge, when positive, lets browsers and CDNs cache redirects
+	// for that long. The default (0) sends no-store, so that takedowns and
+	// edits take effect everywhere at once.
+	RedirectMaxAge time.Duration
+	Logger         *slog.Logger
+}
+
+// Server is the HTTP server.
+type Server struct {
+	cfg       Config
+	st        *store.Store
+	log       *slog.Logger
+	srv       *fasthttp.Server
+	public    string   // PublicURL without a trailing slash
+	selfHosts []string // hosts that would make a destination a redirect loop
+	pages     statusPages
+	cacheCtl  []byte
+	bufs      sync.Pool
+	m         *metrics
+}
+
+// New returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	pu, err := url.Parse(cfg.PublicURL)
+	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		return nil, fmt.Errorf("httpd: public URL %q must be an absolute http(s) URL", cfg.PublicURL)
+	}
+	s := &Server{
+		cfg: cfg, st: cfg.Store, log: cfg.Logger,
+		public:    strings.TrimRight(cfg.PublicURL, "/"),
+		selfHosts: []string{pu.Host},
+		pages:     newStatusPages(),
+		cacheCtl:  []byte("no-store"),
+	}
+	if cfg.RedirectMaxAge > 0 {
+		sec := strconv.Itoa(int(cfg.RedirectMaxAge.Seconds()))
+		s.cacheCtl = []byte("public, max-age=" + sec + ", s-maxage=" + sec)
+	}
+	s.m = newMetrics(s)
+	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	s.srv = &fasthttp.Server{
+		Handler:                      s.Handle,
+		ErrorHandler:                 s.transportError,
+		MaxRequestBodySize:           maxServerBody,
+		ReadTimeout:                  readTimeout,
+		WriteTimeout:                 writeTimeout,
+		IdleTimeout:                  idleTimeout,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		Logger:                       fasthttpLogger{cfg.Logger},
+	}
+	return s, nil
+}
+
+// Serve serves HTTP on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Shutdown stops accepting connections and waits for open requests.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+
+var (
+	prefixAPI      = []byte("/api/")
+	prefixInternal = []byte("/_/")
+)
+
+// Handle routes a request. The redirect path is checked last but costs only
+// two prefix comparisons to reach.
+func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path()
+	switch {
+	case bytes.HasPrefix(path, prefixAPI):
+		s.api(ctx)
+	case bytes.HasPrefix(path, prefixInternal):
+		s.internal(ctx)
+	case len(path) <= 1:
+		s.home(ctx)
+	default:
+		s.redirect(ctx)
+	}
+}
+
+// transportError answers requests fasthttp could not read.
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeProblem(ctx, probTooLarge, fmt.Sprintf("The body exceeds %d bytes.", maxServerBody))
+		return
+	}
+	writeProblem(ctx, probRequestHeader, "The request could not be parsed.")
+}
+
+func (s *Server) home(ctx *fasthttp.RequestCtx) {
+	writePage(ctx, fasthttp.StatusOK, pageData{Title: "linkd", Message: "Short links and link-in-bio pages. Use the API at /api/v1 with your API token."})
+}
+
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Debug(fmt.Sprintf(format, args...), "component", "fasthttp")
+}

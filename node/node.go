@@ -1,0 +1,419 @@
+// Package node runs one linkd node: it opens the store and the fsm, owns the
+// raft instance (log store, stable store, snapshots, transport) and its
+// lifecycle, and offers one call, Propose, that commits a command and
+// returns what applying it produced.
+//
+// node is the only package that touches *raft.Raft. It knows nothing of HTTP
+// and never forwards to other nodes itself: cluster builds forwarding and
+// membership on top of it.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/store"
+)
+
+// Errors returned by Propose and the readiness calls.
+var (
+	// ErrNotLeader means this node cannot commit: it is not the leader.
+	// cluster forwards such writes; a caller of node alone should retry.
+	ErrNotLeader = errors.New("node: not the leader")
+	// ErrNoLeader means the cluster currently has no leader.
+	ErrNoLeader = errors.New("node: no leader")
+	// ErrNotInitialized means the cluster's init command has not been
+	// applied yet on this node.
+	ErrNotInitialized = errors.New("node: cluster not initialised yet")
+	// ErrUnknownOutcome means leadership was lost while the command was in
+	// flight: it may or may not be committed. Never retry it blindly; an
+	// Idempotency-Key makes the retry safe.
+	ErrUnknownOutcome = errors.New("node: leadership lost while committing; outcome unknown")
+	// ErrBehind means this node has not yet applied every entry it knows
+	// to be committed.
+	ErrBehind = errors.New("node: applying committed entries")
+	// ErrShutdown means the node is shutting down.
+	ErrShutdown = errors.New("node: shutting down")
+)
+
+// Tuning constants, kept together.
+const (
+	// logCacheSize is how many recent raft entries are kept in memory so
+	// followers catching up and the fsm do not read them back from bolt.
+	logCacheSize = 1024
+	// maxAppendEntries bounds both a raft batch (one bolt fsync for all the
+	// writes queued behind it: group commit) and an fsm ApplyBatch.
+	maxAppendEntries = 512
+	// retainSnapshots is how many snapshots are kept on disk.
+	retainSnapshots = 2
+	// proposeTimeout bounds how long a proposal may wait to be enqueued.
+	proposeTimeout = 10 * time.Second
+	// transportMaxPool and transportTimeout configure raft's TCP transport.
+	transportMaxPool = 3
+	transportTimeout = 10 * time.Second
+)
+
+// Config configures a node.
+type Config struct {
+	NodeID   string
+	DataDir  string
+	RaftAddr string // address to listen on for raft
+	// RaftAdvertise is the address other nodes reach this one at; defaults
+	// to RaftAddr.
+	RaftAdvertise string
+	// Stream, when set, carries raft instead of a TCP listener of its own
+	// on RaftAddr (cluster multiplexes raft with its RPC on one port).
+	Stream raft.StreamLayer
+	// Bootstrap makes a new single-voter cluster on first start. A node
+	// with existing raft state never bootstraps again.
+	Bootstrap bool
+	// AdminToken becomes the bootstrap admin's API token when this node
+	// initialises a new cluster; empty means generate one.
+	AdminToken string
+	// OnInit is called once, on the node that initialised the cluster,
+	// with the admin token and whether it was generated.
+	OnInit func(token string, generated bool)
+
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	SnapshotThreshold  uint64
+	SnapshotInterval   time.Duration
+	TrailingLogs       uint64
+	HotSetBytes        int
+	Logger             *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.RaftAdvertise == "" {
+		c.RaftAdvertise = c.RaftAddr
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	def := raft.DefaultConfig()
+	if c.HeartbeatTimeout == 0 {
+		c.HeartbeatTimeout = def.HeartbeatTimeout
+	}
+	if c.ElectionTimeout == 0 {
+		c.ElectionTimeout = def.ElectionTimeout
+	}
+	if c.LeaderLeaseTimeout == 0 {
+		c.LeaderLeaseTimeout = min(def.LeaderLeaseTimeout, c.HeartbeatTimeout)
+	}
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = def.SnapshotThreshold
+	}
+	if c.SnapshotInterval == 0 {
+		c.SnapshotInterval = def.SnapshotInterval
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = def.TrailingLogs
+	}
+}
+
+// Node is one running linkd node.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	st    *store.Store
+	fsm   *fsm.FSM
+	raft  *raft.Raft
+	bolt  *raftboltdb.BoltStore
+	trans raft.Transport
+
+	barrierTerm atomic.Uint64 // the term in which ReadIndex last committed a barrier
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// Open opens the node's state under cfg.DataDir and starts raft.
+func Open(cfg Config) (*Node, error) {
+	cfg.setDefaults()
+	start := time.Now()
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{})}
+	if err := n.open(); err != nil {
+		n.closeAll()
+		return nil, err
+	}
+	links, _ := n.st.LiveLinks()
+	n.log.Info("node started", "appliedIndex", n.fsm.Applied(), "links", links,
+		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
+	n.wg.Add(1)
+	go n.initWhenLeader()
+	return n, nil
+}
+
+func (n *Node) open() error {
+	var err error
+	if err = os.MkdirAll(filepath.Join(n.cfg.DataDir, "raft"), 0o755); err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	n.st, err = store.Open(filepath.Join(n.cfg.DataDir, "fsm"), store.Options{HotSetBytes: n.cfg.HotSetBytes, Logger: n.log})
+	if err != nil {
+		return err
+	}
+	if n.fsm, err = fsm.New(n.st, n.log); err != nil {
+		return err
+	}
+	n.bolt, err = raftboltdb.New(raftboltdb.Options{
+		Path:        filepath.Join(n.cfg.DataDir, "raft", "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
+	})
+	if err != nil {
+		return fmt.Errorf("node: open raft log (is another linkd using %s?): %w", n.cfg.DataDir, err)
+	}
+	logs, err := raft.NewLogCache(logCacheSize, n.bolt)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	hlog := newHCLogger(n.log)
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(n.cfg.DataDir, "raft"), retainSnapshots, hlog)
+	if err != nil {
+		return fmt.Errorf("node: snapshot store: %w", err)
+	}
+	if err := n.catchUpFromSnapshot(snaps); err != nil {
+		return err
+	}
+	if n.trans, err = n.transport(hlog); err != nil {
+		return err
+	}
+	rc := n.raftConfig(hlog)
+	if n.cfg.Bootstrap {
+		if err := n.bootstrap(rc, logs, snaps); err != nil {
+			return err
+		}
+	}
+	n.raft, err = raft.NewRaft(rc, n.fsm, logs, n.bolt, snaps, n.trans)
+	if err != nil {
+		return fmt.Errorf("node: start raft: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(n.cfg.NodeID)
+	rc.Logger = hlog
+	rc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
+	rc.ElectionTimeout = n.cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = n.cfg.LeaderLeaseTimeout
+	rc.SnapshotThreshold = n.cfg.SnapshotThreshold
+	rc.SnapshotInterval = n.cfg.SnapshotInterval
+	rc.TrailingLogs = n.cfg.TrailingLogs
+	rc.MaxAppendEntries = maxAppendEntries
+	rc.BatchApplyCh = true
+	// The fsm's state lives in Pebble and survives restarts; restoring the
+	// latest snapshot on every start would throw that away and rebuild it.
+	// catchUpFromSnapshot restores only when Pebble is behind the snapshot.
+	rc.NoSnapshotRestoreOnStart = true
+	return rc
+}
+
+// catchUpFromSnapshot restores the newest snapshot if the store is older
+// than it (a data directory whose fsm state was lost or never synced).
+func (n *Node) catchUpFromSnapshot(snaps raft.SnapshotStore) error {
+	list, err := snaps.List()
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	latest := list[0]
+	if latest.Index <= n.fsm.Applied() {
+		return nil
+	}
+	n.log.Warn("store is behind the latest snapshot; restoring it", "applied", n.fsm.Applied(), "snapshot", latest.Index)
+	_, rc, err := snaps.Open(latest.ID)
+	if err != nil {
+		return fmt.Errorf("node: open snapshot %s: %w", latest.ID, err)
+	}
+	return n.fsm.Restore(rc)
+}
+
+func (n *Node) transport(hlog hclog.Logger) (raft.Transport, error) {
+	if n.cfg.Stream != nil {
+		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream: n.cfg.Stream, MaxPool: transportMaxPool, Timeout: transportTimeout, Logger: hlog,
+		}), nil
+	}
+	adv, err := net.ResolveTCPAddr("tcp", n.cfg.RaftAdvertise)
+	if err != nil {
+		return nil, fmt.Errorf("node: raft advertise address %q: %w", n.cfg.RaftAdvertise, err)
+	}
+	t, err := raft.NewTCPTransportWithLogger(n.cfg.RaftAddr, adv, transportMaxPool, transportTimeout, hlog)
+	if err != nil {
+		return nil, fmt.Errorf("node: raft transport on %s: %w", n.cfg.RaftAddr, err)
+	}
+	return t, nil
+}
+
+func (n *Node) bootstrap(rc *raft.Config, logs raft.LogStore, snaps raft.SnapshotStore) error {
+	has, err := raft.HasExistingState(logs, n.bolt, snaps)
+	if err != nil || has {
+		return err
+	}
+	n.log.Info("bootstrapping a new single-node cluster")
+	conf := raft.Configuration{Servers: []raft.Server{{
+		Suffrage: raft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr(),
+	}}}
+	return raft.BootstrapCluster(rc, logs, n.bolt, snaps, n.trans, conf)
+}
+
+// Store returns the node's store, for reads.
+func (n *Node) Store() *store.Store { return n.st }
+
+// ID returns the node id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Propose commits c through raft and returns what applying it produced.
+// A domain failure is returned both in the Result and as the error.
+func (n *Node) Propose(ctx context.Context, c fsm.Command) (*fsm.Result, error) {
+	b, err := fsm.Encode(c)
+	if err != nil {
+		return nil, err
+	}
+	return n.ProposeEncoded(ctx, b)
+}
+
+// ProposeEncoded is Propose for an already encoded command (forwarded from
+// another node).
+func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, error) {
+	timeout := proposeTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(d))
+	}
+	f := n.raft.Apply(cmd, timeout)
+	if err := f.Error(); err != nil {
+		return nil, raftError(err)
+	}
+	r, ok := f.Response().(*fsm.Result)
+	if !ok || r == nil {
+		return nil, fmt.Errorf("node: unexpected apply response %T", f.Response())
+	}
+	return r, r.Err
+}
+
+// raftError maps raft's errors onto node's.
+func raftError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w: %v", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return ErrUnknownOutcome
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return ErrShutdown
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %v", ErrNoLeader, err)
+	}
+	return fmt.Errorf("node: %w", err)
+}
+
+// initWhenLeader proposes the cluster's Init command the first time this
+// node leads an uninitialised cluster. Keys and tokens are made here, before
+// proposing, so that applying Init stays deterministic.
+func (n *Node) initWhenLeader() {
+	defer n.wg.Done()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		if done, err := n.st.Initialized(); err != nil || done {
+			return
+		}
+		if n.raft.State() != raft.Leader {
+			continue
+		}
+		if err := n.proposeInit(); err == nil || errors.Is(err, fsm.ErrInitialized) {
+			return
+		} else {
+			n.log.Warn("initialising cluster", "err", err)
+		}
+	}
+}
+
+func (n *Node) proposeInit() error {
+	token, generated := n.cfg.AdminToken, false
+	if token == "" {
+		token, generated = NewToken(), true
+	}
+	init := &fsm.Init{
+		Now:          time.Now().UnixMilli(),
+		ClusterID:    randomHex(16),
+		PermKey:      randomBytes(32),
+		AdminKeyID:   randomHex(8),
+		AdminKeyHash: store.TokenHash(token),
+	}
+	if _, err := n.Propose(context.Background(), init); err != nil {
+		return err
+	}
+	n.log.Info("initialised a new cluster", "clusterId", init.ClusterID)
+	if n.cfg.OnInit != nil {
+		n.cfg.OnInit(token, generated)
+	}
+	return nil
+}
+
+// TokenPrefix starts every API token, so leaked tokens are easy to scan for.
+const TokenPrefix = "lk_"
+
+// NewToken returns a new random API token.
+func NewToken() string { return TokenPrefix + randomHex(24) }
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand since Go 1.24)
+	return b
+}
+
+func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
+
+// Close stops the node: raft first (so nothing more is applied), then the
+// raft log and the store.
+func (n *Node) Close() error {
+	var err error
+	n.closeOnce.Do(func() {
+		close(n.stop)
+		n.wg.Wait()
+		err = n.closeAll()
+	})
+	return err
+}
+
+func (n *Node) closeAll() error {
+	var errs []error
+	if n.raft != nil {
+		n.handOffLeadership()
+		errs = append(errs, n.raft.Shutdown().Error())
+	}
+	if c, ok := n.trans.(interface{ Close() error }); ok {
+		errs = append(errs, c.Close())
+	}
+	if n.bolt != nil {
+		errs = append(errs, n.bolt.Close())
+	}
+	if n.st != nil {
+		errs = append(errs, n.st.SyncWAL(), n.st.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,27 @@
+// Package store owns linkd's replicated state on disk: the Pebble key layout,
+// the record encodings, point reads and scans, snapshots and restores, and
+// the hot set that serves redirects from memory.
+//
+// The store never decides anything. The fsm is its only writer: it opens a
+// Txn for each raft batch, and Txn.Commit writes the changes and the applied
+// raft index in one Pebble batch and then evicts every code the batch touched
+// from the hot set. Everything else (httpd, node) only reads.
+//
+// # Key layout
+//
+// Every key starts with one ASCII byte naming its table, so tables are
+// disjoint ranges and a snapshot is one ordered scan:
+//
+//	m<name>                          meta: applied index, permutation key, id counter, init marker
+//	l<code>                          link record (deleted links stay as tombstones: codes are never reissued)
+//	c<^createdAt:8><code>            all links, newest first (admin listing)
+//	o<owner:8><^createdAt:8><code>   one owner's links, newest first
+//	i<id:16>                         idempotency record: id = sha256(owner, Idempotency-Key)[:16]
+//	e<expiresAt:8><id:16>            idempotency expiry queue, oldest first
+//	r<nodeID>                        the last id range handed to a node (informational)
+//	k<sha256(token):32>              API key record
+//	n<nodeID>                        cluster member: public HTTP address
+//
+// Integers in keys are big-endian so byte order is numeric order; ^t (the
+// bitwise complement) turns ascending scans into newest-first ones.
+package store

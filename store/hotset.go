@@ -1,0 +1,153 @@
+package store
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+
+	"github.com/VictoriaMetrics/fastcache"
+)
+
+// HotKind says what a hot-set entry stands for.
+type HotKind uint8
+
+// Hot-set entry kinds.
+const (
+	HotActive  HotKind = 1 // redirect to URL unless expired
+	HotGone    HotKind = 2 // deleted: 410
+	HotBlocked HotKind = 3 // taken down: 451
+	HotMissing HotKind = 4 // negative entry: no such code, 404
+)
+
+// hotHeader is kind(1) + redirect status(2) + expiresAt(8).
+const hotHeader = 11
+
+// hotStripes is the number of generation stripes that keep fills from
+// racing evictions. A power of two; 1024 keeps contention negligible while
+// costing only 64 KiB.
+const hotStripes = 1024
+
+// Entry is what the redirect path needs to answer for a code. URL aliases
+// the buffer passed to Resolve.
+type Entry struct {
+	Kind           HotKind
+	RedirectStatus uint16
+	ExpiresAt      int64 // Unix ms, 0 = never
+	URL            []byte
+}
+
+// Expired reports whether an active entry has expired at now (Unix ms).
+func (e *Entry) Expired(now int64) bool { return e.ExpiresAt != 0 && now >= e.ExpiresAt }
+
+// HotSet is the in-memory map code -> Entry in front of Pebble.
+//
+// Stale fills are prevented with per-stripe generations: a reader notes the
+// generation before it reads Pebble and fills only if it is unchanged; the
+// fsm bumps the generation (after committing) whenever it evicts. So a value
+// read before a commit can never be written back after that commit's
+// eviction.
+type HotSet struct {
+	c       *fastcache.Cache
+	stripes [hotStripes]hotStripe
+}
+
+type hotStripe struct {
+	mu  sync.Mutex
+	gen atomic.Uint64
+	_   [48]byte // keep stripes on separate cache lines
+}
+
+func newHotSet(maxBytes int) *HotSet { return &HotSet{c: fastcache.New(maxBytes)} }
+
+func (h *HotSet) stripe(code []byte) *hotStripe {
+	// FNV-1a: cheap, allocation-free and good enough to spread codes.
+	x := uint32(2166136261)
+	for _, c := range code {
+		x = (x ^ uint32(c)) * 16777619
+	}
+	return &h.stripes[x&(hotStripes-1)]
+}
+
+// get returns the entry for code, decoding into dst.
+func (h *HotSet) get(dst, code []byte) (Entry, []byte, bool) {
+	v := h.c.Get(dst[:0], code)
+	if len(v) < hotHeader {
+		return Entry{}, v, false
+	}
+	return decodeEntry(v), v, true
+}
+
+func (h *HotSet) generation(code []byte) uint64 { return h.stripe(code).gen.Load() }
+
+// fill stores an entry read from Pebble unless code was evicted since gen.
+func (h *HotSet) fill(code []byte, gen uint64, e Entry) {
+	s := h.stripe(code)
+	s.mu.Lock()
+	if s.gen.Load() == gen {
+		h.c.Set(code, encodeEntry(e))
+	}
+	s.mu.Unlock()
+}
+
+// evict drops code and invalidates fills that started before now.
+func (h *HotSet) evict(code []byte) {
+	s := h.stripe(code)
+	s.mu.Lock()
+	s.gen.Add(1)
+	h.c.Del(code)
+	s.mu.Unlock()
+}
+
+// reset empties the hot set, invalidating every fill in flight.
+func (h *HotSet) reset() {
+	for i := range h.stripes {
+		h.stripes[i].mu.Lock()
+		h.stripes[i].gen.Add(1)
+	}
+	h.c.Reset()
+	for i := range h.stripes {
+		h.stripes[i].mu.Unlock()
+	}
+}
+
+// HotStats reports hot-set statistics for metrics.
+type HotStats struct {
+	Entries, Bytes, Gets, Misses uint64
+}
+
+// Stats returns current hot-set statistics.
+func (h *HotSet) Stats() HotStats {
+	var s fastcache.Stats
+	h.c.UpdateStats(&s)
+	return HotStats{Entries: s.EntriesCount, Bytes: s.BytesSize, Gets: s.GetCalls, Misses: s.Misses}
+}
+
+func encodeEntry(e Entry) []byte {
+	b := make([]byte, hotHeader, hotHeader+len(e.URL))
+	b[0] = byte(e.Kind)
+	binary.BigEndian.PutUint16(b[1:], e.RedirectStatus)
+	binary.BigEndian.PutUint64(b[3:], uint64(e.ExpiresAt))
+	return append(b, e.URL...)
+}
+
+func decodeEntry(v []byte) Entry {
+	return Entry{
+		Kind:           HotKind(v[0]),
+		RedirectStatus: binary.BigEndian.Uint16(v[1:]),
+		ExpiresAt:      int64(binary.BigEndian.Uint64(v[3:])),
+		URL:            v[hotHeader:],
+	}
+}
+
+// entryFor turns a stored link (nil when unknown) into a hot-set entry.
+func entryFor(l *Link) Entry {
+	switch {
+	case l == nil:
+		return Entry{Kind: HotMissing}
+	case l.Status == StatusDeleted:
+		return Entry{Kind: HotGone}
+	case l.Status == StatusBlocked:
+		return Entry{Kind: HotBlocked}
+	}
+	return Entry{Kind: HotActive, RedirectStatus: l.RedirectStatus, ExpiresAt: l.ExpiresAt, URL: []byte(l.URL)}
+}

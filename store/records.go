@@ -1,0 +1,182 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// LinkStatus is the lifecycle state of a link. Expiry is not a status: it is
+// a property of time, decided when the link is read.
+type LinkStatus uint8
+
+// Link statuses. Values are stored on disk; only ever add new ones.
+const (
+	StatusActive  LinkStatus = 1
+	StatusBlocked LinkStatus = 2 // taken down by an admin: 451
+	StatusDeleted LinkStatus = 3 // tombstone: 410, the code is never reissued
+)
+
+// String returns the API name of the status.
+func (s LinkStatus) String() string {
+	switch s {
+	case StatusActive:
+		return "active"
+	case StatusBlocked:
+		return "blocked"
+	case StatusDeleted:
+		return "deleted"
+	}
+	return "unknown"
+}
+
+// Link is one short link. Times are Unix milliseconds; ExpiresAt 0 means never.
+type Link struct {
+	Code           string
+	URL            string
+	Owner          uint64
+	CreatedAt      int64
+	UpdatedAt      int64
+	ExpiresAt      int64
+	RedirectStatus uint16
+	Status         LinkStatus
+	Custom         bool // the code is a user-chosen alias
+	Title          string
+	Tags           []string
+}
+
+// Expired reports whether the link has expired at now (Unix ms).
+func (l *Link) Expired(now int64) bool { return l.ExpiresAt != 0 && now >= l.ExpiresAt }
+
+// MarshalLink encodes a link record (version 1).
+func MarshalLink(l *Link) []byte {
+	e := encoder{b: make([]byte, 0, 64+len(l.URL)+len(l.Title))}
+	e.u8(recordV1)
+	e.str(l.Code)
+	e.str(l.URL)
+	e.uv(l.Owner)
+	e.iv(l.CreatedAt)
+	e.iv(l.UpdatedAt)
+	e.iv(l.ExpiresAt)
+	e.uv(uint64(l.RedirectStatus))
+	e.u8(uint8(l.Status))
+	e.bool(l.Custom)
+	e.str(l.Title)
+	e.strs(l.Tags)
+	return e.b
+}
+
+// UnmarshalLink decodes a link record.
+func UnmarshalLink(b []byte) (*Link, error) {
+	d := decoder{b: b}
+	d.version(recordV1)
+	l := &Link{
+		Code:           d.str(),
+		URL:            d.str(),
+		Owner:          d.uv(),
+		CreatedAt:      d.iv(),
+		UpdatedAt:      d.iv(),
+		ExpiresAt:      d.iv(),
+		RedirectStatus: uint16(d.uv()),
+		Status:         LinkStatus(d.u8()),
+		Custom:         d.bool(),
+		Title:          d.str(),
+		Tags:           d.strs(),
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return l, nil
+}
+
+// Idem is a stored idempotency record: the hash of the request body that
+// first used the key and the code it produced.
+type Idem struct {
+	BodyHash  []byte
+	Code      string
+	ExpiresAt int64
+}
+
+// IdemTTL is how long an Idempotency-Key is remembered.
+const IdemTTL = 24 * time.Hour
+
+func marshalIdem(r *Idem) []byte {
+	e := encoder{}
+	e.u8(recordV1)
+	e.bytes(r.BodyHash)
+	e.str(r.Code)
+	e.iv(r.ExpiresAt)
+	return e.b
+}
+
+func unmarshalIdem(b []byte) (*Idem, error) {
+	d := decoder{b: b}
+	d.version(recordV1)
+	r := &Idem{BodyHash: d.bytes(), Code: d.str(), ExpiresAt: d.iv()}
+	return r, d.err
+}
+
+// APIKey is a stored API key. Only the SHA-256 of the token is kept (as the
+// record's key); the token itself is shown once, when it is made.
+type APIKey struct {
+	ID        string
+	Name      string
+	Owner     uint64
+	Scopes    []string
+	CreatedAt int64
+	ExpiresAt int64
+}
+
+func marshalAPIKey(k *APIKey) []byte {
+	e := encoder{}
+	e.u8(recordV1)
+	e.str(k.ID)
+	e.str(k.Name)
+	e.uv(k.Owner)
+	e.strs(k.Scopes)
+	e.iv(k.CreatedAt)
+	e.iv(k.ExpiresAt)
+	return e.b
+}
+
+func unmarshalAPIKey(b []byte) (*APIKey, error) {
+	d := decoder{b: b}
+	d.version(recordV1)
+	k := &APIKey{ID: d.str(), Name: d.str(), Owner: d.uv(), Scopes: d.strs(), CreatedAt: d.iv(), ExpiresAt: d.iv()}
+	return k, d.err
+}
+
+// Range is a half-open block of ids [Start, End) handed to one node.
+type Range struct{ Start, End uint64 }
+
+func marshalRange(r Range) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, r.Start), r.End)
+}
+
+func unmarshalRange(b []byte) (Range, error) {
+	if len(b) != 16 {
+		return Range{}, ErrCorrupt
+	}
+	return Range{binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])}, nil
+}
+
+// Member is what the cluster knows about a node beyond raft: where its
+// public HTTP port is.
+type Member struct {
+	ID       string
+	HTTPAddr string
+}
+
+func marshalMember(m *Member) []byte {
+	e := encoder{}
+	e.u8(recordV1)
+	e.str(m.ID)
+	e.str(m.HTTPAddr)
+	return e.b
+}
+
+func unmarshalMember(b []byte) (*Member, error) {
+	d := decoder{b: b}
+	d.version(recordV1)
+	m := &Member{ID: d.str(), HTTPAddr: d.str()}
+	return m, d.err
+}

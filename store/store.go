@@ -1,0 +1,343 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/errors/oserror"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// formatVersion pins Pebble's on-disk format so that upgrading the library
+// never silently ratchets the format of existing data.
+const formatVersion = pebble.FormatValueSeparation
+
+// bloomBitsPerKey sizes the bloom filters kept on every level: 10 bits per
+// key gives a ~1% false-positive rate, so point reads of unknown codes
+// (scanners) rarely touch a data block.
+const bloomBitsPerKey = 10
+
+// DefaultHotSetBytes is the default hot-set size. fastcache rounds up to its
+// minimum of 32 MiB.
+const DefaultHotSetBytes = 64 << 20
+
+// currentFile names the live database directory. Restores build a new
+// directory and switch this file atomically, so a crash leaves either the old
+// or the new state, never a mix.
+const currentFile = "CURRENT"
+
+// Options configure a Store.
+type Options struct {
+	HotSetBytes int
+	Logger      *slog.Logger
+	// FS is the filesystem; nil means the real one. Tests use Pebble's
+	// crashable in-memory FS to drop everything that was not synced.
+	FS vfs.FS
+}
+
+// Store is linkd's replicated state on one node. Reads are safe for
+// concurrent use; writes go through Txn, which only the fsm uses.
+type Store struct {
+	dir    string
+	fs     vfs.FS
+	log    *slog.Logger
+	hot    *HotSet
+	snaps  sync.WaitGroup // open snapshots; a restore waits for them
+	mu     sync.RWMutex   // guards db against the swap in Restore
+	db     *pebble.DB
+	dbName string
+}
+
+// Open opens (or creates) the store under dir.
+func Open(dir string, o Options) (*Store, error) {
+	if o.HotSetBytes == 0 {
+		o.HotSetBytes = DefaultHotSetBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	s := &Store{dir: dir, fs: o.FS, log: o.Logger, hot: newHotSet(o.HotSetBytes)}
+	if err := s.mkdir(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	name, err := s.readCurrent()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.removeStale(name); err != nil {
+		return nil, err
+	}
+	db, err := s.openDB(name)
+	if err != nil {
+		return nil, err
+	}
+	s.db, s.dbName = db, name
+	return s, nil
+}
+
+func (s *Store) pebbleOptions() *pebble.Options {
+	o := &pebble.Options{
+		FormatMajorVersion: formatVersion,
+		Logger:             pebbleLogger{s.log},
+		FS:                 s.fs,
+	}
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
+	}
+	return o
+}
+
+func (s *Store) openDB(name string) (*pebble.DB, error) {
+	db, err := pebble.Open(s.fs.PathJoin(s.dir, name), s.pebbleOptions())
+	if err != nil {
+		return nil, fmt.Errorf("store: open pebble %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// readCurrent returns the live directory name, creating CURRENT on first use.
+func (s *Store) readCurrent() (string, error) {
+	f, err := s.fs.Open(s.fs.PathJoin(s.dir, currentFile))
+	if oserror.IsNotExist(err) {
+		const first = "db-000001"
+		return first, s.writeCurrent(first)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	b, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return "", fmt.Errorf("store: read %s: %w", currentFile, err)
+	}
+	name := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(name, "db-") || strings.ContainsAny(name, `/\`) {
+		return "", fmt.Errorf("store: bad %s %q", currentFile, name)
+	}
+	return name, nil
+}
+
+// writeCurrent atomically points CURRENT at name.
+func (s *Store) writeCurrent(name string) error {
+	tmp := s.fs.PathJoin(s.dir, currentFile+".tmp")
+	f, err := s.fs.Create(tmp, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	_, err = f.Write([]byte(name + "\n"))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.fs.Rename(tmp, s.fs.PathJoin(s.dir, currentFile))
+	}
+	if err == nil {
+		err = s.syncDir()
+	}
+	if err != nil {
+		return fmt.Errorf("store: write %s: %w", currentFile, err)
+	}
+	return nil
+}
+
+// mkdir creates the store directory durably: a directory entry survives a
+// power loss only once its parent directory is synced.
+func (s *Store) mkdir() error {
+	if err := s.fs.MkdirAll(s.dir, 0o755); err != nil {
+		return err
+	}
+	return syncDir(s.fs, s.fs.PathDir(s.dir))
+}
+
+func (s *Store) syncDir() error { return syncDir(s.fs, s.dir) }
+
+func syncDir(fs vfs.FS, dir string) error {
+	d, err := fs.OpenDir(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// removeStale deletes database directories other than the live one: the
+// leftovers of a restore that crashed before or after switching CURRENT.
+func (s *Store) removeStale(live string) error {
+	names, err := s.fs.List(s.dir)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	for _, name := range names {
+		if strings.HasPrefix(name, "db-") && name != live {
+			if err := s.fs.RemoveAll(s.fs.PathJoin(s.dir, name)); err != nil {
+				return fmt.Errorf("store: remove stale %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Close closes the database. The store must not be used afterwards.
+func (s *Store) Close() error {
+	s.snaps.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// Hot returns the hot set (for its statistics).
+func (s *Store) Hot() *HotSet { return s.hot }
+
+// SyncWAL makes every committed batch durable. The fsm commits without
+// syncing (raft's log is the durable record); this must run before raft
+// truncates its log past what Pebble holds.
+func (s *Store) SyncWAL() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.db.LogData([]byte("sync"), pebble.Sync); err != nil {
+		return fmt.Errorf("store: sync wal: %w", err)
+	}
+	return nil
+}
+
+// reader is what pebble.DB, Batch and Snapshot have in common.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// get returns a copy of the value at key, or ErrNotFound.
+func get(r reader, key []byte) ([]byte, error) {
+	v, c, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get: %w", err)
+	}
+	out := append([]byte(nil), v...)
+	return out, c.Close()
+}
+
+func getUint64(r reader, key []byte) (uint64, error) {
+	v, err := get(r, key)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, ErrCorrupt
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func getLink(r reader, code string) (*Link, error) {
+	v, err := get(r, linkKey(code))
+	if err != nil {
+		return nil, err
+	}
+	return UnmarshalLink(v)
+}
+
+// view runs fn against the live database.
+func (s *Store) view(fn func(r *pebble.DB) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return errors.New("store: closed")
+	}
+	return fn(s.db)
+}
+
+// Link returns the record for code (tombstones included), or ErrNotFound.
+func (s *Store) Link(code string) (l *Link, err error) {
+	err = s.view(func(db *pebble.DB) error { l, err = getLink(db, code); return err })
+	return l, err
+}
+
+// AppliedIndex returns the raft index of the last applied command.
+func (s *Store) AppliedIndex() (n uint64, err error) {
+	err = s.view(func(db *pebble.DB) error { n, err = getUint64(db, keyApplied); return err })
+	return n, err
+}
+
+// LiveLinks returns the number of links that are not deleted.
+func (s *Store) LiveLinks() (n uint64, err error) {
+	err = s.view(func(db *pebble.DB) error { n, err = getUint64(db, keyLiveLinks); return err })
+	return n, err
+}
+
+// PermKey returns the code permutation key made at bootstrap, or
+// ErrNotFound before the cluster is initialised.
+func (s *Store) PermKey() (k []byte, err error) {
+	err = s.view(func(db *pebble.DB) error { k, err = get(db, keyPerm); return err })
+	return k, err
+}
+
+// Initialized reports whether the cluster's init command has been applied.
+func (s *Store) Initialized() (bool, error) {
+	err := s.view(func(db *pebble.DB) error { _, err := get(db, keyInit); return err })
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// APIKey returns the API key whose token hashes to hash.
+func (s *Store) APIKey(hash []byte) (k *APIKey, err error) {
+	err = s.view(func(db *pebble.DB) error {
+		v, err := get(db, apiKeyKey(hash))
+		if err != nil {
+			return err
+		}
+		k, err = unmarshalAPIKey(v)
+		return err
+	})
+	return k, err
+}
+
+// Range returns the last id range handed to nodeID.
+func (s *Store) Range(nodeID string) (r Range, err error) {
+	err = s.view(func(db *pebble.DB) error {
+		v, err := get(db, rangeKey(nodeID))
+		if err != nil {
+			return err
+		}
+		r, err = unmarshalRange(v)
+		return err
+	})
+	return r, err
+}
+
+// pebbleLogger routes Pebble's logging into slog; its chatter is debug-level.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) { p.l.Debug(fmt.Sprintf(format, args...)) }
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
