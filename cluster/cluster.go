@@ -117,26 +117,30 @@ func (c *Cluster) Close() error {
 		close(c.stop)
 		c.wg.Wait()
 		if c.srv != nil {
-			c.srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+			defer cancel()
+			c.srv.Shutdown(ctx) // let forwarded requests in flight finish
 		}
 	})
 	return nil
 }
 
 // Propose commits cmd: on this node if it leads, otherwise through the
-// leader. Attempts are repeated only when the command certainly was not
-// accepted (no leader yet, or the node asked was not the leader), so a
-// command is never applied twice by a retry here.
+// leader. An attempt is repeated when the command certainly was not accepted
+// (no leader yet, or the node asked was not the leader), and, for commands
+// that recognise their own replay (fsm.Idempotent), also when its outcome is
+// unknown because leadership changed while it was in flight. So leader
+// changes are invisible to API clients, and nothing is applied twice.
 func (c *Cluster) Propose(ctx context.Context, cmd fsm.Command) (*fsm.Result, error) {
 	b, err := fsm.Encode(cmd)
 	if err != nil {
 		return nil, err
 	}
+	idempotent := fsm.Idempotent(cmd)
 	deadline := time.Now().Add(leaderWait)
 	for {
 		res, err := c.proposeOnce(ctx, b)
-		if !errors.Is(err, node.ErrNotLeader) && !errors.Is(err, errNotLeaderRemote) &&
-			!errors.Is(err, errNotSent) && !errors.Is(err, ErrNoLeader) {
+		if !retryable(err) && !(idempotent && errors.Is(err, node.ErrUnknownOutcome)) {
 			return res, err
 		}
 		if time.Now().After(deadline) {
@@ -182,12 +186,18 @@ func (c *Cluster) onLeader(ctx context.Context, local func() error, method, path
 		} else {
 			err = c.rpc.call(ctx, addr, method, path, in, out)
 		}
-		retry := errors.Is(err, node.ErrNotLeader) || errors.Is(err, errNotLeaderRemote) || errors.Is(err, ErrNoLeader) || errors.Is(err, errNotSent)
-		if !retry || time.Now().After(deadline) || ctx.Err() != nil {
+		if !retryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}
 		time.Sleep(retryPause)
 	}
+}
+
+// retryable reports whether err says the request certainly had no effect
+// and a leader may be found by trying again.
+func retryable(err error) bool {
+	return errors.Is(err, node.ErrNotLeader) || errors.Is(err, errNotLeaderRemote) ||
+		errors.Is(err, errNotSent) || errors.Is(err, ErrNoLeader)
 }
 
 // ReadIndex waits until this node has applied everything committed when it

@@ -22,6 +22,8 @@ const (
 	rpcTimeout      = 5 * time.Second
 	maxRPCBody      = 1 << 20
 	statusMisdirect = http.StatusMisdirectedRequest // "not the leader"
+	// statusUnknownOutcome: the command may or may not have been committed.
+	statusUnknownOutcome = http.StatusGatewayTimeout
 )
 
 // probeReply tells a joining node what the answering node knows.
@@ -115,6 +117,8 @@ func rpcResult(w http.ResponseWriter, v any, err error) {
 		http.Error(w, err.Error(), statusMisdirect)
 	case errors.Is(err, node.ErrUnknownPeer):
 		http.Error(w, err.Error(), http.StatusNotFound)
+	case errors.Is(err, node.ErrUnknownOutcome):
+		http.Error(w, err.Error(), statusUnknownOutcome)
 	default:
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	}
@@ -179,7 +183,8 @@ func (rc *rpcClient) call(ctx context.Context, addr, method, path string, in, ou
 		if errors.As(err, &op) && op.Op == "dial" {
 			return fmt.Errorf("%w: %v", errNotSent, err)
 		}
-		return err
+		// Sent, but no answer: the remote may have acted on it.
+		return fmt.Errorf("%w: %v", node.ErrUnknownOutcome, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxRPCBody))
@@ -191,6 +196,8 @@ func (rc *rpcClient) call(ctx context.Context, addr, method, path string, in, ou
 		return errNotLeaderRemote
 	case resp.StatusCode == http.StatusNotFound:
 		return node.ErrUnknownPeer
+	case resp.StatusCode == statusUnknownOutcome:
+		return node.ErrUnknownOutcome
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("cluster: %s %s on %s: %s: %s", method, path, addr, resp.Status, bytes.TrimSpace(b))
 	}

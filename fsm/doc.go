@@ -7,6 +7,10 @@
 // command that cannot be decoded or a store that cannot be written means the
 // node can no longer be trusted, so the fsm panics.
 //
+// Creates and deletes recognise their own replay (see Idempotent), which is
+// what lets cluster re-propose them safely when leadership changes while
+// they are in flight.
+//
 // The fsm applies each raft batch as one store Txn, committed together with
 // the batch's last index. Entries at or below the applied index are skipped,
 // which makes replay after a restart idempotent. It must never propose, talk

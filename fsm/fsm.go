@@ -160,7 +160,12 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 			return nil, err
 		}
 	}
-	if _, err := txn.Link(c.Code); err == nil {
+	if prev, err := txn.Link(c.Code); err == nil {
+		if prev.Owner == c.Owner && prev.CreatedAt == c.Now && prev.URL == c.URL && prev.Status == store.StatusActive {
+			// This very command, applied before: minted codes are never
+			// reissued, so only a retry can match code, owner and time.
+			return &Result{Link: prev, Replayed: true}, nil
+		}
 		return &Result{Err: ErrExists}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -226,11 +231,33 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 
 func applyDelete(txn *store.Txn, c *DeleteLink) (*Result, error) {
 	l, res, err := visible(txn, c.Code, c.Actor, c.Admin)
+	if errors.Is(res.errOrNil(), ErrGone) {
+		return &Result{}, nil // deleting twice is deleting once
+	}
 	if l == nil {
 		return res, err
 	}
 	txn.DeleteLink(l, c.Now)
 	return &Result{}, nil
+}
+
+func (r *Result) errOrNil() error {
+	if r == nil {
+		return nil
+	}
+	return r.Err
+}
+
+// Idempotent reports whether applying c twice has the effect of applying it
+// once, so that a proposal whose outcome is unknown (leadership was lost
+// while it was in flight) may be proposed again. Updates are not: a late
+// duplicate could undo a later update.
+func Idempotent(c Command) bool {
+	switch c.(type) {
+	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember:
+		return true
+	}
+	return false
 }
 
 // Snapshot captures the state for raft. It is cheap: the stream is written

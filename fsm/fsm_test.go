@@ -69,7 +69,7 @@ func workload() []Command {
 		&UpdateLink{Now: 302, Code: "c001", Actor: 1, URL: &url},
 		&UpdateLink{Now: 303, Code: "c002", Actor: 1, Admin: true, Blocked: &blocked},
 		&DeleteLink{Now: 304, Code: "c003", Actor: 1},
-		&DeleteLink{Now: 305, Code: "c003", Actor: 1}, // gone
+		&DeleteLink{Now: 305, Code: "c003", Actor: 1}, // a replayed delete succeeds
 		&CreateLink{Now: 306, Code: "i1", URL: "https://i.test", Owner: 1, RedirectStatus: 302, IdemKey: "key", BodyHash: []byte{1}},
 		&CreateLink{Now: 307, Code: "i2", URL: "https://i.test", Owner: 1, RedirectStatus: 302, IdemKey: "key", BodyHash: []byte{1}},
 	)
@@ -188,7 +188,7 @@ func TestResults(t *testing.T) {
 		t.Fatalf("block: %+v", r.Link)
 	}
 	check(n-4, nil)
-	check(n-3, ErrGone)
+	check(n-3, nil)
 	first := check(n-2, nil)
 	if r := check(n-1, nil); !r.Replayed || r.Link.Code != first.Link.Code {
 		t.Fatalf("idempotent retry: %+v", r)
@@ -211,6 +211,21 @@ func TestIdempotencyKeyMismatchAndExpiry(t *testing.T) {
 	}
 	if !errors.Is(res[3].(*Result).Err, ErrIdempotencyMismatch) {
 		t.Fatal("the re-used key is remembered again")
+	}
+}
+
+// A create applied twice (re-proposed after its outcome was unknown) returns
+// the link it made the first time; another create of the same code loses.
+func TestCreateReplayIsRecognised(t *testing.T) {
+	f, st := mustFSM(t, vfs.NewMem(), "db")
+	defer st.Close()
+	c := create("abc1234", "https://a.test", 5)
+	res := f.ApplyBatch(logsFor(t, 1, c, c, create("abc1234", "https://a.test", 6)))
+	if r := res[1].(*Result); r.Err != nil || !r.Replayed || r.Link.CreatedAt != 5 {
+		t.Fatalf("replay: %+v", r)
+	}
+	if !errors.Is(res[2].(*Result).Err, ErrExists) {
+		t.Fatalf("another create of the code: %v", res[2].(*Result).Err)
 	}
 }
 

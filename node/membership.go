@@ -118,10 +118,11 @@ func (n *Node) ReadIndex() (uint64, error) {
 	return idx, nil
 }
 
-// handOffLeadership transfers leadership before a leader stops, so the
-// cluster does not wait out an election timeout (rolling restarts lose no
-// writes from clients that retry).
-func (n *Node) handOffLeadership() {
+// HandOffLeadership transfers leadership if this node leads and another
+// voter exists. A stopping node calls it first, while it still answers
+// forwarded writes, so the cluster does not wait out an election timeout
+// and rolling restarts lose no writes.
+func (n *Node) HandOffLeadership() {
 	if n.raft.State() != raft.Leader {
 		return
 	}

@@ -403,7 +403,7 @@ func (n *Node) Close() error {
 func (n *Node) closeAll() error {
 	var errs []error
 	if n.raft != nil {
-		n.handOffLeadership()
+		n.HandOffLeadership()
 		errs = append(errs, n.raft.Shutdown().Error())
 	}
 	if c, ok := n.trans.(interface{ Close() error }); ok {

@@ -36,6 +36,7 @@ func (n *Node) Status() Status {
 		State:        n.raft.State().String(),
 		LeaderID:     string(id),
 		LeaderAddr:   string(addr),
+		Term:         n.raft.CurrentTerm(),
 		AppliedIndex: n.fsm.Applied(),
 		CommitIndex:  n.raft.CommitIndex(),
 		LastIndex:    n.raft.LastIndex(),

@@ -22,6 +22,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		err = serve(args, stderr)
+	case "cluster":
+		err = clusterCmd(args, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return 0
@@ -45,6 +47,10 @@ func usage(w io.Writer) {
 
 Usage:
   linkd [serve] [flags]    run a node (the default); see linkd serve -h
+  linkd cluster status     show members, leader and each member's lag
+  linkd cluster remove ID  remove a node from the cluster
+
+Client commands take --server (any node's URL) and --token.
 
 Every flag can also be set with an environment variable: --data-dir is
 LINKD_DATA_DIR, and so on. Flags on the command line win.
@@ -57,8 +63,9 @@ func envName(flagName string) string {
 }
 
 // parseFlags applies LINKD_* environment variables as defaults, then the
-// command line.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// command line, where flags and positional arguments may be interleaved
+// (`linkd cluster remove n4 --server ...`). It returns the positionals.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var errs []string
 	fs.VisitAll(func(f *flag.Flag) {
 		if v, ok := os.LookupEnv(envName(f.Name)); ok {
@@ -68,7 +75,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	if len(errs) > 0 {
-		return fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
+		return nil, fmt.Errorf("bad environment: %s", strings.Join(errs, "; "))
 	}
-	return fs.Parse(args)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }

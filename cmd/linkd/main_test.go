@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,12 +40,37 @@ func TestMain(m *testing.M) {
 
 const testToken = "lk_process_test_token"
 
+// spec is how a test process is started; restarting uses the same spec.
+type spec struct {
+	id, dir, httpAddr, raftAddr string
+	args                        []string
+}
+
 // proc is a linkd process started by a test.
 type proc struct {
+	spec
 	cmd  *exec.Cmd
 	URL  string
-	logs *strings.Builder
+	logs *syncBuffer
 	done chan struct{}
+}
+
+// syncBuffer collects a process's log lines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) add(line string) {
+	s.mu.Lock()
+	s.b.WriteString(line + "\n")
+	s.mu.Unlock()
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freePort(t testing.TB) string {
@@ -57,15 +83,19 @@ func freePort(t testing.TB) string {
 	return l.Addr().String()
 }
 
-// mustStart starts linkd with args plus a test token and fast raft timing,
-// and waits until /_/readyz answers 200.
-func mustStart(t testing.TB, dataDir string, args ...string) *proc {
+// newSpec returns a spec with a fresh data directory and free ports.
+func newSpec(t testing.TB, id string, args ...string) spec {
+	return spec{id: id, dir: t.TempDir(), httpAddr: freePort(t), raftAddr: freePort(t), args: args}
+}
+
+// launch starts the process without waiting for it to be ready.
+func launch(t testing.TB, s spec) *proc {
 	t.Helper()
-	httpAddr := freePort(t)
-	all := append([]string{"serve", "--data-dir", dataDir, "--http-addr", httpAddr, "--raft-addr", freePort(t),
-		"--admin-token", testToken, "--raft-heartbeat", "150ms", "--log-level", "warn"}, args...)
+	all := append([]string{"serve", "--node-id", s.id, "--data-dir", s.dir, "--http-addr", s.httpAddr,
+		"--raft-addr", s.raftAddr, "--http-advertise", s.httpAddr, "--admin-token", testToken,
+		"--log-level", "info"}, s.args...)
 	cmd := exec.Command(binary, all...)
-	p := &proc{cmd: cmd, URL: "http://" + httpAddr, logs: &strings.Builder{}, done: make(chan struct{})}
+	p := &proc{spec: s, cmd: cmd, URL: "http://" + s.httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -73,32 +103,63 @@ func mustStart(t testing.TB, dataDir string, args ...string) *proc {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			p.logs.WriteString(sc.Text() + "\n")
+			p.logs.add(sc.Text())
 		}
 		cmd.Wait()
 		close(p.done)
 	}()
-	t.Cleanup(func() { p.kill() })
-	deadline := time.Now().Add(15 * time.Second)
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() && os.Getenv("LINKD_TEST_LOG") != "" {
+			t.Logf("logs of %s:\n%s", p.id, p.logs)
+		}
+	})
+	return p
+}
+
+// waitReady waits until /_/readyz answers 200.
+func (p *proc) waitReady(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
 		resp, err := http.Get(p.URL + "/_/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return p
+				return
 			}
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("linkd exited during start-up:\n%s", p.logs)
+			t.Fatalf("%s exited:\n%s", p.id, p.logs)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("linkd not ready after 15 s:\n%s", p.logs)
+			t.Fatalf("%s not ready after %s:\n%s", p.id, timeout, p.logs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// mustStart starts a single node with fast raft timing on dataDir and waits
+// until it is ready.
+func mustStart(t testing.TB, dataDir string, args ...string) *proc {
+	t.Helper()
+	s := newSpec(t, "n1", append([]string{"--raft-heartbeat", "150ms"}, args...)...)
+	s.dir = dataDir
+	p := launch(t, s)
+	p.waitReady(t, 15*time.Second)
+	return p
+}
+
+// restart starts the same command again (after the process has exited).
+func (p *proc) restart(t testing.TB) *proc {
+	t.Helper()
+	<-p.done
+	return launch(t, p.spec)
+}
+
+func (p *proc) signal(sig os.Signal) { p.cmd.Process.Signal(sig) }
 
 func (p *proc) kill() {
 	p.cmd.Process.Signal(syscall.SIGKILL)

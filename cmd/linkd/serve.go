@@ -84,11 +84,12 @@ func serve(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var f serveFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	if len(pos) > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(pos, " "))
 	}
 	log, err := f.logger(stderr)
 	if err != nil {
@@ -154,6 +155,7 @@ func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, cl *cl
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("HTTP shutdown", "err", err)
 	}
+	n.HandOffLeadership()
 	cl.Close()
 	err := n.Close()
 	log.Info("stopped", "err", err)
