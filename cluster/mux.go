@@ -34,24 +34,26 @@ type Mux struct {
 	closeOnce sync.Once
 }
 
-// Listen opens the shared listener on bind; advertise is the address other
-// nodes dial (empty means the listener's own).
+// Listen opens the shared listener on bind. advertise is the address other
+// nodes dial; empty means bind itself. It is kept as written, not resolved:
+// a host name (n1:7000) survives the node's IP changing, which containers
+// do on every restart.
 func Listen(bind, advertise string) (*Mux, error) {
+	if advertise == "" {
+		advertise = bind
+	}
+	host, port, err := net.SplitHostPort(advertise)
+	if err != nil || port == "0" {
+		return nil, fmt.Errorf("cluster: raft advertise address %q must be host:port with a fixed port", advertise)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return nil, fmt.Errorf("cluster: %q is not an address other nodes can reach; set --raft-advertise", advertise)
+	}
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: listen on %s: %w", bind, err)
 	}
-	adv := ln.Addr()
-	if advertise != "" {
-		if adv, err = net.ResolveTCPAddr("tcp", advertise); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("cluster: advertise address %q: %w", advertise, err)
-		}
-	}
-	if ta, ok := adv.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
-		ln.Close()
-		return nil, fmt.Errorf("cluster: %s is not an address other nodes can reach; set the advertise address", adv)
-	}
+	adv := hostAddr(advertise)
 	m := &Mux{ln: ln, advertise: adv}
 	m.raft = newSubListener(adv)
 	m.rpc = newSubListener(adv)
@@ -126,6 +128,12 @@ func dialMux(ctx context.Context, addr string, proto byte) (net.Conn, error) {
 	}
 	return c, nil
 }
+
+// hostAddr is an advertised address as configured (possibly a host name).
+type hostAddr string
+
+func (a hostAddr) Network() string { return "tcp" }
+func (a hostAddr) String() string  { return string(a) }
 
 // subListener is a net.Listener fed by the mux.
 type subListener struct {
