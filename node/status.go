@@ -37,7 +37,7 @@ func (n *Node) Status() Status {
 		LeaderID:     string(id),
 		LeaderAddr:   string(addr),
 		Term:         n.raft.CurrentTerm(),
-		AppliedIndex: n.fsm.Applied(),
+		AppliedIndex: n.Applied(),
 		CommitIndex:  n.raft.CommitIndex(),
 		LastIndex:    n.raft.LastIndex(),
 	}
@@ -59,17 +59,20 @@ func (n *Node) Status() Status {
 // IsLeader reports whether this node is the raft leader.
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 
-// Applied returns the index of the last entry applied to the store.
-func (n *Node) Applied() uint64 { return n.fsm.Applied() }
+// Applied returns the index up to which the store reflects the log. Raft
+// entries the fsm never sees (leader no-ops, barriers) count too: raft's
+// own applied index covers them, the fsm's covers entries replayed from
+// Pebble before raft caught up after a restart.
+func (n *Node) Applied() uint64 { return max(n.fsm.Applied(), n.raft.AppliedIndex()) }
 
 // WaitApplied blocks until the store has applied index, or ctx ends.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
-	if n.fsm.Applied() >= index {
+	if n.Applied() >= index {
 		return nil
 	}
-	t := time.NewTicker(2 * time.Millisecond)
+	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
-	for n.fsm.Applied() < index {
+	for n.Applied() < index {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -90,7 +93,7 @@ func (n *Node) Ready() error {
 	if ok, err := n.st.Initialized(); err != nil || !ok {
 		return ErrNotInitialized
 	}
-	if n.fsm.Applied() < n.raft.CommitIndex() {
+	if n.Applied() < n.raft.CommitIndex() {
 		return ErrBehind
 	}
 	return nil

@@ -165,6 +165,26 @@ func TestClusterBootstrapFailoverRejoin(t *testing.T) {
 	for code, url := range links {
 		redirectsTo(t, old, code, url)
 	}
+	for _, p := range append(f, old) {
+		mustLinearizableGet(t, p, code)
+	}
+}
+
+// mustLinearizableGet reads a link through the leader's read index.
+func mustLinearizableGet(t *testing.T, p *proc, code string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", p.URL+"/api/v1/links/"+code+"?consistency=linearizable", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("linearizable read on %s after %s: %d %s", p.id, time.Since(start), resp.StatusCode, b)
+	}
 }
 
 // A node cut off from the majority accepts no writes; the majority carries
