@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
+
+	"github.com/linkd/linkd/store"
 )
 
 // Type identifies a command in the raft log. Numbers are stored forever:
@@ -20,6 +22,8 @@ const (
 	TypeDeleteLink Type = 5
 	TypeSetMember  Type = 6
 	TypeDelMember  Type = 7
+	TypeClicks     Type = 8
+	TypeSetSalt    Type = 9
 )
 
 // Command is anything that can be proposed. Every field that is not a pure
@@ -98,6 +102,27 @@ type DelMember struct {
 	NodeID string `codec:"node"`
 }
 
+// Clicks merges one sealed segment of a node's click log into the rollups.
+// (Source, Segment) identifies it: a source's segments are proposed in
+// order, so the fsm applies each at most once by remembering the last.
+type Clicks struct {
+	Now       int64               `codec:"now"`
+	Source    string              `codec:"src"`
+	Segment   uint64              `codec:"seg"`
+	Retention store.Retention     `codec:"ret"`
+	Links     []store.LinkClicks  `codec:"l,omitempty"`
+	Orphans   []store.OrphanCount `codec:"o,omitempty"`
+}
+
+// SetSalt sets the visitor-hash salt of a UTC day (the first one wins).
+type SetSalt struct {
+	Now  int64  `codec:"now"`
+	Day  int64  `codec:"day"`
+	Salt []byte `codec:"salt"`
+}
+
+func (*Clicks) Type() Type     { return TypeClicks }
+func (*SetSalt) Type() Type    { return TypeSetSalt }
 func (*SetMember) Type() Type  { return TypeSetMember }
 func (*DelMember) Type() Type  { return TypeDelMember }
 func (*Init) Type() Type       { return TypeInit }
@@ -123,6 +148,10 @@ func newCommand(t Type) Command {
 		return &SetMember{}
 	case TypeDelMember:
 		return &DelMember{}
+	case TypeClicks:
+		return &Clicks{}
+	case TypeSetSalt:
+		return &SetSalt{}
 	}
 	return nil
 }

@@ -116,6 +116,10 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) *Result {
 	case *DelMember:
 		txn.DeleteMember(c.NodeID)
 		r = &Result{}
+	case *Clicks:
+		r, err = applyClicks(txn, c)
+	case *SetSalt:
+		r, err = &Result{}, txn.SetSalt(c.Day, c.Salt)
 	}
 	if err != nil {
 		panic(fmt.Sprintf("fsm: apply %T: %v", c, err))
@@ -181,6 +185,24 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 			ExpiresAt: c.Now + store.IdemTTL.Milliseconds()})
 	}
 	return &Result{Link: l}, nil
+}
+
+// applyClicks merges a click segment unless it was applied before.
+func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
+	last, err := txn.ClickSegment(c.Source)
+	if err != nil || c.Segment <= last {
+		return &Result{Replayed: true}, err
+	}
+	for i := range c.Links {
+		if err := txn.AddLinkClicks(&c.Links[i], c.Now, c.Retention); err != nil {
+			return nil, err
+		}
+	}
+	if err := txn.AddOrphans(c.Orphans); err != nil {
+		return nil, err
+	}
+	txn.SetClickSegment(c.Source, c.Segment)
+	return &Result{}, nil
 }
 
 // visible returns the link the actor may change, or a domain error.
@@ -254,7 +276,7 @@ func (r *Result) errOrNil() error {
 // duplicate could undo a later update.
 func Idempotent(c Command) bool {
 	switch c.(type) {
-	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember:
+	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt:
 		return true
 	}
 	return false

@@ -61,6 +61,12 @@ func (s *Server) api(ctx *fasthttp.RequestCtx) {
 			"GET":  func() { s.listLinks(ctx, p) },
 			"POST": func() { s.createLink(ctx, p) },
 		})
+	case strings.HasPrefix(rest, "links/") && strings.HasSuffix(rest, "/analytics") &&
+		validCode([]byte(strings.TrimSuffix(rest[len("links/"):], "/analytics"))):
+		code := strings.TrimSuffix(rest[len("links/"):], "/analytics")
+		s.routeMethods(ctx, map[string]func(){"GET": func() { s.linkAnalytics(ctx, p, code) }})
+	case rest == "analytics/orphans" && p.admin:
+		s.routeMethods(ctx, map[string]func(){"GET": func() { s.orphans(ctx) }})
 	case strings.HasPrefix(rest, "links/") && validCode([]byte(rest[len("links/"):])):
 		code := rest[len("links/"):]
 		s.routeMethods(ctx, map[string]func(){
@@ -173,6 +179,7 @@ type linkJSON struct {
 	RedirectStatus int      `json:"redirectStatus"`
 	Status         string   `json:"status"`
 	Custom         bool     `json:"custom"`
+	Clicks         uint64   `json:"clicks"`
 }
 
 func msTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
@@ -193,6 +200,7 @@ func (s *Server) linkView(l *store.Link, now int64) linkJSON {
 	if l.Status == store.StatusActive && l.Expired(now) {
 		v.Status = "expired"
 	}
+	v.Clicks, _ = s.st.Clicks(l.Code)
 	return v
 }
 

@@ -58,6 +58,15 @@ func newMetrics(s *Server) *metrics {
 			return 0
 		}),
 	)
+	if rec := s.cfg.Clicks; rec != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkd_clicks_dropped_total",
+				Help: "Clicks dropped because the click queue was full."}, func() float64 { return float64(rec.Dropped()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkd_clicks_written_total",
+				Help: "Clicks written to this node's click log."}, func() float64 { return float64(rec.Written()) }),
+			gauge("linkd_clicks_queued", "Clicks waiting for the click log writer.", func() float64 { return float64(rec.QueueLen()) }),
+		)
+	}
 	return m
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -62,6 +63,7 @@ func (s *Server) redirect(ctx *fasthttp.RequestCtx) {
 	switch {
 	case e.Kind == store.HotMissing:
 		s.m.notFound.Inc()
+		s.record(ctx, code, clicks.KindOrphan)
 		writeHTML(ctx, fasthttp.StatusNotFound, s.pages.notFound)
 	case e.Kind == store.HotGone:
 		s.m.gone.Inc()
@@ -77,6 +79,11 @@ func (s *Server) redirect(ctx *fasthttp.RequestCtx) {
 		s.previewPage(ctx, string(code), string(e.URL))
 	default:
 		s.m.redirects.Inc()
+		kind := clicks.KindClick
+		if ctx.IsHead() {
+			kind = clicks.KindPreview
+		}
+		s.record(ctx, code, kind)
 		ctx.SetStatusCode(int(e.RedirectStatus))
 		ctx.Response.Header.SetCanonical(hdrLocation, e.URL)
 		ctx.Response.Header.SetCanonical(hdrCacheControl, s.cacheCtl)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -70,7 +71,9 @@ type Config struct {
 	// for that long. The default (0) sends no-store, so that takedowns and
 	// edits take effect everywhere at once.
 	RedirectMaxAge time.Duration
-	Logger         *slog.Logger
+	// Clicks records visits for analytics; nil turns analytics off.
+	Clicks *clicks.Recorder
+	Logger *slog.Logger
 }
 
 // Server is the HTTP server.

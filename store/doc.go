@@ -21,6 +21,14 @@
 //	r<nodeID>                        the last id range handed to a node (informational)
 //	k<sha256(token):32>              API key record
 //	n<nodeID>                        cluster member: public HTTP address
+//	S<source>                        last applied click segment of one node's click log
+//	M|H<code>\0<minute|hour:8>       clicks per minute / hour (retention-limited)
+//	D<code>\0<day:8>                 humans, bots, previews, scans of one UTC day
+//	X<code>\0<day:8><dim:1><value>   clicks per referrer host, country, device, browser, OS
+//	U<code>\0<day:8>                 HyperLogLog of that day's visitor hashes
+//	T<code>                          total clicks
+//	O<day:8><host>                   requests for unknown codes (orphan visits)
+//	V<day:8>                         that day's visitor-hash salt (kept two days)
 //
 // Integers in keys are big-endian so byte order is numeric order; ^t (the
 // bitwise complement) turns ascending scans into newest-first ones.

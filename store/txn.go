@@ -91,6 +91,7 @@ func (t *Txn) DeleteLink(l *Link, now int64) {
 	tomb := &Link{Code: l.Code, Owner: l.Owner, CreatedAt: l.CreatedAt, UpdatedAt: now,
 		Status: StatusDeleted, Custom: l.Custom}
 	t.putLink(tomb)
+	t.deleteAnalytics(l.Code)
 	t.liveAdd--
 }
 

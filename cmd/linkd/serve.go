@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/httpd"
 	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -29,7 +32,9 @@ type serveFlags struct {
 	redirectMaxAge, snapshotInterval, heartbeat, maxStaleness         time.Duration
 	snapshotThreshold, trailingLogs                                   uint64
 	hotSetBytes, bootstrapExpect                                      int
-	nonVoter                                                          bool
+	nonVoter, analytics, honorDNT                                     bool
+	analyticsLag, keepMinutes, keepHours                              time.Duration
+	trustedProxies                                                    string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -51,6 +56,12 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.heartbeat, "raft-heartbeat", time.Second, "raft heartbeat and election timeout")
 	fs.DurationVar(&f.maxStaleness, "max-staleness", cluster.DefaultMaxStaleness, "a follower without leader contact for longer reports not ready")
 	fs.IntVar(&f.hotSetBytes, "hotset-bytes", store.DefaultHotSetBytes, "memory for the redirect hot set")
+	fs.BoolVar(&f.analytics, "analytics", true, "record clicks for analytics")
+	fs.DurationVar(&f.analyticsLag, "analytics-lag", 10*time.Second, "bound on the time from a redirect to its click showing in analytics")
+	fs.DurationVar(&f.keepMinutes, "retention-minutes", 48*time.Hour, "how long per-minute click counts are kept (0: forever)")
+	fs.DurationVar(&f.keepHours, "retention-hours", 90*24*time.Hour, "how long per-hour click counts are kept (0: forever); per-day counts are kept forever")
+	fs.BoolVar(&f.honorDNT, "honor-dnt", true, "for requests with DNT: 1 or Sec-GPC: 1, count the click but record no dimensions or visitor")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/CDNs whose X-Forwarded-For, CF-Connecting-IP and CF-IPCountry are believed")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 }
@@ -124,21 +135,28 @@ func serve(args []string, stderr io.Writer) error {
 		HTTPAdvertise: advertise(f.httpAdvertise, ln), Join: join, BootstrapExpect: f.bootstrapExpect,
 		NonVoter: f.nonVoter, MaxStaleness: f.maxStaleness, Logger: log,
 	})
-	srv, err := httpd.New(httpd.Config{
-		Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
-		PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Logger: log,
-	})
+	an, err := f.startAnalytics(n, cl, log)
 	if err != nil {
 		cl.Close()
 		n.Close()
 		return err
 	}
-	return runUntilSignal(log, srv, ln, cl, n)
+	srv, err := httpd.New(httpd.Config{
+		Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
+		PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Clicks: an.rec, Logger: log,
+	})
+	if err != nil {
+		an.close()
+		cl.Close()
+		n.Close()
+		return err
+	}
+	return runUntilSignal(log, srv, ln, an, cl, n)
 }
 
 // runUntilSignal serves until SIGINT/SIGTERM, then stops accepting, drains
 // open requests, and closes the node (raft, then Pebble).
-func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, cl *cluster.Cluster, n *node.Node) error {
+func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, an analytics, cl *cluster.Cluster, n *node.Node) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
@@ -155,11 +173,61 @@ func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, cl *cl
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("HTTP shutdown", "err", err)
 	}
+	an.close()
 	n.HandOffLeadership()
 	cl.Close()
 	err := n.Close()
 	log.Info("stopped", "err", err)
 	return errors.Join(serveErr, err)
+}
+
+// analytics is the click pipeline of a node (both nil when turned off).
+type analytics struct {
+	rec  *clicks.Recorder
+	comp *clicks.Compactor
+}
+
+func (f *serveFlags) startAnalytics(n *node.Node, cl *cluster.Cluster, log *slog.Logger) (analytics, error) {
+	if !f.analytics {
+		return analytics{}, nil
+	}
+	var trusted []netip.Prefix
+	for _, c := range splitList(f.trustedProxies) {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return analytics{}, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		trusted = append(trusted, p.Masked())
+	}
+	if f.analyticsLag < 100*time.Millisecond {
+		return analytics{}, errors.New("--analytics-lag must be at least 100ms")
+	}
+	dir := filepath.Join(f.dataDir, "clicks")
+	src, err := clicks.LoadSource(dir, f.nodeID)
+	if err != nil {
+		return analytics{}, fmt.Errorf("click log: %w", err)
+	}
+	cfg := clicks.Config{Dir: dir, Source: src, Store: n.Store(), Lag: f.analyticsLag,
+		HonorDNT: f.honorDNT, TrustedProxies: trusted, Logger: log}
+	rec, err := clicks.NewRecorder(cfg)
+	if err != nil {
+		return analytics{}, fmt.Errorf("click log: %w", err)
+	}
+	comp := clicks.NewCompactor(cfg, store.Retention{Minutes: f.keepMinutes, Hours: f.keepHours}, cl.Propose)
+	return analytics{rec: rec, comp: comp}, nil
+}
+
+// close seals the click log and proposes what is sealed while the node is
+// still in the cluster, so a node that never comes back loses nothing.
+func (a analytics) close() {
+	if a.rec == nil {
+		return
+	}
+	a.rec.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a.comp.Pass(ctx)
+	a.comp.Close()
 }
 
 func splitList(s string) []string {

@@ -1,0 +1,228 @@
+package clicks
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/axiomhq/hyperloglog"
+
+	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/store"
+)
+
+// ProposeFunc commits a command through the cluster's leader.
+type ProposeFunc func(ctx context.Context, c fsm.Command) (*fsm.Result, error)
+
+// proposeTimeout bounds one segment's proposal.
+const proposeTimeout = 10 * time.Second
+
+// Compactor folds sealed segments into rollup deltas and proposes them.
+type Compactor struct {
+	dir, source string
+	st          *store.Store
+	propose     ProposeFunc
+	retention   store.Retention
+	every       time.Duration
+	log         *slog.Logger
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	mu          sync.Mutex // one pass at a time
+}
+
+// NewCompactor starts compacting cfg.Dir every cfg.Lag/4.
+func NewCompactor(cfg Config, r store.Retention, propose ProposeFunc) *Compactor {
+	c := &Compactor{dir: cfg.Dir, source: cfg.Source, st: cfg.Store, propose: propose, retention: r,
+		every: max(cfg.Lag/4, 10*time.Millisecond), log: cfg.Logger, stop: make(chan struct{})}
+	c.wg.Add(1)
+	go c.loop()
+	return c
+}
+
+func (c *Compactor) loop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		c.ensureSalts()
+		c.Pass(context.Background())
+	}
+}
+
+// Close stops the compactor; sealed segments not yet applied stay on disk
+// for the next start.
+func (c *Compactor) Close() {
+	close(c.stop)
+	c.wg.Wait()
+}
+
+// Pass proposes every sealed segment in order, deleting each once applied.
+// It stops at the first failure, so segments are applied in order and the
+// fsm can remember just the last one per source.
+func (c *Compactor) Pass(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, num := range sealedSegments(c.dir) {
+		cmd, err := c.fold(num)
+		if err != nil {
+			c.log.Error("reading click segment", "segment", num, "err", err)
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, proposeTimeout)
+		_, err = c.propose(pctx, cmd)
+		cancel()
+		if err != nil {
+			c.log.Debug("proposing click segment; will retry", "segment", num, "err", err)
+			return
+		}
+		if err := removeSegment(c.dir, num); err != nil {
+			c.log.Error("removing applied click segment", "segment", num, "err", err)
+			return
+		}
+	}
+}
+
+// DirectReferrer is the referrer of visits that sent none.
+const DirectReferrer = "(direct)"
+
+// linkAgg accumulates one link's records.
+type linkAgg struct {
+	minutes map[int64]uint64
+	days    map[int64]*dayAgg
+}
+
+type dimKey struct {
+	dim uint8
+	key string
+}
+
+type dayAgg struct {
+	d    store.DayClicks
+	dims map[dimKey]uint64
+	hll  *hyperloglog.Sketch
+}
+
+// fold reads a segment into a Clicks command.
+func (c *Compactor) fold(num uint64) (*fsm.Clicks, error) {
+	links := map[string]*linkAgg{}
+	orphans := map[store.OrphanCount]uint64{}
+	err := readSegment(c.dir, num, c.log, func(b []byte) {
+		rec, err := unmarshalRecord(b)
+		if err != nil {
+			c.log.Warn("skipping unreadable click record", "segment", num)
+			return
+		}
+		if rec.kind == KindOrphan {
+			orphans[store.OrphanCount{Day: rec.timeMs / store.DayMs, Host: rec.host}]++
+			return
+		}
+		addRecord(links, &rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	cmd := &fsm.Clicks{Now: time.Now().UnixMilli(), Source: c.source, Segment: num, Retention: c.retention}
+	for _, code := range slices.Sorted(maps.Keys(links)) {
+		cmd.Links = append(cmd.Links, links[code].delta(code))
+	}
+	for o, n := range orphans {
+		o.N = n
+		cmd.Orphans = append(cmd.Orphans, o)
+	}
+	slices.SortFunc(cmd.Orphans, func(a, b store.OrphanCount) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Host, b.Host))
+	})
+	return cmd, nil
+}
+
+func addRecord(links map[string]*linkAgg, rec *record) {
+	l := links[rec.code]
+	if l == nil {
+		l = &linkAgg{minutes: map[int64]uint64{}, days: map[int64]*dayAgg{}}
+		links[rec.code] = l
+	}
+	day := rec.timeMs / store.DayMs
+	d := l.days[day]
+	if d == nil {
+		d = &dayAgg{d: store.DayClicks{Day: day}, dims: map[dimKey]uint64{}}
+		l.days[day] = d
+	}
+	switch rec.class {
+	case ClassPreview:
+		d.d.Previews++
+		return // a preview is not a click: no dimensions, no visitor
+	case ClassBot:
+		d.d.Bots++
+	default:
+		d.d.Humans++
+	}
+	if rec.kind == KindScan {
+		d.d.Scans++
+	}
+	l.minutes[rec.timeMs/store.MinuteMs]++
+	ref := rec.refHost
+	if ref == "" && rec.device != "" { // dimensions recorded (no DNT), but no referrer
+		ref = DirectReferrer
+	}
+	for _, k := range [...]dimKey{{store.DimReferrer, ref}, {store.DimCountry, rec.country},
+		{store.DimDevice, rec.device}, {store.DimBrowser, rec.browser}, {store.DimOS, rec.os}} {
+		if k.key != "" {
+			d.dims[k]++
+		}
+	}
+	if rec.visitor != 0 {
+		if d.hll == nil {
+			d.hll = hyperloglog.New14()
+		}
+		d.hll.InsertHash(rec.visitor)
+	}
+}
+
+func (l *linkAgg) delta(code string) store.LinkClicks {
+	out := store.LinkClicks{Code: code}
+	for _, t := range slices.Sorted(maps.Keys(l.minutes)) {
+		out.Minutes = append(out.Minutes, store.ClickBucket{T: t, N: l.minutes[t]})
+	}
+	for _, day := range slices.Sorted(maps.Keys(l.days)) {
+		d := l.days[day]
+		for k, n := range d.dims {
+			d.d.Dims = append(d.d.Dims, store.DimCount{Dim: k.dim, Key: k.key, N: n})
+		}
+		slices.SortFunc(d.d.Dims, func(a, b store.DimCount) int {
+			return cmp.Or(cmp.Compare(a.Dim, b.Dim), cmp.Compare(a.Key, b.Key))
+		})
+		if d.hll != nil {
+			d.d.Visitors, _ = d.hll.MarshalBinary()
+		}
+		out.Days = append(out.Days, d.d)
+	}
+	return out
+}
+
+// ensureSalts proposes today's and tomorrow's visitor salts when missing.
+// Any node may; the first applied wins.
+func (c *Compactor) ensureSalts() {
+	today := time.Now().UnixMilli() / store.DayMs
+	for _, day := range []int64{today, today + 1} {
+		if _, err := c.st.Salt(day); err == nil {
+			continue
+		}
+		salt := make([]byte, 32)
+		rand.Read(salt)
+		ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
+		if _, err := c.propose(ctx, &fsm.SetSalt{Now: time.Now().UnixMilli(), Day: day, Salt: salt}); err != nil {
+			c.log.Debug("proposing visitor salt", "day", day, "err", err)
+		}
+		cancel()
+	}
+}

@@ -1,0 +1,274 @@
+package clicks
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/linkd/linkd/store"
+)
+
+// Tuning constants, kept together.
+const (
+	// queueLen is how many events may wait for the writer. A full queue
+	// drops the click (counted), never blocks the visitor.
+	queueLen = 16384
+	// flushInterval bounds how long a record stays in the writer's buffer:
+	// the loss window of a process crash (kill -9).
+	flushInterval = 100 * time.Millisecond
+	// syncInterval bounds how long a record may stay out of stable storage:
+	// the loss window of a power failure.
+	syncInterval = time.Second
+	// maxSegmentBytes seals a segment by size.
+	maxSegmentBytes = 4 << 20
+	// uaCacheSize bounds the parsed User-Agent cache (agents repeat a lot).
+	uaCacheSize = 4096
+	recordV1    = 1
+)
+
+// Config configures a Recorder.
+type Config struct {
+	Dir    string // the node's click log directory
+	Source string // this log's identity: node id plus a per-directory random id
+	Store  *store.Store
+	// Lag is the analytics lag bound: segments are sealed after Lag/2 and
+	// the compactor runs every Lag/4.
+	Lag time.Duration
+	// HonorDNT records no dimensions and no visitor hash for requests with
+	// DNT: 1 or Sec-GPC: 1 (the click itself is still counted).
+	HonorDNT       bool
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+}
+
+// LoadSource returns the identity of the click log in dir, creating it on
+// first use: the node id plus a random suffix, so that a node whose data
+// directory was wiped starts a new numbering the fsm has never seen.
+func LoadSource(dir, nodeID string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "source")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var r [8]byte
+	rand.Read(r[:])
+	src := nodeID + "/" + hex.EncodeToString(r[:])
+	return src, writeFileSync(path, []byte(src))
+}
+
+// Recorder takes events from the redirect path and writes them to the log.
+type Recorder struct {
+	cfg     Config
+	log     *slog.Logger
+	ch      chan Event
+	seg     *segLog
+	dropped atomic.Uint64
+	written atomic.Uint64
+	ua      map[string]uaInfo
+	salts   map[int64][]byte
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+// NewRecorder opens the log in cfg.Dir and starts the writer.
+func NewRecorder(cfg Config) (*Recorder, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	seg, err := openSegLog(cfg.Dir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	r := &Recorder{cfg: cfg, log: cfg.Logger, ch: make(chan Event, queueLen), seg: seg,
+		ua: map[string]uaInfo{}, salts: map[int64][]byte{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go r.run()
+	return r, nil
+}
+
+// Record enqueues e without blocking; if the queue is full the event is
+// dropped and counted.
+func (r *Recorder) Record(e *Event) {
+	select {
+	case r.ch <- *e:
+	default:
+		r.dropped.Add(1)
+	}
+}
+
+// Dropped returns how many events were dropped because the queue was full.
+func (r *Recorder) Dropped() uint64 { return r.dropped.Load() }
+
+// Written returns how many events were written to the log.
+func (r *Recorder) Written() uint64 { return r.written.Load() }
+
+// QueueLen returns how many events wait for the writer.
+func (r *Recorder) QueueLen() int { return len(r.ch) }
+
+// TrustedProxy reports whether a peer address is a trusted proxy.
+func (r *Recorder) TrustedProxy(a netip.Addr) bool { return isTrusted(a, r.cfg.TrustedProxies) }
+
+// Close writes what is queued, seals the current segment and stops. The
+// redirect path must not call Record after Close.
+func (r *Recorder) Close() error {
+	r.once.Do(func() { close(r.stop) })
+	<-r.done
+	return nil
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	flush := time.NewTicker(flushInterval)
+	defer flush.Stop()
+	sync := time.NewTicker(syncInterval)
+	defer sync.Stop()
+	for {
+		select {
+		case e := <-r.ch:
+			r.write(&e)
+		case <-flush.C:
+			r.check(r.seg.flush())
+			if r.seg.f != nil && time.Since(r.seg.openedAt) >= r.cfg.Lag/2 {
+				r.check(r.seg.seal())
+			}
+		case <-sync.C:
+			r.check(r.seg.sync())
+		case <-r.stop:
+			for {
+				select {
+				case e := <-r.ch:
+					r.write(&e)
+					continue
+				default:
+				}
+				break
+			}
+			r.check(r.seg.seal())
+			return
+		}
+	}
+}
+
+func (r *Recorder) check(err error) {
+	if err != nil {
+		r.log.Error("click log", "err", err)
+	}
+}
+
+func (r *Recorder) write(e *Event) {
+	if err := r.seg.append(r.encode(e)); err != nil {
+		r.log.Error("writing click", "err", err)
+		return
+	}
+	r.written.Add(1)
+	if r.seg.size >= maxSegmentBytes {
+		r.check(r.seg.seal())
+	}
+}
+
+// record is an enriched event as stored in a segment.
+type record struct {
+	timeMs                                            int64
+	kind, class                                       uint8
+	code, host, country, device, browser, os, refHost string
+	visitor                                           uint64 // 0: not counted as a visitor (DNT)
+}
+
+// encode enriches e into a record and serialises it.
+func (r *Recorder) encode(e *Event) []byte {
+	rec := record{timeMs: e.TimeMs, kind: e.Kind, code: e.Code()}
+	if e.Kind == KindOrphan {
+		rec.host = e.Host()
+	}
+	info := r.agent(e.UserAgent())
+	rec.class = info.class
+	if e.Kind == KindPreview {
+		rec.class = ClassPreview
+	}
+	if !(r.cfg.HonorDNT && e.Flags&FlagDNT != 0) && e.Kind != KindOrphan {
+		addr := clientAddr(e, r.cfg.TrustedProxies)
+		rec.country = country(e, addr)
+		rec.device, rec.browser, rec.os = info.device, info.browser, info.osName
+		rec.refHost = referrerHost(e.Referer())
+		if salt := r.salt(e.TimeMs / store.DayMs); salt != nil {
+			rec.visitor = visitorHash(salt, addr, e.UserAgent()) | 1 // never 0
+		}
+	}
+	return rec.marshal()
+}
+
+func (r *Recorder) agent(ua string) uaInfo {
+	if info, ok := r.ua[ua]; ok {
+		return info
+	}
+	if len(r.ua) >= uaCacheSize {
+		clear(r.ua)
+	}
+	info := classify(ua)
+	r.ua[ua] = info
+	return info
+}
+
+// salt returns the replicated salt of day, cached; nil until it exists.
+func (r *Recorder) salt(day int64) []byte {
+	if s, ok := r.salts[day]; ok {
+		return s
+	}
+	s, err := r.cfg.Store.Salt(day)
+	if err != nil {
+		return nil // not yet proposed/applied: retry on the next event
+	}
+	if len(r.salts) > 4 {
+		clear(r.salts)
+	}
+	r.salts[day] = s
+	return s
+}
+
+func (rec *record) marshal() []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, recordV1, rec.kind, rec.class)
+	b = binary.AppendVarint(b, rec.timeMs)
+	b = binary.BigEndian.AppendUint64(b, rec.visitor)
+	for _, s := range []string{rec.code, rec.host, rec.country, rec.device, rec.browser, rec.os, rec.refHost} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+var errBadRecord = errors.New("clicks: bad record")
+
+func unmarshalRecord(b []byte) (record, error) {
+	var rec record
+	if len(b) < 3 || b[0] != recordV1 {
+		return rec, errBadRecord
+	}
+	rec.kind, rec.class = b[1], b[2]
+	b = b[3:]
+	t, n := binary.Varint(b)
+	if n <= 0 || len(b[n:]) < 8 {
+		return rec, errBadRecord
+	}
+	rec.timeMs, b = t, b[n:]
+	rec.visitor, b = binary.BigEndian.Uint64(b), b[8:]
+	for _, dst := range []*string{&rec.code, &rec.host, &rec.country, &rec.device, &rec.browser, &rec.os, &rec.refHost} {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b[n:])) < l {
+			return rec, errBadRecord
+		}
+		*dst, b = string(b[n:n+int(l)]), b[n+int(l):]
+	}
+	return rec, nil
+}

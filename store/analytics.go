@@ -1,0 +1,450 @@
+package store
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/axiomhq/hyperloglog"
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Analytics tables (see the package doc). Per-link keys are
+// <table><code>\x00<bucket:8>...; the NUL keeps "abc" from matching "abcd"
+// (codes never contain it).
+const (
+	tSegment = 'S' // S<source>                         last applied click segment of a log
+	tMinute  = 'M' // M<code>\0<unix minute>            clicks
+	tHour    = 'H' // H<code>\0<unix hour>              clicks
+	tDay     = 'D' // D<code>\0<unix day>               DayCounts record
+	tDim     = 'X' // X<code>\0<unix day><dim:1><key>   clicks per dimension value
+	tUniq    = 'U' // U<code>\0<unix day>               HyperLogLog of visitor hashes
+	tTotal   = 'T' // T<code>                           total clicks
+	tOrphan  = 'O' // O<unix day><host>                 requests for unknown codes
+	tSalt    = 'V' // V<unix day>                       visitor-hash salt of that day
+)
+
+// Dimension kinds, stored in keys: only ever add.
+const (
+	DimReferrer uint8 = 1
+	DimCountry  uint8 = 2
+	DimDevice   uint8 = 3
+	DimBrowser  uint8 = 4
+	DimOS       uint8 = 5
+)
+
+// Time bucket sizes in milliseconds.
+const (
+	MinuteMs = int64(time.Minute / time.Millisecond)
+	HourMs   = int64(time.Hour / time.Millisecond)
+	DayMs    = 24 * HourMs
+)
+
+// ClickBucket is a count of clicks in one bucket (T in units of the bucket).
+type ClickBucket struct {
+	T int64  `codec:"t"`
+	N uint64 `codec:"n"`
+}
+
+// DimCount is a count of clicks for one value of one dimension.
+type DimCount struct {
+	Dim uint8  `codec:"d"`
+	Key string `codec:"k"`
+	N   uint64 `codec:"n"`
+}
+
+// DayClicks is one link's activity on one UTC day.
+type DayClicks struct {
+	Day      int64      `codec:"day"`
+	Humans   uint64     `codec:"h,omitempty"`
+	Bots     uint64     `codec:"b,omitempty"`
+	Previews uint64     `codec:"p,omitempty"`
+	Scans    uint64     `codec:"s,omitempty"`
+	Dims     []DimCount `codec:"x,omitempty"`
+	Visitors []byte     `codec:"u,omitempty"` // HyperLogLog sketch
+}
+
+// LinkClicks is a delta of one link's rollups. Minutes hold the clicks
+// (humans and bots; previews are not clicks) per minute; hours and days are
+// derived from them, so the rollups agree by construction.
+type LinkClicks struct {
+	Code    string        `codec:"c"`
+	Minutes []ClickBucket `codec:"m,omitempty"`
+	Days    []DayClicks   `codec:"d,omitempty"`
+}
+
+// OrphanCount counts requests for unknown codes on one host and day.
+type OrphanCount struct {
+	Day  int64  `codec:"day"`
+	Host string `codec:"h"`
+	N    uint64 `codec:"n"`
+}
+
+// Retention says how long fine-grained buckets are kept (0: forever).
+type Retention struct {
+	Minutes time.Duration `codec:"m"`
+	Hours   time.Duration `codec:"h"`
+}
+
+func codeKey(table byte, code string) []byte {
+	return append(append([]byte{table}, code...), 0)
+}
+
+func bucketKey(table byte, code string, t int64) []byte {
+	return binary.BigEndian.AppendUint64(codeKey(table, code), uint64(t))
+}
+
+func (t *Txn) addUint64(k []byte, n uint64) error {
+	v, err := getUint64(t.b, k)
+	if err != nil {
+		return err
+	}
+	t.setUint64(k, v+n)
+	return nil
+}
+
+// ClickSegment returns the last click segment applied from source.
+func (t *Txn) ClickSegment(source string) (uint64, error) {
+	return getUint64(t.b, append([]byte{tSegment}, source...))
+}
+
+// SetClickSegment records that source's segment n has been applied.
+func (t *Txn) SetClickSegment(source string, n uint64) {
+	t.setUint64(append([]byte{tSegment}, source...), n)
+}
+
+// AddLinkClicks merges a delta into a link's rollups. Clicks for links
+// that do not exist (any more) are dropped: deleting a link deletes its
+// analytics. now and r decide which fine-grained buckets are kept.
+func (t *Txn) AddLinkClicks(d *LinkClicks, now int64, r Retention) error {
+	l, err := t.Link(d.Code)
+	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	minCut, hourCut := cutoff(now, r.Minutes, MinuteMs), cutoff(now, r.Hours, HourMs)
+	for _, b := range d.Minutes {
+		if b.T >= minCut {
+			if err := t.addUint64(bucketKey(tMinute, d.Code, b.T), b.N); err != nil {
+				return err
+			}
+		}
+		if h := b.T * MinuteMs / HourMs; h >= hourCut {
+			if err := t.addUint64(bucketKey(tHour, d.Code, h), b.N); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range d.Days {
+		if err := t.addDay(d.Code, &d.Days[i]); err != nil {
+			return err
+		}
+	}
+	t.deleteBefore(tMinute, d.Code, minCut)
+	t.deleteBefore(tHour, d.Code, hourCut)
+	return nil
+}
+
+// cutoff is the first bucket (of size unit ms) kept under retention keep.
+func cutoff(now int64, keep time.Duration, unit int64) int64 {
+	if keep <= 0 {
+		return 0
+	}
+	return (now - keep.Milliseconds()) / unit
+}
+
+func (t *Txn) deleteBefore(table byte, code string, before int64) {
+	if before <= 0 {
+		return
+	}
+	if err := t.b.DeleteRange(codeKey(table, code), bucketKey(table, code, before), nil); err != nil {
+		panic(fmt.Sprintf("store: batch delete range: %v", err))
+	}
+}
+
+func (t *Txn) addDay(code string, d *DayClicks) error {
+	k := bucketKey(tDay, code, d.Day)
+	var c DayCounts
+	if v, err := get(t.b, k); err == nil {
+		if c, err = unmarshalDayCounts(v); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	c.Humans += d.Humans
+	c.Bots += d.Bots
+	c.Previews += d.Previews
+	c.Scans += d.Scans
+	t.set(k, marshalDayCounts(c))
+	if err := t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots); err != nil {
+		return err
+	}
+	for _, dim := range d.Dims {
+		dk := append(append(bucketKey(tDim, code, d.Day), dim.Dim), dim.Key...)
+		if err := t.addUint64(dk, dim.N); err != nil {
+			return err
+		}
+	}
+	if len(d.Visitors) > 0 {
+		return t.mergeSketch(bucketKey(tUniq, code, d.Day), d.Visitors)
+	}
+	return nil
+}
+
+func (t *Txn) mergeSketch(k, delta []byte) error {
+	add := hyperloglog.New14()
+	if err := add.UnmarshalBinary(delta); err != nil {
+		return nil // a bad sketch in a delta loses uniques, never the node
+	}
+	if v, err := get(t.b, k); err == nil {
+		have := hyperloglog.New14()
+		if err := have.UnmarshalBinary(v); err == nil {
+			if err := add.Merge(have); err != nil {
+				return err
+			}
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	b, err := add.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	t.set(k, b)
+	return nil
+}
+
+// AddOrphans counts requests for unknown codes.
+func (t *Txn) AddOrphans(os []OrphanCount) error {
+	for _, o := range os {
+		k := append(binary.BigEndian.AppendUint64([]byte{tOrphan}, uint64(o.Day)), o.Host...)
+		if err := t.addUint64(k, o.N); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteAnalytics removes every rollup of a link.
+func (t *Txn) deleteAnalytics(code string) {
+	for _, table := range []byte{tMinute, tHour, tDay, tDim, tUniq} {
+		p := codeKey(table, code)
+		if err := t.b.DeleteRange(p, prefixEnd(p), nil); err != nil {
+			panic(fmt.Sprintf("store: batch delete range: %v", err))
+		}
+	}
+	t.del(append([]byte{tTotal}, code...))
+}
+
+// saltsKept is how many days of visitor salts are kept: today's and
+// yesterday's (late events); older ones are deleted, so old visitor hashes
+// cannot be recomputed.
+const saltsKept = 2
+
+// SetSalt stores day's visitor salt (the first one set wins) and deletes
+// salts older than saltsKept days before it.
+func (t *Txn) SetSalt(day int64, salt []byte) error {
+	k := binary.BigEndian.AppendUint64([]byte{tSalt}, uint64(day))
+	if _, err := get(t.b, k); err == nil {
+		return nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	t.set(k, salt)
+	old := binary.BigEndian.AppendUint64([]byte{tSalt}, uint64(max(day-saltsKept, 0)))
+	return t.b.DeleteRange([]byte{tSalt}, old, nil)
+}
+
+// Salt returns the visitor salt of day, or ErrNotFound.
+func (s *Store) Salt(day int64) (salt []byte, err error) {
+	err = s.view(func(db *pebble.DB) error {
+		salt, err = get(db, binary.BigEndian.AppendUint64([]byte{tSalt}, uint64(day)))
+		return err
+	})
+	return salt, err
+}
+
+// DayCounts are a link's counts on one day.
+type DayCounts struct{ Humans, Bots, Previews, Scans uint64 }
+
+func marshalDayCounts(c DayCounts) []byte {
+	e := encoder{}
+	e.u8(recordV1)
+	e.uv(c.Humans)
+	e.uv(c.Bots)
+	e.uv(c.Previews)
+	e.uv(c.Scans)
+	return e.b
+}
+
+func unmarshalDayCounts(b []byte) (DayCounts, error) {
+	d := decoder{b: b}
+	d.version(recordV1)
+	c := DayCounts{Humans: d.uv(), Bots: d.uv(), Previews: d.uv(), Scans: d.uv()}
+	return c, d.err
+}
+
+// Clicks returns a link's total clicks.
+func (s *Store) Clicks(code string) (n uint64, err error) {
+	err = s.view(func(db *pebble.DB) error { n, err = getUint64(db, append([]byte{tTotal}, code...)); return err })
+	return n, err
+}
+
+// Interval is the bucket size of a time series.
+type Interval byte
+
+// Series intervals.
+const (
+	ByMinute Interval = tMinute
+	ByHour   Interval = tHour
+	ByDay    Interval = tDay
+)
+
+// Point is one bucket of a series; T is the bucket start in Unix ms.
+type Point struct {
+	T      int64
+	Clicks uint64
+}
+
+// KeyCount is one value of a dimension with its count.
+type KeyCount struct {
+	Key   string `json:"key"`
+	Count uint64 `json:"count"`
+}
+
+// Analytics is a link's activity over a range of days.
+type Analytics struct {
+	DayCounts
+	Visitors uint64
+	Series   []Point
+	Dims     map[uint8][]KeyCount // sorted by count, descending
+}
+
+// topN bounds each dimension's list in a report.
+const topN = 10
+
+// LinkAnalytics reports code's activity for the UTC days overlapping
+// [from, to) (Unix ms) and its series in interval buckets within [from, to).
+func (s *Store) LinkAnalytics(code string, from, to int64, iv Interval) (*Analytics, error) {
+	a := &Analytics{Dims: map[uint8][]KeyCount{}}
+	err := s.view(func(db *pebble.DB) error {
+		if err := a.readDays(db, code, from/DayMs, (to+DayMs-1)/DayMs); err != nil {
+			return err
+		}
+		return a.readSeries(db, code, from, to, iv)
+	})
+	return a, err
+}
+
+func scan(db *pebble.DB, lo, hi []byte, fn func(k, v []byte) error) error {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+func (a *Analytics) readDays(db *pebble.DB, code string, fromDay, toDay int64) error {
+	err := scan(db, bucketKey(tDay, code, fromDay), bucketKey(tDay, code, toDay), func(_, v []byte) error {
+		c, err := unmarshalDayCounts(v)
+		a.Humans, a.Bots, a.Previews, a.Scans = a.Humans+c.Humans, a.Bots+c.Bots, a.Previews+c.Previews, a.Scans+c.Scans
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sums := map[uint8]map[string]uint64{}
+	prefix := len(codeKey(tDim, code)) + 8
+	err = scan(db, bucketKey(tDim, code, fromDay), bucketKey(tDim, code, toDay), func(k, v []byte) error {
+		if len(k) <= prefix || len(v) != 8 {
+			return ErrCorrupt
+		}
+		dim := k[prefix]
+		if sums[dim] == nil {
+			sums[dim] = map[string]uint64{}
+		}
+		sums[dim][string(k[prefix+1:])] += binary.BigEndian.Uint64(v)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for dim, m := range sums {
+		a.Dims[dim] = top(m)
+	}
+	uniq := hyperloglog.New14()
+	err = scan(db, bucketKey(tUniq, code, fromDay), bucketKey(tUniq, code, toDay), func(_, v []byte) error {
+		day := hyperloglog.New14()
+		if day.UnmarshalBinary(v) == nil {
+			return uniq.Merge(day)
+		}
+		return nil
+	})
+	a.Visitors = uniq.Estimate()
+	return err
+}
+
+func top(m map[string]uint64) []KeyCount {
+	out := make([]KeyCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, KeyCount{k, n})
+	}
+	slices.SortFunc(out, func(x, y KeyCount) int {
+		if x.Count != y.Count {
+			return cmp.Compare(y.Count, x.Count)
+		}
+		return cmp.Compare(x.Key, y.Key)
+	})
+	return out[:min(len(out), topN)]
+}
+
+func (a *Analytics) readSeries(db *pebble.DB, code string, from, to int64, iv Interval) error {
+	unit := map[Interval]int64{ByMinute: MinuteMs, ByHour: HourMs, ByDay: DayMs}[iv]
+	if unit == 0 {
+		return fmt.Errorf("store: unknown interval %q", iv)
+	}
+	lo, hi := from/unit, (to+unit-1)/unit
+	return scan(db, bucketKey(byte(iv), code, lo), bucketKey(byte(iv), code, hi), func(k, v []byte) error {
+		t := int64(binary.BigEndian.Uint64(k[len(k)-8:]))
+		n := binary.BigEndian.Uint64(v)
+		if iv == ByDay {
+			c, err := unmarshalDayCounts(v)
+			if err != nil {
+				return err
+			}
+			n = c.Humans + c.Bots
+		} else if len(v) != 8 {
+			return ErrCorrupt
+		}
+		a.Series = append(a.Series, Point{T: t * unit, Clicks: n})
+		return nil
+	})
+}
+
+// Orphans returns requests for unknown codes per host over [fromDay, toDay).
+func (s *Store) Orphans(fromDay, toDay int64) (total uint64, hosts []KeyCount, err error) {
+	sums := map[string]uint64{}
+	err = s.view(func(db *pebble.DB) error {
+		lo := binary.BigEndian.AppendUint64([]byte{tOrphan}, uint64(fromDay))
+		hi := binary.BigEndian.AppendUint64([]byte{tOrphan}, uint64(toDay))
+		return scan(db, lo, hi, func(k, v []byte) error {
+			n := binary.BigEndian.Uint64(v)
+			sums[string(k[9:])] += n
+			total += n
+			return nil
+		})
+	})
+	return total, top(sums), err
+}
