@@ -23,6 +23,7 @@ type link struct {
 	ExpiresAt      *string  `json:"expiresAt"`
 	RedirectStatus int      `json:"redirectStatus"`
 	Status         string   `json:"status"`
+	Clicks         uint64   `json:"clicks"`
 }
 
 type problem struct {

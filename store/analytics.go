@@ -418,14 +418,17 @@ func (a *Analytics) readSeries(db *pebble.DB, code string, from, to int64, iv In
 	lo, hi := from/unit, (to+unit-1)/unit
 	return scan(db, bucketKey(byte(iv), code, lo), bucketKey(byte(iv), code, hi), func(k, v []byte) error {
 		t := int64(binary.BigEndian.Uint64(k[len(k)-8:]))
-		n := binary.BigEndian.Uint64(v)
-		if iv == ByDay {
+		var n uint64
+		switch {
+		case iv == ByDay:
 			c, err := unmarshalDayCounts(v)
 			if err != nil {
 				return err
 			}
 			n = c.Humans + c.Bots
-		} else if len(v) != 8 {
+		case len(v) == 8:
+			n = binary.BigEndian.Uint64(v)
+		default:
 			return ErrCorrupt
 		}
 		a.Series = append(a.Series, Point{T: t * unit, Clicks: n})

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,10 +19,16 @@ import (
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/httpd"
 	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/store"
 )
 
 // Token is the admin API token of every test node.
 const Token = "lk_test_admin_token"
+
+// AnalyticsLag is the analytics lag bound of test nodes (127.0.0.0/8 is a
+// trusted proxy, so tests can set X-Forwarded-For and CF-IPCountry).
+const AnalyticsLag = 300 * time.Millisecond
 
 // Node is one running test node.
 type Node struct {
@@ -28,6 +36,8 @@ type Node struct {
 	Node *node.Node
 	srv  *httpd.Server
 	cl   *cluster.Cluster
+	rec  *clicks.Recorder
+	comp *clicks.Compactor
 	t    testing.TB
 	once sync.Once
 }
@@ -72,13 +82,20 @@ func Start(t testing.TB, dir string) *Node {
 	}
 	url := "http://" + ln.Addr().String()
 	cl := cluster.New(n, nil, cluster.Config{HTTPAdvertise: ln.Addr().String(), Logger: log})
+	ccfg := clicks.Config{Dir: filepath.Join(dir, "clicks"), Source: "n1/test", Store: n.Store(), Lag: AnalyticsLag,
+		HonorDNT: true, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Logger: log}
+	rec, err := clicks.NewRecorder(ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := clicks.NewCompactor(ccfg, store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}, cl.Propose)
 	srv, err := httpd.New(httpd.Config{Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
-		PublicURL: "http://sho.rt", Logger: log})
+		PublicURL: "http://sho.rt", Clicks: rec, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	tn := &Node{URL: url, Node: n, srv: srv, cl: cl, t: t}
+	tn := &Node{URL: url, Node: n, srv: srv, cl: cl, rec: rec, comp: comp, t: t}
 	t.Cleanup(tn.Close)
 	deadline := time.Now().Add(10 * time.Second)
 	for cl.Ready() != nil {
@@ -96,6 +113,8 @@ func (n *Node) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		n.srv.Shutdown(ctx)
+		n.rec.Close()
+		n.comp.Close()
 		n.cl.Close()
 		n.Node.Close()
 	})

@@ -46,7 +46,7 @@ func classify(ua string) uaInfo {
 	switch {
 	case isPreview(ua):
 		info.class, info.device = ClassPreview, "bot"
-	case p.Bot():
+	case p.Bot() || !browserLike(ua):
 		info.class, info.device = ClassBot, "bot"
 	case strings.Contains(ua, "iPad") || strings.Contains(ua, "Tablet"):
 		info.device = "tablet"
@@ -56,6 +56,15 @@ func classify(ua string) uaInfo {
 		info.device = "desktop"
 	}
 	return info
+}
+
+// browserLike reports whether ua looks like a browser's: every browser (and
+// in-app web view) since the 1990s starts with Mozilla/ (old Opera with
+// Opera/), while HTTP libraries and scripts (curl, python-requests,
+// Go-http-client, okhttp...) do not; the UA library calls those browsers.
+// Headless browsers are automation.
+func browserLike(ua string) bool {
+	return (strings.HasPrefix(ua, "Mozilla/") || strings.HasPrefix(ua, "Opera/")) && !strings.Contains(ua, "Headless")
 }
 
 func isPreview(ua string) bool {

@@ -1,0 +1,217 @@
+package clicks
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/store"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Real User-Agent strings and the class they must get.
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		ua     string
+		class  uint8
+		device string
+	}{
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", ClassHuman, "desktop"},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15", ClassHuman, "desktop"},
+		{"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", ClassHuman, "desktop"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", ClassHuman, "mobile"},
+		{"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36", ClassHuman, "mobile"},
+		{"Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", ClassHuman, "tablet"},
+		{"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ClassBot, "bot"},
+		{"Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", ClassBot, "bot"},
+		{"Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", ClassBot, "bot"},
+		{"curl/8.4.0", ClassBot, "bot"},
+		{"python-requests/2.31.0", ClassBot, "bot"},
+		{"Go-http-client/1.1", ClassBot, "bot"},
+		{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", ClassBot, "bot"},
+		{"Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.0.0 Mobile Safari/537.36 Instagram 312.0.0.0.34", ClassHuman, "mobile"},
+		{"", ClassBot, "bot"},
+		{"Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", ClassPreview, "bot"},
+		{"Twitterbot/1.0", ClassPreview, "bot"},
+		{"facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", ClassPreview, "bot"},
+		{"WhatsApp/2.23.20.0 A", ClassPreview, "bot"},
+		{"Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", ClassPreview, "bot"},
+		{"TelegramBot (like TwitterBot)", ClassPreview, "bot"},
+		{"LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", ClassPreview, "bot"},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko) Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0", ClassPreview, "bot"}, // iMessage
+	} {
+		got := classify(tc.ua)
+		if got.class != tc.class || got.device != tc.device {
+			t.Errorf("classify(%q) = class %d device %q; want %d %q", tc.ua, got.class, got.device, tc.class, tc.device)
+		}
+	}
+}
+
+func TestClientAddrTrustsOnlyProxies(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	mk := func(peer, fwd string, flags uint8) *Event {
+		e := &Event{Flags: flags}
+		e.IP = netip.MustParseAddr(peer).As16()
+		e.SetForwarded([]byte(fwd))
+		return e
+	}
+	for _, tc := range []struct {
+		e    *Event
+		want string
+	}{
+		{mk("203.0.113.9", "198.51.100.1", 0), "203.0.113.9"},                                 // untrusted peer: header ignored
+		{mk("10.1.2.3", "198.51.100.1", FlagTrusted), "198.51.100.1"},                         // behind the proxy
+		{mk("10.1.2.3", "198.51.100.7, 198.51.100.1, 10.9.9.9", FlagTrusted), "198.51.100.1"}, // rightmost untrusted hop
+		{mk("10.1.2.3", "garbage", FlagTrusted), "10.1.2.3"},
+	} {
+		if got := clientAddr(tc.e, trusted); got.String() != tc.want {
+			t.Errorf("clientAddr = %s, want %s", got, tc.want)
+		}
+	}
+	e := mk("10.1.2.3", "", FlagTrusted)
+	e.Country = [2]byte{'d', 'e'}
+	if c := country(e, netip.MustParseAddr("10.1.2.3")); c != "DE" {
+		t.Errorf("country from a trusted proxy header = %q", c)
+	}
+	if c := country(&Event{}, netip.MustParseAddr("1.1.1.1")); c == "" {
+		t.Error("no country for a public address from the embedded database")
+	}
+}
+
+func writeSegment(t *testing.T, dir string, recs []record) uint64 {
+	t.Helper()
+	l, err := openSegLog(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := l.append(r.marshal()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	num := l.num
+	if err := l.seal(); err != nil {
+		t.Fatal(err)
+	}
+	return num
+}
+
+// A torn or corrupt tail is skipped; what precedes it is still read.
+func TestTornTailSkipped(t *testing.T) {
+	dir := t.TempDir()
+	var recs []record
+	for i := range 10 {
+		recs = append(recs, record{timeMs: int64(i), kind: KindClick, class: ClassHuman, code: "abc"})
+	}
+	num := writeSegment(t, dir, recs)
+	path := filepath.Join(dir, segName(num, sealedExt))
+	b, _ := os.ReadFile(path)
+	for name, bad := range map[string][]byte{
+		"torn":    b[:len(b)-3],
+		"flipped": append(append([]byte(nil), b[:len(b)-5]...), b[len(b)-5]^0xff, 0, 0, 0, 0),
+		"garbage": append(append([]byte(nil), b...), 0xff, 0xff, 0xff, 0xff, 0x0f),
+	} {
+		os.WriteFile(path, bad, 0o644)
+		n := 0
+		if err := readSegment(dir, num, quiet, func([]byte) { n++ }); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if n != 9 && !(name == "garbage" && n == 10) {
+			t.Errorf("%s: read %d records", name, n)
+		}
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	r := record{timeMs: 1700000000123, kind: KindScan, class: ClassBot, code: "aZ3kP9q", host: "h",
+		country: "DE", device: "mobile", browser: "Safari", os: "iPhone OS", refHost: "t.co", visitor: 99}
+	got, err := unmarshalRecord(r.marshal())
+	if err != nil || got != r {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if _, err := unmarshalRecord(r.marshal()[:12]); err == nil {
+		t.Fatal("truncated record accepted")
+	}
+}
+
+// The pipeline end to end on one store: events in, a compactor pass, the
+// rollups out; the same segment proposed twice counts once; segment numbers
+// keep rising across a restart of the log.
+func TestRecorderCompactorExactlyOnce(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f, _ := fsm.New(st, quiet)
+	var mu sync.Mutex
+	var index uint64
+	var proposed []*fsm.Clicks
+	propose := func(_ context.Context, c fsm.Command) (*fsm.Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		index++
+		if cl, ok := c.(*fsm.Clicks); ok {
+			proposed = append(proposed, cl)
+		}
+		b, _ := fsm.Encode(c)
+		r := f.ApplyBatch(rafted(index, b))[0].(*fsm.Result)
+		return r, r.Err
+	}
+	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "abc", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
+	dir := t.TempDir()
+	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet}
+	comp := &Compactor{dir: dir, source: cfg.Source, st: st, propose: propose, log: quiet}
+	comp.ensureSalts()
+	for round := range 2 {
+		rec, err := NewRecorder(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 100 {
+			e := &Event{TimeMs: time.Now().UnixMilli(), Kind: KindClick}
+			e.SetCode([]byte("abc"))
+			e.SetUserAgent([]byte("Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"))
+			e.IP = netip.AddrFrom4([4]byte{1, 1, byte(i % 10), 1}).As16()
+			rec.Record(e)
+		}
+		rec.Close() // seals
+		comp.Pass(context.Background())
+		if n, _ := st.Clicks("abc"); n != uint64(100*(round+1)) {
+			t.Fatalf("round %d: %d clicks", round, n)
+		}
+	}
+	if len(proposed) != 2 || proposed[1].Segment <= proposed[0].Segment {
+		t.Fatalf("segments proposed: %d, numbering must rise", len(proposed))
+	}
+	// Replaying an applied segment changes nothing.
+	before, _ := st.Clicks("abc")
+	if r, _ := propose(context.Background(), proposed[0]); !r.Replayed {
+		t.Fatal("a replayed segment was not recognised")
+	}
+	if after, _ := st.Clicks("abc"); after != before {
+		t.Fatalf("replay changed the total from %d to %d", before, after)
+	}
+	a, err := st.LinkAnalytics("abc", 0, time.Now().Add(time.Hour).UnixMilli(), store.ByDay)
+	if err != nil || a.Humans != 200 || a.Visitors < 9 || a.Visitors > 11 {
+		t.Fatalf("analytics: %+v %v", a, err)
+	}
+	if len(sealedSegments(dir)) != 0 {
+		t.Fatal("applied segments were not deleted")
+	}
+}
+
+func mustPropose(t *testing.T, p ProposeFunc, c fsm.Command) {
+	t.Helper()
+	if _, err := p(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+}
