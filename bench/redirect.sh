@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Redirect throughput and server CPU per request: linkd against nginx's
-# `return 302`, on this machine, in one run, rounds interleaved.
+# Redirect throughput and server CPU per request: linkd with analytics on,
+# linkd with analytics off (--analytics=false) and nginx's `return 302`, on
+# this machine, in one run, rounds interleaved.
 #
 # Method: both servers get one core (taskset -c 0; linkd with GOMAXPROCS=1,
 # nginx with one worker, access log off); wrk runs on the other core
@@ -27,13 +28,19 @@ trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$OUT/nginx.pid" ] && kill "$(ca
 
 go build -o "$OUT/linkd" ./cmd/linkd
 TOKEN=lk_bench_token
-GOMAXPROCS=1 taskset -c 0 "$OUT/linkd" serve --data-dir "$OUT/data" --http-addr 127.0.0.1:18080 \
-  --raft-addr 127.0.0.1:17000 --admin-token "$TOKEN" --log-level warn 2>"$OUT/linkd.log" &
-LINKD_PID=$!
-for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/_/readyz >/dev/null && break; sleep 0.1; done
-curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d "{\"url\":\"$DEST\",\"alias\":\"bench\"}" http://127.0.0.1:18080/api/v1/links >/dev/null
-[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:18080/bench)" = "302 $DEST" ]
+# start_linkd PORT RAFTPORT EXTRA... -> prints the pid
+start_linkd() {
+  local port=$1 raft=$2; shift 2
+  GOMAXPROCS=1 taskset -c 0 "$OUT/linkd" serve --data-dir "$OUT/data-$port" --http-addr 127.0.0.1:$port \
+    --raft-addr 127.0.0.1:$raft --admin-token "$TOKEN" --log-level warn "$@" >/dev/null 2>"$OUT/linkd-$port.log" &
+  echo $!
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/_/readyz >/dev/null && break; sleep 0.1; done
+  curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"url\":\"$DEST\",\"alias\":\"bench\"}" http://127.0.0.1:$port/api/v1/links >/dev/null
+  [ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$port/bench)" = "302 $DEST" ]
+}
+LINKD_PID=$(start_linkd 18080 17000)
+OFF_PID=$(start_linkd 18082 17002 --analytics=false)
 
 cat >"$OUT/nginx.conf" <<CONF
 worker_processes 1;
@@ -69,10 +76,12 @@ run() {
     'BEGIN { printf "%.0f %.2f\n", rps, (t / hz) * 1e6 / r }'
 }
 
-echo "round  linkd_rps  nginx_rps  ratio   linkd_cpu_us/req  nginx_cpu_us/req  cpu_ratio"
+echo "round  linkd_rps  linkd_noanalytics_rps  nginx_rps  linkd/nginx  on/off   linkd_cpu_us/req  noanalytics_cpu_us/req  nginx_cpu_us/req"
 for r in $(seq "$ROUNDS"); do
   read -r lr lc < <(run linkd "$LINKD_PID" http://127.0.0.1:18080/bench)
+  read -r or oc < <(run linkd-off "$OFF_PID" http://127.0.0.1:18082/bench)
   read -r nr nc < <(run nginx "$NGINX_WORKER" http://127.0.0.1:18081/bench)
-  awk -v r="$r" -v lr="$lr" -v nr="$nr" -v lc="$lc" -v nc="$nc" \
-    'BEGIN { printf "%5d  %9d  %9d  %5.2f   %16.2f  %16.2f  %9.2f\n", r, lr, nr, lr/nr, lc, nc, lc/nc }'
+  awk -v r="$r" -v lr="$lr" -v or="$or" -v nr="$nr" -v lc="$lc" -v oc="$oc" -v nc="$nc" \
+    'BEGIN { printf "%5d  %9d  %21d  %9d  %11.2f  %6.2f   %16.2f  %22.2f  %16.2f\n", r, lr, or, nr, lr/nr, lr/or, lc, oc, nc }'
 done
+echo "clicks recorded by the analytics node: $(curl -s http://127.0.0.1:18080/_/metrics | awk '/^linkd_clicks_written_total/ {print $2}'), dropped: $(curl -s http://127.0.0.1:18080/_/metrics | awk '/^linkd_clicks_dropped_total/ {print $2}')"

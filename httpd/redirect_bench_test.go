@@ -4,9 +4,11 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -14,8 +16,18 @@ import (
 // the hot set: routing, lookup, status and headers, with the response reset
 // between requests as fasthttp does. No sockets, so this is the handler's
 // own cost; bench/redirect.sh measures the server end to end.
+//
+// With analytics on, the handler also copies the visit into a click event
+// and enqueues it; the recorder's writer runs concurrently, as in the
+// server.
 func BenchmarkRedirectHit(b *testing.B) {
-	st, err := store.Open(b.TempDir(), store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	b.Run("analytics=off", func(b *testing.B) { benchRedirect(b, false) })
+	b.Run("analytics=on", func(b *testing.B) { benchRedirect(b, true) })
+}
+
+func benchRedirect(b *testing.B, analytics bool) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(b.TempDir(), store.Options{Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -26,13 +38,24 @@ func BenchmarkRedirectHit(b *testing.B) {
 	if err := txn.Commit(1); err != nil {
 		b.Fatal(err)
 	}
-	s, err := New(Config{Store: st, PublicURL: "https://sho.rt", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := Config{Store: st, PublicURL: "https://sho.rt", Logger: quiet}
+	if analytics {
+		rec, err := clicks.NewRecorder(clicks.Config{Dir: b.TempDir(), Source: "bench/1", Store: st, Lag: time.Hour, Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rec.Close()
+		cfg.Clicks = rec
+	}
+	s, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var ctx fasthttp.RequestCtx
 	ctx.Request.SetRequestURI("/aZ3kP9q")
 	ctx.Request.Header.SetMethod("GET")
+	ctx.Request.Header.SetUserAgent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
+	ctx.Request.Header.SetReferer("https://www.google.com/")
 	s.Handle(&ctx) // first request fills the hot set
 	if ctx.Response.StatusCode() != 302 {
 		b.Fatalf("status %d", ctx.Response.StatusCode())
@@ -41,6 +64,10 @@ func BenchmarkRedirectHit(b *testing.B) {
 	for b.Loop() {
 		ctx.Response.Reset()
 		s.Handle(&ctx)
+	}
+	b.StopTimer()
+	if analytics && cfg.Clicks.Written()+cfg.Clicks.Dropped()+uint64(cfg.Clicks.QueueLen()) == 0 {
+		b.Fatal("no click was recorded")
 	}
 	if string(ctx.Response.Header.Peek("Location")) != "https://example.com/landing?utm_source=bench&utm_medium=link" {
 		b.Fatalf("Location %q", ctx.Response.Header.Peek("Location"))

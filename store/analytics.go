@@ -384,7 +384,9 @@ func (a *Analytics) readDays(db *pebble.DB, code string, fromDay, toDay int64) e
 	for dim, m := range sums {
 		a.Dims[dim] = top(m)
 	}
-	uniq := hyperloglog.New14()
+	// A dense accumulator: merging sparse day sketches into it is a register
+	// update per value, where sparse-into-sparse re-sorts every time.
+	uniq := hyperloglog.NewNoSparse()
 	err = scan(db, bucketKey(tUniq, code, fromDay), bucketKey(tUniq, code, toDay), func(_, v []byte) error {
 		day := hyperloglog.New14()
 		if day.UnmarshalBinary(v) == nil {

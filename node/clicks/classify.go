@@ -1,12 +1,12 @@
 package clicks
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"encoding/binary"
 	"net/netip"
-	"net/url"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/mssola/useragent"
 	"github.com/phuslu/iploc"
 )
@@ -28,33 +28,34 @@ var previewAgents = []string{
 	"Google-PageRenderer", "Applebot", "bitlybot", "Teams",
 }
 
-// uaInfo is what a User-Agent says about a visit.
+// uaInfo is what a User-Agent says about a visit (as bytes, so records are
+// built without allocating).
 type uaInfo struct {
 	class                   uint8
-	device, browser, osName string
+	device, browser, osName []byte
 }
 
 // classify parses a User-Agent. Empty agents are bots: browsers always
 // send one.
 func classify(ua string) uaInfo {
 	if strings.TrimSpace(ua) == "" {
-		return uaInfo{class: ClassBot, device: "bot", browser: "unknown", osName: "unknown"}
+		return uaInfo{class: ClassBot, device: []byte("bot"), browser: []byte("unknown"), osName: []byte("unknown")}
 	}
 	p := useragent.New(ua)
 	name, _ := p.Browser()
-	info := uaInfo{class: ClassHuman, browser: orUnknown(name), osName: orUnknown(p.OSInfo().Name)}
+	info := uaInfo{class: ClassHuman, browser: []byte(orUnknown(name)), osName: []byte(orUnknown(p.OSInfo().Name))}
+	device := "desktop"
 	switch {
 	case isPreview(ua):
-		info.class, info.device = ClassPreview, "bot"
+		info.class, device = ClassPreview, "bot"
 	case p.Bot() || !browserLike(ua):
-		info.class, info.device = ClassBot, "bot"
+		info.class, device = ClassBot, "bot"
 	case strings.Contains(ua, "iPad") || strings.Contains(ua, "Tablet"):
-		info.device = "tablet"
+		device = "tablet"
 	case p.Mobile():
-		info.device = "mobile"
-	default:
-		info.device = "desktop"
+		device = "mobile"
 	}
+	info.device = []byte(device)
 	return info
 }
 
@@ -115,41 +116,72 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// country returns the visitor's ISO country code, "" when unknown.
-func country(e *Event, addr netip.Addr) string {
+// country returns the visitor's ISO country code; ok is false when unknown.
+func country(e *Event, addr netip.Addr) (c [2]byte, ok bool) {
 	if e.Flags&FlagTrusted != 0 && e.Country[0] != 0 {
-		c := strings.ToUpper(string(e.Country[:]))
-		if c != "XX" && c != "T1" {
-			return c
+		c = [2]byte{upper(e.Country[0]), upper(e.Country[1])}
+		if c != [2]byte{'X', 'X'} && c != [2]byte{'T', '1'} {
+			return c, true
 		}
 	}
 	if !addr.IsValid() || addr.IsPrivate() || addr.IsLoopback() {
-		return ""
+		return c, false
 	}
-	return iploc.IPCountry(addr)
+	s := iploc.IPCountry(addr)
+	if len(s) != 2 {
+		return c, false
+	}
+	return [2]byte{s[0], s[1]}, true
 }
 
-// referrerHost reduces a Referer to its host; "" for none or unparsable.
-func referrerHost(ref string) string {
-	if ref == "" {
-		return ""
+func upper(b byte) byte {
+	if b >= 'a' && b <= 'z' {
+		return b - 'a' + 'A'
 	}
-	u, err := url.Parse(ref)
-	if err != nil || u.Host == "" {
-		return ""
+	return b
+}
+
+// referrerHost appends the host of a Referer (lowercased, without "www."
+// and port) to dst; nothing for none or one without scheme://host.
+func referrerHost(dst, ref []byte) []byte {
+	i := bytes.Index(ref, []byte("://"))
+	if i <= 0 {
+		return dst
 	}
-	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	host := ref[i+3:]
+	if j := bytes.IndexAny(host, "/?#"); j >= 0 {
+		host = host[:j]
+	}
+	if j := bytes.LastIndexByte(host, '@'); j >= 0 {
+		host = host[j+1:]
+	}
+	if j := bytes.LastIndexByte(host, ':'); j >= 0 && !bytes.HasSuffix(host, []byte("]")) {
+		host = host[:j]
+	}
+	start := len(dst)
+	for _, c := range host {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	if bytes.HasPrefix(dst[start:], []byte("www.")) {
+		dst = append(dst[:start], dst[start+4:]...)
+	}
+	return dst
 }
 
 // visitorHash identifies a visitor within one day without storing who they
-// are: a hash of the day's salt (replicated, deleted after two days), the
-// address and the User-Agent.
-func visitorHash(salt []byte, addr netip.Addr, ua string) uint64 {
-	h := sha256.New()
-	h.Write(salt)
+// are: a hash of the day's secret salt (replicated, deleted after two days),
+// the address and the User-Agent. The hash only feeds HyperLogLog sketches,
+// which keep a few bits of it; xxhash is fast enough for the click path's
+// budget, and without the salt the address cannot be searched for.
+func visitorHash(salt []byte, addr netip.Addr, ua []byte) uint64 {
+	var d xxhash.Digest
+	d.ResetWithSeed(binary.LittleEndian.Uint64(salt))
+	d.Write(salt[8:])
 	b := addr.As16()
-	h.Write(b[:])
-	h.Write([]byte(ua))
-	var sum [sha256.Size]byte
-	return binary.BigEndian.Uint64(h.Sum(sum[:0]))
+	d.Write(b[:])
+	d.Write(ua)
+	return d.Sum64()
 }

@@ -49,7 +49,7 @@ func TestClassify(t *testing.T) {
 		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/601.2.4 (KHTML, like Gecko) Version/9.0.1 Safari/601.2.4 facebookexternalhit/1.1 Facebot Twitterbot/1.0", ClassPreview, "bot"}, // iMessage
 	} {
 		got := classify(tc.ua)
-		if got.class != tc.class || got.device != tc.device {
+		if got.class != tc.class || string(got.device) != tc.device {
 			t.Errorf("classify(%q) = class %d device %q; want %d %q", tc.ua, got.class, got.device, tc.class, tc.device)
 		}
 	}
@@ -78,10 +78,10 @@ func TestClientAddrTrustsOnlyProxies(t *testing.T) {
 	}
 	e := mk("10.1.2.3", "", FlagTrusted)
 	e.Country = [2]byte{'d', 'e'}
-	if c := country(e, netip.MustParseAddr("10.1.2.3")); c != "DE" {
+	if c, ok := country(e, netip.MustParseAddr("10.1.2.3")); !ok || string(c[:]) != "DE" {
 		t.Errorf("country from a trusted proxy header = %q", c)
 	}
-	if c := country(&Event{}, netip.MustParseAddr("1.1.1.1")); c == "" {
+	if _, ok := country(&Event{}, netip.MustParseAddr("1.1.1.1")); !ok {
 		t.Error("no country for a public address from the embedded database")
 	}
 }
@@ -93,7 +93,7 @@ func writeSegment(t *testing.T, dir string, recs []record) uint64 {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if err := l.append(r.marshal()); err != nil {
+		if err := l.append(r.appendTo(nil)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,7 +109,7 @@ func TestTornTailSkipped(t *testing.T) {
 	dir := t.TempDir()
 	var recs []record
 	for i := range 10 {
-		recs = append(recs, record{timeMs: int64(i), kind: KindClick, class: ClassHuman, code: "abc"})
+		recs = append(recs, record{timeMs: int64(i), kind: KindClick, class: ClassHuman, code: []byte("abc")})
 	}
 	num := writeSegment(t, dir, recs)
 	path := filepath.Join(dir, segName(num, sealedExt))
@@ -131,14 +131,27 @@ func TestTornTailSkipped(t *testing.T) {
 }
 
 func TestRecordRoundTrip(t *testing.T) {
-	r := record{timeMs: 1700000000123, kind: KindScan, class: ClassBot, code: "aZ3kP9q", host: "h",
+	r := record{timeMs: 1700000000123, kind: KindScan, class: ClassBot, code: []byte("aZ3kP9q"), host: []byte("h"),
+		country: []byte("DE"), device: []byte("mobile"), browser: []byte("Safari"), os: []byte("iPhone OS"), refHost: []byte("t.co"), visitor: 99}
+	want := decoded{timeMs: 1700000000123, kind: KindScan, class: ClassBot, code: "aZ3kP9q", host: "h",
 		country: "DE", device: "mobile", browser: "Safari", os: "iPhone OS", refHost: "t.co", visitor: 99}
-	got, err := unmarshalRecord(r.marshal())
-	if err != nil || got != r {
+	got, err := unmarshalRecord(r.appendTo(nil))
+	if err != nil || got != want {
 		t.Fatalf("round trip: %+v %v", got, err)
 	}
-	if _, err := unmarshalRecord(r.marshal()[:12]); err == nil {
+	if _, err := unmarshalRecord(r.appendTo(nil)[:12]); err == nil {
 		t.Fatal("truncated record accepted")
+	}
+}
+
+func TestReferrerHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://www.Google.com/search?q=x": "google.com", "http://t.co": "t.co", "https://u:p@Example.org:8443/x": "example.org",
+		"android-app://com.slack/": "com.slack", "": "", "not a url": "", "https://[::1]:80/": "[::1]",
+	} {
+		if got := string(referrerHost(nil, []byte(in))); got != want {
+			t.Errorf("referrerHost(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

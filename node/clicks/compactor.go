@@ -145,7 +145,7 @@ func (c *Compactor) fold(num uint64) (*fsm.Clicks, error) {
 	return cmd, nil
 }
 
-func addRecord(links map[string]*linkAgg, rec *record) {
+func addRecord(links map[string]*linkAgg, rec *decoded) {
 	l := links[rec.code]
 	if l == nil {
 		l = &linkAgg{minutes: map[int64]uint64{}, days: map[int64]*dayAgg{}}

@@ -77,9 +77,15 @@ type Recorder struct {
 	written atomic.Uint64
 	ua      map[string]uaInfo
 	salts   map[int64][]byte
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	buf     []byte  // the record being encoded
+	ref     []byte  // scratch for the referrer host
+	ctry    [2]byte // scratch for the country code
+
+	missingDay int64 // a day whose salt was not there at missingAt
+	missingAt  time.Time
+	stop       chan struct{}
+	done       chan struct{}
+	once       sync.Once
 }
 
 // NewRecorder opens the log in cfg.Dir and starts the writer.
@@ -137,6 +143,10 @@ func (r *Recorder) run() {
 		select {
 		case e := <-r.ch:
 			r.write(&e)
+			for n := len(r.ch); n > 0; n-- { // drain without a select per event
+				e = <-r.ch
+				r.write(&e)
+			}
 		case <-flush.C:
 			r.check(r.seg.flush())
 			if r.seg.f != nil && time.Since(r.seg.openedAt) >= r.cfg.Lag/2 {
@@ -177,57 +187,72 @@ func (r *Recorder) write(e *Event) {
 	}
 }
 
-// record is an enriched event as stored in a segment.
+// record is an enriched event as stored in a segment. The writer fills the
+// byte fields from the event's arrays and cached strings, so encoding an
+// event allocates nothing.
 type record struct {
 	timeMs                                            int64
 	kind, class                                       uint8
-	code, host, country, device, browser, os, refHost string
+	code, host, country, device, browser, os, refHost []byte
 	visitor                                           uint64 // 0: not counted as a visitor (DNT)
 }
 
-// encode enriches e into a record and serialises it.
+// encode enriches e into a record and serialises it into r.buf.
 func (r *Recorder) encode(e *Event) []byte {
-	rec := record{timeMs: e.TimeMs, kind: e.Kind, code: e.Code()}
+	rec := record{timeMs: e.TimeMs, kind: e.Kind, code: e.code[:e.codeLen]}
 	if e.Kind == KindOrphan {
-		rec.host = e.Host()
+		rec.host = e.host[:e.hostLen]
 	}
-	info := r.agent(e.UserAgent())
+	info := r.agent(e.ua[:e.uaLen])
 	rec.class = info.class
 	if e.Kind == KindPreview {
 		rec.class = ClassPreview
 	}
 	if !(r.cfg.HonorDNT && e.Flags&FlagDNT != 0) && e.Kind != KindOrphan {
 		addr := clientAddr(e, r.cfg.TrustedProxies)
-		rec.country = country(e, addr)
+		if c, ok := country(e, addr); ok {
+			r.ctry = c
+			rec.country = r.ctry[:]
+		}
 		rec.device, rec.browser, rec.os = info.device, info.browser, info.osName
-		rec.refHost = referrerHost(e.Referer())
+		rec.refHost = referrerHost(r.ref[:0], e.ref[:e.refLen])
+		r.ref = rec.refHost
 		if salt := r.salt(e.TimeMs / store.DayMs); salt != nil {
-			rec.visitor = visitorHash(salt, addr, e.UserAgent()) | 1 // never 0
+			rec.visitor = visitorHash(salt, addr, e.ua[:e.uaLen]) | 1 // never 0
 		}
 	}
-	return rec.marshal()
+	r.buf = rec.appendTo(r.buf[:0])
+	return r.buf
 }
 
-func (r *Recorder) agent(ua string) uaInfo {
-	if info, ok := r.ua[ua]; ok {
+func (r *Recorder) agent(ua []byte) uaInfo {
+	if info, ok := r.ua[string(ua)]; ok { // no allocation for the lookup
 		return info
 	}
 	if len(r.ua) >= uaCacheSize {
 		clear(r.ua)
 	}
-	info := classify(ua)
-	r.ua[ua] = info
+	info := classify(string(ua))
+	r.ua[string(ua)] = info
 	return info
 }
 
-// salt returns the replicated salt of day, cached; nil until it exists.
+// saltRetry is how long a missing salt is not looked up again.
+const saltRetry = time.Second
+
+// salt returns the replicated salt of day, cached; nil until it exists
+// (the compactor proposes each day's salt a day ahead).
 func (r *Recorder) salt(day int64) []byte {
 	if s, ok := r.salts[day]; ok {
 		return s
 	}
+	if day == r.missingDay && time.Since(r.missingAt) < saltRetry {
+		return nil
+	}
 	s, err := r.cfg.Store.Salt(day)
 	if err != nil {
-		return nil // not yet proposed/applied: retry on the next event
+		r.missingDay, r.missingAt = day, time.Now()
+		return nil
 	}
 	if len(r.salts) > 4 {
 		clear(r.salts)
@@ -236,22 +261,29 @@ func (r *Recorder) salt(day int64) []byte {
 	return s
 }
 
-func (rec *record) marshal() []byte {
-	b := make([]byte, 0, 96)
+func (rec *record) appendTo(b []byte) []byte {
 	b = append(b, recordV1, rec.kind, rec.class)
 	b = binary.AppendVarint(b, rec.timeMs)
 	b = binary.BigEndian.AppendUint64(b, rec.visitor)
-	for _, s := range []string{rec.code, rec.host, rec.country, rec.device, rec.browser, rec.os, rec.refHost} {
+	for _, s := range [...][]byte{rec.code, rec.host, rec.country, rec.device, rec.browser, rec.os, rec.refHost} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
 	return b
 }
 
+// decoded is a record read back from a segment.
+type decoded struct {
+	timeMs                                            int64
+	kind, class                                       uint8
+	code, host, country, device, browser, os, refHost string
+	visitor                                           uint64
+}
+
 var errBadRecord = errors.New("clicks: bad record")
 
-func unmarshalRecord(b []byte) (record, error) {
-	var rec record
+func unmarshalRecord(b []byte) (decoded, error) {
+	var rec decoded
 	if len(b) < 3 || b[0] != recordV1 {
 		return rec, errBadRecord
 	}

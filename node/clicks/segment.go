@@ -38,6 +38,7 @@ type segLog struct {
 	size     int64
 	openedAt time.Time
 	lastNum  uint64 // the highest number ever handed out (persisted in seq)
+	hdr      [binary.MaxVarintLen64 + 4]byte
 }
 
 func openSegLog(dir string, log *slog.Logger) (*segLog, error) {
@@ -71,10 +72,9 @@ func (l *segLog) append(rec []byte) error {
 			return err
 		}
 	}
-	var hdr [binary.MaxVarintLen64 + 4]byte
-	n := binary.PutUvarint(hdr[:], uint64(len(rec)))
-	binary.LittleEndian.PutUint32(hdr[n:], crc32.Checksum(rec, castagnoli))
-	l.bw.Write(hdr[:n+4])
+	n := binary.PutUvarint(l.hdr[:], uint64(len(rec)))
+	binary.LittleEndian.PutUint32(l.hdr[n:], crc32.Checksum(rec, castagnoli))
+	l.bw.Write(l.hdr[:n+4])
 	_, err := l.bw.Write(rec)
 	l.size += int64(n + 4 + len(rec))
 	return err
