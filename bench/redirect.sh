@@ -24,7 +24,12 @@ for tool in nginx wrk taskset; do
 done
 
 OUT=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null; rm -rf "$OUT"' EXIT
+cleanup() {
+  kill $(cat "$OUT"/*.pid 2>/dev/null) 2>/dev/null || true
+  sleep 0.2
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
 
 go build -o "$OUT/linkd" ./cmd/linkd
 TOKEN=lk_bench_token
@@ -33,7 +38,7 @@ start_linkd() {
   local port=$1 raft=$2; shift 2
   GOMAXPROCS=1 taskset -c 0 "$OUT/linkd" serve --data-dir "$OUT/data-$port" --http-addr 127.0.0.1:$port \
     --raft-addr 127.0.0.1:$raft --admin-token "$TOKEN" --log-level warn "$@" >/dev/null 2>"$OUT/linkd-$port.log" &
-  echo $!
+  echo $! | tee "$OUT/linkd-$port.pid"
   for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/_/readyz >/dev/null && break; sleep 0.1; done
   curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "{\"url\":\"$DEST\",\"alias\":\"bench\"}" http://127.0.0.1:$port/api/v1/links >/dev/null

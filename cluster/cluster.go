@@ -28,7 +28,7 @@ const (
 	DefaultMaxStaleness = 5 * time.Second
 	// DefaultMaxLag is how many committed entries a ready node may have
 	// left to apply.
-	DefaultMaxLag = 1000
+	DefaultMaxLag = 256
 	// leaderWait bounds how long a write waits for a leader to appear.
 	leaderWait = 3 * time.Second
 	// retryPause is the pause between attempts to reach the leader.
@@ -233,10 +233,10 @@ func (c *Cluster) removeAsLeader(ctx context.Context, id string) error {
 // Ready reports whether this node should receive traffic: it has a leader,
 // is initialised, heard from the leader recently, and is not far behind.
 func (c *Cluster) Ready() error {
-	if err := c.n.Ready(); err != nil && !errors.Is(err, node.ErrBehind) {
-		return err
-	}
 	st := c.n.Status()
+	if err := c.n.Ready(); err != nil && !(errors.Is(err, node.ErrBehind) && st.State != "Leader") {
+		return err // a follower may lag a little; a leader must be settled
+	}
 	if st.LastContact < 0 || st.LastContact > c.cfg.MaxStaleness {
 		return ErrStale
 	}

@@ -164,8 +164,9 @@ func Open(cfg Config) (*Node, error) {
 	links, _ := n.st.LiveLinks()
 	n.log.Info("node started", "appliedIndex", n.fsm.Applied(), "links", links,
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.initWhenLeader()
+	go n.settleLeadership()
 	return n, nil
 }
 
@@ -331,6 +332,31 @@ func raftError(err error) error {
 		return fmt.Errorf("%w: %v", ErrNoLeader, err)
 	}
 	return fmt.Errorf("node: %w", err)
+}
+
+// settleLeadership commits a barrier as soon as this node becomes leader.
+// Until an entry of its own term is committed, a new leader does not know
+// the commit index: entries of earlier terms in its log (acknowledged
+// writes whose Pebble commit a crash lost) are not applied yet. Ready waits
+// for the barrier, so a restarted leader never serves traffic without them.
+func (n *Node) settleLeadership() {
+	defer n.wg.Done()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		if n.raft.State() != raft.Leader || n.barrierTerm.Load() == n.raft.CurrentTerm() {
+			continue
+		}
+		term := n.raft.CurrentTerm()
+		if err := n.raft.Barrier(proposeTimeout).Error(); err == nil {
+			n.barrierTerm.Store(term)
+		}
+	}
 }
 
 // initWhenLeader proposes the cluster's Init command the first time this

@@ -93,6 +93,9 @@ func (n *Node) Ready() error {
 	if ok, err := n.st.Initialized(); err != nil || !ok {
 		return ErrNotInitialized
 	}
+	if n.raft.State() == raft.Leader && n.barrierTerm.Load() != n.raft.CurrentTerm() {
+		return ErrBehind // a new leader has not settled its commit index yet
+	}
 	if n.Applied() < n.raft.CommitIndex() {
 		return ErrBehind
 	}

@@ -19,14 +19,16 @@ func TestKillNineLosesNoAcknowledgedLink(t *testing.T) {
 	const iterations, writers = 20, 8
 	dir := t.TempDir()
 	acked := map[string]string{}
+	var last map[string]string // acknowledged in the previous iteration
 	var mu sync.Mutex
 	for it := range iterations {
 		p := mustStart(t, dir, "--snapshot-threshold", "50", "--snapshot-interval", "50ms", "--raft-trailing-logs", "10")
-		for code, url := range acked {
+		for code, url := range last { // the writes just before the kill are the ones at risk
 			if st, loc := location(t, p.URL, code); st != 302 || loc != url {
 				t.Fatalf("iteration %d: acknowledged link %s -> %s now answers %d %q", it, code, url, st, loc)
 			}
 		}
+		last = map[string]string{}
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		for w := range writers {
@@ -37,7 +39,7 @@ func TestKillNineLosesNoAcknowledgedLink(t *testing.T) {
 					url := fmt.Sprintf("https://crash.test/%d/%d/%d", it, w, i)
 					if code := create(ctx, p.URL, url); code != "" {
 						mu.Lock()
-						acked[code] = url
+						acked[code], last[code] = url, url
 						mu.Unlock()
 					}
 				}

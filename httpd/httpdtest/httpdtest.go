@@ -98,13 +98,20 @@ func Start(t testing.TB, dir string) *Node {
 	tn := &Node{URL: url, Node: n, srv: srv, cl: cl, rec: rec, comp: comp, t: t}
 	t.Cleanup(tn.Close)
 	deadline := time.Now().Add(10 * time.Second)
-	for cl.Ready() != nil {
+	for cl.Ready() != nil || !hasSalt(n.Store()) {
 		if time.Now().After(deadline) {
-			t.Fatalf("node not ready: %v", cl.Ready())
+			t.Fatalf("node not ready: %v (or no visitor salt yet)", cl.Ready())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	return tn
+}
+
+// hasSalt reports whether today's visitor salt exists, so that unique
+// visitors are counted from the first click of a test.
+func hasSalt(st *store.Store) bool {
+	_, err := st.Salt(time.Now().UnixMilli() / store.DayMs)
+	return err == nil
 }
 
 // Close stops the node; calling it twice is fine.

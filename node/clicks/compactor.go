@@ -49,13 +49,13 @@ func (c *Compactor) loop() {
 	t := time.NewTicker(c.every)
 	defer t.Stop()
 	for {
+		c.ensureSalts()
+		c.Pass(context.Background())
 		select {
 		case <-c.stop:
 			return
 		case <-t.C:
 		}
-		c.ensureSalts()
-		c.Pass(context.Background())
 	}
 }
 
