@@ -104,12 +104,8 @@ func (n *Node) RemovePeer(id string) error {
 // (so its commit index covers every earlier term), takes the commit index,
 // then confirms with a heartbeat round that it still leads.
 func (n *Node) ReadIndex() (uint64, error) {
-	term := n.raft.CurrentTerm()
-	if n.barrierTerm.Load() != term {
-		if err := n.raft.Barrier(membershipTimeout).Error(); err != nil {
-			return 0, raftError(err)
-		}
-		n.barrierTerm.Store(term)
+	if err := n.settle(); err != nil {
+		return 0, err
 	}
 	idx := n.raft.CommitIndex()
 	if err := n.raft.VerifyLeader().Error(); err != nil {

@@ -164,9 +164,8 @@ func Open(cfg Config) (*Node, error) {
 	links, _ := n.st.LiveLinks()
 	n.log.Info("node started", "appliedIndex", n.fsm.Applied(), "links", links,
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
-	n.wg.Add(2)
-	go n.initWhenLeader()
-	go n.settleLeadership()
+	n.every(50*time.Millisecond, n.initWhenLeader)
+	n.every(10*time.Millisecond, n.settleLeadership)
 	return n, nil
 }
 
@@ -339,51 +338,64 @@ func raftError(err error) error {
 // the commit index: entries of earlier terms in its log (acknowledged
 // writes whose Pebble commit a crash lost) are not applied yet. Ready waits
 // for the barrier, so a restarted leader never serves traffic without them.
-func (n *Node) settleLeadership() {
-	defer n.wg.Done()
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		}
-		if n.raft.State() != raft.Leader || n.barrierTerm.Load() == n.raft.CurrentTerm() {
-			continue
-		}
-		term := n.raft.CurrentTerm()
-		if err := n.raft.Barrier(proposeTimeout).Error(); err == nil {
-			n.barrierTerm.Store(term)
-		}
+func (n *Node) settleLeadership() (done bool) {
+	if n.raft.State() == raft.Leader {
+		n.settle()
 	}
+	return false // leadership may come again
+}
+
+// settle commits a barrier once per term (leader only): afterwards this
+// node's commit index covers every earlier term.
+func (n *Node) settle() error {
+	term := n.raft.CurrentTerm()
+	if n.barrierTerm.Load() == term {
+		return nil
+	}
+	if err := n.raft.Barrier(proposeTimeout).Error(); err != nil {
+		return raftError(err)
+	}
+	n.barrierTerm.Store(term)
+	return nil
+}
+
+// every runs fn every d in the background until it reports done or the
+// node stops.
+func (n *Node) every(d time.Duration, fn func() (done bool)) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-n.stop:
+				return
+			case <-t.C:
+			}
+			if fn() {
+				return
+			}
+		}
+	}()
 }
 
 // initWhenLeader proposes the cluster's Init command the first time this
 // node leads an uninitialised cluster. Keys and tokens are made here, before
 // proposing, so that applying Init stays deterministic.
-func (n *Node) initWhenLeader() {
-	defer n.wg.Done()
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.stop:
-			return
-		case <-t.C:
-		}
-		if done, err := n.st.Initialized(); err != nil || done {
-			return
-		}
-		if n.raft.State() != raft.Leader {
-			continue
-		}
-		if err := n.proposeInit(); err == nil || errors.Is(err, fsm.ErrInitialized) {
-			return
-		} else {
-			n.log.Warn("initialising cluster", "err", err)
-		}
+func (n *Node) initWhenLeader() (done bool) {
+	if done, err := n.st.Initialized(); err != nil || done {
+		return true
 	}
+	if n.raft.State() != raft.Leader {
+		return false
+	}
+	err := n.proposeInit()
+	if err != nil && !errors.Is(err, fsm.ErrInitialized) {
+		n.log.Warn("initialising cluster", "err", err)
+		return false
+	}
+	return true
 }
 
 func (n *Node) proposeInit() error {

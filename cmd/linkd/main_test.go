@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/linkd/linkd/httpd/httpdtest"
 )
 
 // binary is the linkd binary built once for the process tests.
@@ -73,19 +74,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // newSpec returns a spec with a fresh data directory and free ports.
 func newSpec(t testing.TB, id string, args ...string) spec {
-	return spec{id: id, dir: t.TempDir(), httpAddr: freePort(t), raftAddr: freePort(t), args: args}
+	return spec{id: id, dir: t.TempDir(), httpAddr: httpdtest.FreeAddr(t), raftAddr: httpdtest.FreeAddr(t), args: args}
 }
 
 // launch starts the process without waiting for it to be ready.

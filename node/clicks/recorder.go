@@ -272,35 +272,49 @@ func (rec *record) appendTo(b []byte) []byte {
 	return b
 }
 
-// decoded is a record read back from a segment.
-type decoded struct {
-	timeMs                                            int64
-	kind, class                                       uint8
-	code, host, country, device, browser, os, refHost string
-	visitor                                           uint64
+// view is a record read back from a segment, aliasing the segment buffer.
+// strs is the encoded string section (code, host, country, device, browser,
+// os, referrer host), which the compactor uses whole as an aggregation key.
+type view struct {
+	timeMs      int64
+	kind, class uint8
+	visitor     uint64
+	strs        []byte
 }
 
 var errBadRecord = errors.New("clicks: bad record")
 
-func unmarshalRecord(b []byte) (decoded, error) {
-	var rec decoded
+// viewRecord parses a record's header and checks its string section.
+func viewRecord(b []byte) (view, error) {
+	var v view
 	if len(b) < 3 || b[0] != recordV1 {
-		return rec, errBadRecord
+		return v, errBadRecord
 	}
-	rec.kind, rec.class = b[1], b[2]
-	b = b[3:]
-	t, n := binary.Varint(b)
-	if n <= 0 || len(b[n:]) < 8 {
-		return rec, errBadRecord
+	v.kind, v.class = b[1], b[2]
+	t, n := binary.Varint(b[3:])
+	if n <= 0 || len(b[3+n:]) < 8 {
+		return v, errBadRecord
 	}
-	rec.timeMs, b = t, b[n:]
-	rec.visitor, b = binary.BigEndian.Uint64(b), b[8:]
-	for _, dst := range []*string{&rec.code, &rec.host, &rec.country, &rec.device, &rec.browser, &rec.os, &rec.refHost} {
+	v.timeMs = t
+	v.visitor = binary.BigEndian.Uint64(b[3+n:])
+	v.strs = b[3+n+8:]
+	if _, err := v.fields(); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// fields splits the string section: code, host, country, device, browser,
+// os, referrer host.
+func (v view) fields() ([7][]byte, error) {
+	var f [7][]byte
+	b := v.strs
+	for i := range f {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || uint64(len(b[n:])) < l {
-			return rec, errBadRecord
+			return f, errBadRecord
 		}
-		*dst, b = string(b[n:n+int(l)]), b[n+int(l):]
+		f[i], b = b[n:n+int(l)], b[n+int(l):]
 	}
-	return rec, nil
+	return f, nil
 }

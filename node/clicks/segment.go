@@ -145,9 +145,10 @@ func sealedSegments(dir string) []uint64 {
 	return out
 }
 
-// readSegment calls fn for every intact record of a sealed segment. A torn
-// or corrupt tail ends the segment with a log line, never an error: what
-// precedes it is still counted.
+// readSegment calls fn for every intact record of a sealed segment (the
+// slice is reused: fn must not keep it). A torn or corrupt tail ends the
+// segment with a log line, never an error: what precedes it is still
+// counted.
 func readSegment(dir string, num uint64, log *slog.Logger, fn func(rec []byte)) error {
 	f, err := os.Open(filepath.Join(dir, segName(num, sealedExt)))
 	if err != nil {
@@ -156,13 +157,14 @@ func readSegment(dir string, num uint64, log *slog.Logger, fn func(rec []byte)) 
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	var off int64
+	buf := make([]byte, maxFrame+1)
 	for {
 		n, err := binary.ReadUvarint(br)
 		if err == io.EOF {
 			return nil
 		}
 		var sum [4]byte
-		rec := make([]byte, min(n, maxFrame+1))
+		rec := buf[:min(n, maxFrame+1)]
 		if err == nil && n <= maxFrame {
 			_, err = io.ReadFull(br, sum[:])
 		} else if err == nil {
