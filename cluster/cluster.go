@@ -103,11 +103,9 @@ func New(n *node.Node, mux *Mux, cfg Config) *Cluster {
 		go c.srv.Serve(mux.rpc)
 	}
 	if len(cfg.Join) > 0 {
-		c.wg.Add(1)
-		go c.joinLoop()
+		c.every(joinInterval, c.tryJoinOrBootstrap)
 	}
-	c.wg.Add(1)
-	go c.registerLoop()
+	c.every(joinInterval, c.registerHTTPAddr)
 	return c
 }
 

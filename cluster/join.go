@@ -10,7 +10,7 @@ import (
 	"github.com/linkd/linkd/node"
 )
 
-// joinLoop brings a node without raft state into a cluster: it asks a
+// tryJoinOrBootstrap brings a node without raft state into a cluster: it asks a
 // leader to admit it, or, when BootstrapExpect nodes from the join list are
 // all reachable and all without state, bootstraps them together.
 //
@@ -19,23 +19,9 @@ import (
 // ships it a snapshot). Two wiped nodes cannot form a cluster of their own
 // while a third with state answers, and cannot bootstrap without it, because
 // bootstrapping needs every expected node to answer "no state".
-func (c *Cluster) joinLoop() {
-	defer c.wg.Done()
-	t := time.NewTicker(joinInterval)
-	defer t.Stop()
-	for {
-		if c.n.HasState() { // bootstrapped, admitted, or restarted with state
-			return
-		}
-		if done := c.tryJoin(); done {
-			return
-		}
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-		}
-	}
+func (c *Cluster) tryJoinOrBootstrap() (done bool) {
+	// Bootstrapped, admitted, or restarted with state: nothing to do.
+	return c.n.HasState() || c.tryJoin()
 }
 
 func (c *Cluster) tryJoin() bool {
@@ -122,33 +108,45 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// registerLoop records this node's HTTP address in replicated state once
+// registerHTTPAddr records this node's HTTP address in replicated state once
 // the cluster is initialised, and again whenever it changes.
-func (c *Cluster) registerLoop() {
-	defer c.wg.Done()
-	t := time.NewTicker(joinInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-		}
-		if c.cfg.HTTPAdvertise == "" || c.n.Ready() != nil {
-			continue
-		}
-		members, err := c.n.Store().Members()
-		if err != nil {
-			continue
-		}
-		if m := members[c.n.ID()]; m != nil && m.HTTPAddr == c.cfg.HTTPAdvertise {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-		_, err = c.Propose(ctx, &fsm.SetMember{Now: time.Now().UnixMilli(), NodeID: c.n.ID(), HTTPAddr: c.cfg.HTTPAdvertise})
-		cancel()
-		if err != nil {
-			c.log.Debug("registering HTTP address", "err", err)
-		}
+func (c *Cluster) registerHTTPAddr() (done bool) {
+	if c.cfg.HTTPAdvertise == "" {
+		return true
 	}
+	if c.n.Ready() != nil {
+		return false
+	}
+	members, err := c.n.Store().Members()
+	if err != nil {
+		return false
+	}
+	if m := members[c.n.ID()]; m != nil && m.HTTPAddr == c.cfg.HTTPAdvertise {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	_, err = c.Propose(ctx, &fsm.SetMember{Now: time.Now().UnixMilli(), NodeID: c.n.ID(), HTTPAddr: c.cfg.HTTPAdvertise})
+	if err != nil {
+		c.log.Debug("registering HTTP address", "err", err)
+	}
+	return false // done once the record is seen applied
+}
+
+// every runs fn now and then every d in the background until it reports
+// done or the cluster layer closes.
+func (c *Cluster) every(d time.Duration, fn func() (done bool)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for !fn() {
+			select {
+			case <-c.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }

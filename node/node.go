@@ -359,22 +359,19 @@ func (n *Node) settle() error {
 	return nil
 }
 
-// every runs fn every d in the background until it reports done or the
-// node stops.
+// every runs fn now and then every d in the background until it reports
+// done or the node stops.
 func (n *Node) every(d time.Duration, fn func() (done bool)) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		t := time.NewTicker(d)
 		defer t.Stop()
-		for {
+		for !fn() {
 			select {
 			case <-n.stop:
 				return
 			case <-t.C:
-			}
-			if fn() {
-				return
 			}
 		}
 	}()
