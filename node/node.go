@@ -238,18 +238,25 @@ func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 
 // catchUpFromSnapshot restores the newest snapshot if the store is older
 // than it (a data directory whose fsm state was lost or never synced).
+// The snapshot's own applied index is compared, not the raft index it is
+// filed under, which also counts no-ops and barriers.
 func (n *Node) catchUpFromSnapshot(snaps raft.SnapshotStore) error {
 	list, err := snaps.List()
-	if err != nil || len(list) == 0 {
+	if err != nil || len(list) == 0 || list[0].Index <= n.fsm.Applied() {
 		return err
 	}
 	latest := list[0]
-	if latest.Index <= n.fsm.Applied() {
-		return nil
-	}
-	n.log.Warn("store is behind the latest snapshot; restoring it", "applied", n.fsm.Applied(), "snapshot", latest.Index)
 	_, rc, err := snaps.Open(latest.ID)
 	if err != nil {
+		return fmt.Errorf("node: open snapshot %s: %w", latest.ID, err)
+	}
+	holds, err := store.SnapshotApplied(rc)
+	rc.Close()
+	if err != nil || holds <= n.fsm.Applied() {
+		return err
+	}
+	n.log.Warn("store is behind the latest snapshot; restoring it", "applied", n.fsm.Applied(), "snapshot", holds)
+	if _, rc, err = snaps.Open(latest.ID); err != nil {
 		return fmt.Errorf("node: open snapshot %s: %w", latest.ID, err)
 	}
 	return n.fsm.Restore(rc)

@@ -16,7 +16,7 @@ import (
 
 // The snapshot stream is logical, so it survives Pebble format changes:
 //
-//	"LINKDSNAP" version(1)
+//	"LINKDSNAP" version(1) appliedIndex(8, big-endian)
 //	{ uvarint(len key) key uvarint(len value) value }*   keys in order, never empty
 //	uvarint(0)                                          end marker
 //	crc32c(everything before), big-endian
@@ -64,7 +64,12 @@ func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	defer it.Close()
+	applied, err := sn.AppliedIndex()
+	if err != nil {
+		return 0, err
+	}
 	bw.Write(snapMagic)
+	bw.Write(binary.BigEndian.AppendUint64(nil, applied))
 	var lenBuf [binary.MaxVarintLen64]byte
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
@@ -168,9 +173,8 @@ func (s *Store) buildFrom(name string, r io.Reader) error {
 func load(db *pebble.DB, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	hr := &hashingReader{r: br, crc: crc32.New(castagnoli)}
-	magic := make([]byte, len(snapMagic))
-	if _, err := io.ReadFull(hr, magic); err != nil || string(magic) != string(snapMagic) {
-		return fmt.Errorf("%w: bad header", ErrSnapshotCorrupt)
+	if _, err := readSnapshotHeader(hr); err != nil {
+		return err
 	}
 	b := db.NewBatch()
 	defer func() { b.Close() }()
@@ -206,6 +210,19 @@ func load(db *pebble.DB, r io.Reader) error {
 	}
 	return b.Commit(pebble.NoSync)
 }
+
+func readSnapshotHeader(r io.Reader) (applied uint64, err error) {
+	hdr := make([]byte, len(snapMagic)+8)
+	if _, err := io.ReadFull(r, hdr); err != nil || string(hdr[:len(snapMagic)]) != string(snapMagic) {
+		return 0, fmt.Errorf("%w: bad header", ErrSnapshotCorrupt)
+	}
+	return binary.BigEndian.Uint64(hdr[len(snapMagic):]), nil
+}
+
+// SnapshotApplied reads the applied index a snapshot stream holds state up
+// to. It can be lower than the raft index the snapshot is filed under:
+// raft counts entries the fsm never sees (leader no-ops, barriers).
+func SnapshotApplied(r io.Reader) (uint64, error) { return readSnapshotHeader(r) }
 
 // maxFrame bounds one key or value in a snapshot stream, so a corrupt length
 // cannot make a restore allocate without limit.

@@ -204,10 +204,18 @@ func TestMinorityPartitionAcceptsNoWrites(t *testing.T) {
 			p.signal(syscall.SIGCONT)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if code := create(ctx, isolated.URL, "https://minority.test"); code != "" {
-		t.Fatalf("a minority of one acknowledged write %s", code)
+	req, _ := http.NewRequest("POST", isolated.URL+"/api/v1/links", strings.NewReader(`{"url":"https://minority.test"}`))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" ||
+		resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("a write to a minority of one: %d Retry-After %q: %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	eventually(t, 10*time.Second, "the isolated node to report not ready", func() bool {
 		resp, err := http.Get(isolated.URL + "/_/readyz")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ func TestKillNineLosesNoAcknowledgedLink(t *testing.T) {
 	var mu sync.Mutex
 	for it := range iterations {
 		p := mustStart(t, dir, "--snapshot-threshold", "50", "--snapshot-interval", "50ms", "--raft-trailing-logs", "10")
+		if strings.Contains(p.logs.String(), "store is behind the latest snapshot") {
+			t.Fatalf("iteration %d: Pebble was behind a snapshot after a crash (the WAL must be synced before raft truncates):\n%s", it, p.logs)
+		}
 		for code, url := range last { // the writes just before the kill are the ones at risk
 			if st, loc := location(t, p.URL, code); st != 302 || loc != url {
 				t.Fatalf("iteration %d: acknowledged link %s -> %s now answers %d %q", it, code, url, st, loc)
