@@ -24,6 +24,16 @@ const (
 	TypeDelMember  Type = 7
 	TypeClicks     Type = 8
 	TypeSetSalt    Type = 9
+
+	TypeCreateUser    Type = 10
+	TypeUpdateUser    Type = 11
+	TypeDeleteUser    Type = 12
+	TypeCreateAPIKey  Type = 13
+	TypeDeleteAPIKey  Type = 14
+	TypeCreateSession Type = 15
+	TypeDeleteSession Type = 16
+	TypeCreateInvite  Type = 17
+	TypeDeleteInvite  Type = 18
 )
 
 // Command is anything that can be proposed. Every field that is not a pure
@@ -31,14 +41,17 @@ const (
 // proposer and carried in the command.
 type Command interface{ Type() Type }
 
-// Init initialises a new cluster: the code permutation key and the
-// bootstrap admin's API key. Only the first Init applied takes effect.
+// Init initialises a new cluster: the code permutation key, the bootstrap
+// admin (user 1), its API key and the invite with which it sets its console
+// login. Only the first Init applied takes effect.
 type Init struct {
-	Now          int64  `codec:"now"`
-	ClusterID    string `codec:"cid"`
-	PermKey      []byte `codec:"pk"`
-	AdminKeyID   string `codec:"kid"`
-	AdminKeyHash []byte `codec:"kh"`
+	Now             int64  `codec:"now"`
+	ClusterID       string `codec:"cid"`
+	PermKey         []byte `codec:"pk"`
+	AdminKeyID      string `codec:"kid"`
+	AdminKeyHash    []byte `codec:"kh"`
+	AdminInviteID   string `codec:"iid,omitempty"`
+	AdminInviteHash []byte `codec:"ih,omitempty"`
 }
 
 // AllocRange hands the next Size ids to NodeID.
@@ -152,6 +165,24 @@ func newCommand(t Type) Command {
 		return &Clicks{}
 	case TypeSetSalt:
 		return &SetSalt{}
+	case TypeCreateUser:
+		return &CreateUser{}
+	case TypeUpdateUser:
+		return &UpdateUser{}
+	case TypeDeleteUser:
+		return &DeleteUser{}
+	case TypeCreateAPIKey:
+		return &CreateAPIKey{}
+	case TypeDeleteAPIKey:
+		return &DeleteAPIKey{}
+	case TypeCreateSession:
+		return &CreateSession{}
+	case TypeDeleteSession:
+		return &DeleteSession{}
+	case TypeCreateInvite:
+		return &CreateInvite{}
+	case TypeDeleteInvite:
+		return &DeleteInvite{}
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ const idemPrunePerCommand = 16
 // Result is what applying a command produced.
 type Result struct {
 	Link     *store.Link
+	User     *store.User
 	Range    store.Range
 	Replayed bool // an idempotent retry: Link is the original result
 	Err      error
@@ -120,6 +121,11 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) *Result {
 		r, err = applyClicks(txn, c)
 	case *SetSalt:
 		r, err = &Result{}, txn.SetSalt(c.Day, c.Salt)
+	default:
+		var ok bool
+		if r, ok, err = applyAccount(txn, c); !ok {
+			panic(fmt.Sprintf("fsm: no apply for %T", c))
+		}
 	}
 	if err != nil {
 		panic(fmt.Sprintf("fsm: apply %T: %v", c, err))
@@ -133,10 +139,15 @@ func applyInit(txn *store.Txn, c *Init) (*Result, error) {
 		return &Result{Err: ErrInitialized}, err
 	}
 	txn.Init(c.PermKey, []byte(c.ClusterID))
-	txn.PutAPIKey(c.AdminKeyHash, &store.APIKey{
+	txn.PutUser(nil, &store.User{ID: AdminUser, Role: store.RoleAdmin, CreatedAt: c.Now, UpdatedAt: c.Now})
+	txn.CreateAPIKey(c.AdminKeyHash, &store.APIKey{
 		ID: c.AdminKeyID, Name: "bootstrap admin", Owner: AdminUser,
 		Scopes: []string{"admin"}, CreatedAt: c.Now,
 	})
+	if c.AdminInviteHash != nil {
+		txn.PutInvite(c.AdminInviteHash, &store.Invite{ID: c.AdminInviteID, Role: store.RoleAdmin,
+			CreatedBy: AdminUser, CreatedAt: c.Now, Claims: AdminUser})
+	}
 	return &Result{}, nil
 }
 
@@ -276,7 +287,8 @@ func (r *Result) errOrNil() error {
 // duplicate could undo a later update.
 func Idempotent(c Command) bool {
 	switch c.(type) {
-	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt:
+	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
+		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite:
 		return true
 	}
 	return false

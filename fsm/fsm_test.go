@@ -73,7 +73,7 @@ func workload() []Command {
 		&CreateLink{Now: 306, Code: "i1", URL: "https://i.test", Owner: 1, RedirectStatus: 302, IdemKey: "key", BodyHash: []byte{1}},
 		&CreateLink{Now: 307, Code: "i2", URL: "https://i.test", Owner: 1, RedirectStatus: 302, IdemKey: "key", BodyHash: []byte{1}},
 	)
-	return cmds
+	return append(cmds, accountWorkload()...)
 }
 
 func snapshotOf(t testing.TB, st *store.Store) []byte {
@@ -168,7 +168,7 @@ func TestResults(t *testing.T) {
 	defer st.Close()
 	cmds := workload()
 	res := applyInBatches(f, logsFor(t, 1, cmds...), 32)
-	n := len(cmds)
+	n := len(cmds) - len(accountWorkload()) // TestAccountCommands checks the rest
 	check := func(i int, want error) *Result {
 		t.Helper()
 		r := res[i].(*Result)

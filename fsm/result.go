@@ -17,12 +17,19 @@ var domainErrors = map[string]error{
 	"gone":                 ErrGone,
 	"idempotency-mismatch": ErrIdempotencyMismatch,
 	"initialized":          ErrInitialized,
+	"email-taken":          ErrEmailTaken,
+	"user-not-found":       ErrUserNotFound,
+	"invalid-invite":       ErrInvalidInvite,
+	"protected-user":       ErrProtectedUser,
+	"key-not-found":        ErrKeyNotFound,
+	"invite-not-found":     ErrInviteNotFound,
 }
 
 // wireResult is a Result as it travels from the leader to the node that
 // forwarded the command.
 type wireResult struct {
 	Link     []byte `codec:"l,omitempty"`
+	User     []byte `codec:"u,omitempty"`
 	Start    uint64 `codec:"s,omitempty"`
 	End      uint64 `codec:"e,omitempty"`
 	Replayed bool   `codec:"r,omitempty"`
@@ -34,6 +41,9 @@ func EncodeResult(r *Result) ([]byte, error) {
 	w := wireResult{Start: r.Range.Start, End: r.Range.End, Replayed: r.Replayed}
 	if r.Link != nil {
 		w.Link = store.MarshalLink(r.Link)
+	}
+	if r.User != nil {
+		w.User = store.MarshalUser(r.User)
 	}
 	if r.Err != nil {
 		w.Err = fmt.Sprintf("unknown:%v", r.Err)
@@ -63,6 +73,13 @@ func DecodeResult(b []byte) (*Result, error) {
 			return nil, err
 		}
 		r.Link = l
+	}
+	if w.User != nil {
+		u, err := store.UnmarshalUser(w.User)
+		if err != nil {
+			return nil, err
+		}
+		r.User = u
 	}
 	if w.Err != "" {
 		r.Err = domainErrors[w.Err]

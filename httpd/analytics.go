@@ -111,6 +111,17 @@ func (s *Server) linkAnalytics(ctx *fasthttp.RequestCtx, p principal, code strin
 	if _, ok := s.visibleLink(ctx, p, code); !ok {
 		return
 	}
+	out, err := s.report(code, q)
+	if err != nil {
+		s.log.Error("reading analytics", "code", code, "err", err)
+		writeProblem(ctx, probInternal, "Reading analytics failed.")
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// report reads a link's analytics for a validated query (API and console).
+func (s *Server) report(code string, q analyticsQuery) (analyticsJSON, error) {
 	iv := intervals[q.interval]
 	from, to := q.from.UnixMilli(), q.to.UnixMilli()
 	src := iv.iv
@@ -119,19 +130,16 @@ func (s *Server) linkAnalytics(ctx *fasthttp.RequestCtx, p principal, code strin
 	}
 	a, err := s.st.LinkAnalytics(code, from, to, src)
 	if err != nil {
-		s.log.Error("reading analytics", "code", code, "err", err)
-		writeProblem(ctx, probInternal, "Reading analytics failed.")
-		return
+		return analyticsJSON{}, err
 	}
-	out := analyticsJSON{
+	return analyticsJSON{
 		Code: code, From: q.from.UTC().Format(time.RFC3339), To: q.to.UTC().Format(time.RFC3339),
 		Interval: q.interval, TZ: q.loc.String(),
 		Total: a.Humans + a.Bots, Humans: a.Humans, Bots: a.Bots, Previews: a.Previews, Scans: a.Scans,
 		UniqueVisitors: a.Visitors, Series: series(a.Series, q, iv.unit),
 		Referrers: nonNil(a.Dims[store.DimReferrer]), Countries: nonNil(a.Dims[store.DimCountry]),
 		Devices: nonNil(a.Dims[store.DimDevice]), Browsers: nonNil(a.Dims[store.DimBrowser]), OS: nonNil(a.Dims[store.DimOS]),
-	}
-	writeJSON(ctx, fasthttp.StatusOK, out)
+	}, nil
 }
 
 // series zero-fills buckets of unit over [from, to) in q.loc (days start

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,21 +33,18 @@ const (
 	mintAttempts = 3
 )
 
-// principal is who an API request acts for.
-type principal struct {
-	key   *store.APIKey
-	admin bool
+// route is one method of an API resource: the scope it needs and its handler.
+type route struct {
+	need scope
+	fn   func()
 }
-
-func (p principal) owner() uint64 { return p.key.Owner }
 
 // api serves /api/v1/...
 func (s *Server) api(ctx *fasthttp.RequestCtx) {
 	defer func() {
 		s.m.apiRequests.WithLabelValues(string(ctx.Method()), strconv.Itoa(ctx.Response.StatusCode())).Inc()
 	}()
-	path := string(ctx.Path())
-	rest, ok := strings.CutPrefix(path, "/api/v1/")
+	rest, ok := strings.CutPrefix(string(ctx.Path()), "/api/v1/")
 	if !ok {
 		writeProblem(ctx, probNotFound, "Unknown API version or path.")
 		return
@@ -55,35 +53,64 @@ func (s *Server) api(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		return
 	}
+	routes := s.apiRoutes(ctx, p, rest)
+	if routes == nil {
+		writeProblem(ctx, probNotFound, "No such API endpoint.")
+		return
+	}
+	r, ok := routes[string(ctx.Method())]
+	if !ok {
+		methodNotAllowed(ctx, routes)
+		return
+	}
+	if !p.can(r.need) {
+		writeProblem(ctx, probForbidden, "This request needs the scope "+strings.Join(scopeList(r.need), ", ")+
+			", which the token does not grant.")
+		return
+	}
+	if !ctx.IsGet() && !ctx.IsHead() && !s.allowWrite(ctx, p) {
+		return
+	}
+	r.fn()
+}
+
+// apiRoutes returns the methods of the resource at rest, or nil.
+func (s *Server) apiRoutes(ctx *fasthttp.RequestCtx, p principal, rest string) map[string]route {
+	first, id, _ := strings.Cut(rest, "/")
 	switch {
 	case rest == "links":
-		s.routeMethods(ctx, map[string]func(){
-			"GET":  func() { s.listLinks(ctx, p) },
-			"POST": func() { s.createLink(ctx, p) },
-		})
-	case strings.HasPrefix(rest, "links/") && strings.HasSuffix(rest, "/analytics") &&
-		validCode([]byte(strings.TrimSuffix(rest[len("links/"):], "/analytics"))):
-		code := strings.TrimSuffix(rest[len("links/"):], "/analytics")
-		s.routeMethods(ctx, map[string]func(){"GET": func() { s.linkAnalytics(ctx, p, code) }})
-	case rest == "analytics/orphans" && p.admin:
-		s.routeMethods(ctx, map[string]func(){"GET": func() { s.orphans(ctx) }})
-	case strings.HasPrefix(rest, "links/") && validCode([]byte(rest[len("links/"):])):
-		code := rest[len("links/"):]
-		s.routeMethods(ctx, map[string]func(){
-			"GET":    func() { s.getLink(ctx, p, code) },
-			"PATCH":  func() { s.patchLink(ctx, p, code) },
-			"DELETE": func() { s.deleteLink(ctx, p, code) },
-		})
-	case rest == "cluster" && p.admin:
-		s.routeMethods(ctx, map[string]func(){
-			"GET": func() { writeJSON(ctx, fasthttp.StatusOK, s.fullStatus()) },
-		})
-	case strings.HasPrefix(rest, "cluster/members/") && p.admin:
-		id := rest[len("cluster/members/"):]
-		s.routeMethods(ctx, map[string]func(){"DELETE": func() { s.removeMember(ctx, id) }})
-	default:
-		writeProblem(ctx, probNotFound, "No such API endpoint.")
+		return map[string]route{
+			"GET":  {scopeLinksRead, func() { s.listLinks(ctx, p) }},
+			"POST": {scopeLinksWrite, func() { s.createLink(ctx, p) }},
+		}
+	case first == "links" && strings.HasSuffix(id, "/analytics") && validCode([]byte(strings.TrimSuffix(id, "/analytics"))):
+		code := strings.TrimSuffix(id, "/analytics")
+		return map[string]route{"GET": {scopeAnalyticsRead, func() { s.linkAnalytics(ctx, p, code) }}}
+	case first == "links" && validCode([]byte(id)):
+		return map[string]route{
+			"GET":    {scopeLinksRead, func() { s.getLink(ctx, p, id) }},
+			"PATCH":  {scopeLinksWrite, func() { s.patchLink(ctx, p, id) }},
+			"DELETE": {scopeLinksWrite, func() { s.deleteLink(ctx, p, id) }},
+		}
+	case rest == "analytics/orphans":
+		return map[string]route{"GET": {scopeAdmin, func() { s.orphans(ctx) }}}
+	case rest == "cluster":
+		return map[string]route{"GET": {scopeAdmin, func() { writeJSON(ctx, fasthttp.StatusOK, s.fullStatus()) }}}
+	case first == "cluster" && strings.HasPrefix(id, "members/"):
+		member := strings.TrimPrefix(id, "members/")
+		return map[string]route{"DELETE": {scopeAdmin, func() { s.removeMember(ctx, member) }}}
 	}
+	return s.accountRoutes(ctx, p, rest)
+}
+
+func methodNotAllowed(ctx *fasthttp.RequestCtx, routes map[string]route) {
+	allowed := make([]string, 0, len(routes))
+	for m := range routes {
+		allowed = append(allowed, m)
+	}
+	sort.Strings(allowed)
+	writeProblem(ctx, probMethod, "Allowed: "+strings.Join(allowed, ", ")+".")
+	ctx.Response.Header.Set("Allow", strings.Join(allowed, ", "))
 }
 
 // removeMember serves DELETE /api/v1/cluster/members/{id} (admins).
@@ -120,50 +147,6 @@ func (s *Server) consistent(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	return true
-}
-
-func (s *Server) routeMethods(ctx *fasthttp.RequestCtx, handlers map[string]func()) {
-	if h, ok := handlers[string(ctx.Method())]; ok {
-		h()
-		return
-	}
-	allowed := make([]string, 0, len(handlers))
-	for m := range handlers {
-		allowed = append(allowed, m)
-	}
-	writeProblem(ctx, probMethod, "Allowed: "+strings.Join(allowed, ", ")+".")
-	ctx.Response.Header.Set("Allow", strings.Join(allowed, ", "))
-}
-
-// authenticate resolves the bearer token, answering 401 itself on failure.
-func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (principal, bool) {
-	h := string(ctx.Request.Header.Peek("Authorization"))
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="linkd"`)
-		writeProblem(ctx, probUnauthorized, "No bearer token was sent.")
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="linkd"`)
-		return principal{}, false
-	}
-	k, err := s.st.APIKey(store.TokenHash(strings.TrimSpace(token)))
-	if err == nil && k.ExpiresAt != 0 && time.Now().UnixMilli() >= k.ExpiresAt {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("looking up API key", "err", err)
-		}
-		writeProblem(ctx, probUnauthorized, "The bearer token is not valid.")
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="linkd", error="invalid_token"`)
-		return principal{}, false
-	}
-	p := principal{key: k}
-	for _, sc := range k.Scopes {
-		if sc == "admin" {
-			p.admin = true
-		}
-	}
-	return p, true
 }
 
 // linkJSON is a link as the API shows it.
@@ -259,25 +242,46 @@ func jsonTypeName(kind string) string {
 	return "number"
 }
 
-// proposeErr answers the problem for a failed proposal.
+// proposeErr answers the problem for a failed request.
 func (s *Server) proposeErr(ctx *fasthttp.RequestCtx, err error) {
+	f := s.failureFor(err)
+	writeProblem(ctx, f.kind, f.detail, f.errs...)
+}
+
+// failureFor maps an error from validation, the fsm or the cluster to the
+// problem that explains it. Unknown errors are logged and become a 500.
+func (s *Server) failureFor(err error) *failure {
+	var f *failure
 	switch {
+	case errors.As(err, &f):
+		return f
 	case errors.Is(err, fsm.ErrExists):
-		writeProblem(ctx, probConflict, "Choose another alias.", fieldError{Field: "alias", Message: "already in use"})
+		return fail(probConflict, "Choose another alias.", fieldError{Field: "alias", Message: "already in use"})
 	case errors.Is(err, fsm.ErrNotFound):
-		writeProblem(ctx, probNotFound, "No such link.")
+		return fail(probNotFound, "No such link.")
 	case errors.Is(err, fsm.ErrGone):
-		writeProblem(ctx, probGone, "The link was deleted.")
+		return fail(probGone, "The link was deleted.")
 	case errors.Is(err, fsm.ErrIdempotencyMismatch):
-		writeProblem(ctx, probIdemMismatch, "Use a new Idempotency-Key for a different request.")
+		return fail(probIdemMismatch, "Use a new Idempotency-Key for a different request.")
+	case errors.Is(err, fsm.ErrEmailTaken):
+		return fail(probEmailTaken, "Another account uses this email address.", fieldError{Field: "email", Message: "already registered"})
+	case errors.Is(err, fsm.ErrUserNotFound):
+		return fail(probNotFound, "No such user, or the account is disabled.")
+	case errors.Is(err, fsm.ErrKeyNotFound):
+		return fail(probNotFound, "No such API key.")
+	case errors.Is(err, fsm.ErrInviteNotFound):
+		return fail(probNotFound, "No such invite.")
+	case errors.Is(err, fsm.ErrInvalidInvite):
+		return fail(probInvalidInvite, "The invite does not exist, has expired or was used already.")
+	case errors.Is(err, fsm.ErrProtectedUser):
+		return fail(probProtected, "The bootstrap admin cannot be disabled, demoted or deleted.")
 	case errors.Is(err, node.ErrNotLeader), errors.Is(err, node.ErrNoLeader), errors.Is(err, node.ErrShutdown),
 		errors.Is(err, node.ErrNotInitialized), errors.Is(err, node.ErrUnknownOutcome),
 		errors.Is(err, cluster.ErrNoLeader), errors.Is(err, context.DeadlineExceeded):
-		writeProblem(ctx, probUnavailable, "The write was not committed: "+err.Error()+".")
-	default:
-		s.log.Error("proposal failed", "err", err)
-		writeProblem(ctx, probInternal, "The write failed.")
+		return fail(probUnavailable, "The write was not committed: "+err.Error()+".")
 	}
+	s.log.Error("request failed", "err", err)
+	return fail(probInternal, "The request failed.")
 }
 
 func (s *Server) writeCtx() (context.Context, context.CancelFunc) {
@@ -301,7 +305,7 @@ func (s *Server) getLink(ctx *fasthttp.RequestCtx, p principal, code string) {
 func (s *Server) visibleLink(ctx *fasthttp.RequestCtx, p principal, code string) (*store.Link, bool) {
 	l, err := s.st.Link(code)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && !p.admin && l.Owner != p.owner()):
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !p.isAdmin() && l.Owner != p.owner()):
 		writeProblem(ctx, probNotFound, "No such link.")
 	case err != nil:
 		s.log.Error("reading link", "err", err)
@@ -314,7 +318,9 @@ func (s *Server) visibleLink(ctx *fasthttp.RequestCtx, p principal, code string)
 	return nil, false
 }
 
-// listLinks serves GET /api/v1/links?limit=&cursor=.
+// listLinks serves GET /api/v1/links?limit=&cursor=&q=&tag=. With q or
+// tag a page may hold fewer than limit links and still have a next cursor
+// (a filtered page examines at most store.MaxListScan links).
 func (s *Server) listLinks(ctx *fasthttp.RequestCtx, p principal) {
 	args := ctx.QueryArgs()
 	limit := defaultPageSize
@@ -341,7 +347,8 @@ func (s *Server) listLinks(ctx *fasthttp.RequestCtx, p principal) {
 	if !s.consistent(ctx) {
 		return
 	}
-	page, err := s.st.ListLinks(p.owner(), p.admin, cursor, limit)
+	match := linkFilter(strings.TrimSpace(string(args.Peek("q"))), strings.TrimSpace(string(args.Peek("tag"))))
+	page, err := s.st.ListLinks(store.ListQuery{Owner: p.owner(), All: p.isAdmin(), After: cursor, Limit: limit, Match: match})
 	if err != nil {
 		s.log.Error("listing links", "err", err)
 		writeProblem(ctx, probInternal, "Listing failed.")

@@ -77,10 +77,31 @@ func (s *Server) createLink(ctx *fasthttp.RequestCtx, p principal) {
 		return
 	}
 	now := time.Now()
-	cmd := &fsm.CreateLink{Owner: p.owner(), RedirectStatus: defaultRedirectStatus, IdemKey: idemKey}
-	if idemKey != "" {
-		cmd.BodyHash = bodyHash(body)
+	cmd, err := s.newCreate(req, p.owner(), now)
+	if err == nil {
+		cmd.IdemKey = idemKey
+		if idemKey != "" {
+			cmd.BodyHash = bodyHash(body)
+		}
 	}
+	var res *fsm.Result
+	if err == nil {
+		res, err = s.commitCreate(cmd, now)
+	}
+	if err != nil {
+		s.proposeErr(ctx, err)
+		return
+	}
+	if res.Replayed {
+		ctx.Response.Header.Set("Idempotent-Replayed", "true")
+	}
+	ctx.Response.Header.Set("Location", "/api/v1/links/"+res.Link.Code)
+	writeJSON(ctx, fasthttp.StatusCreated, s.linkView(res.Link, now.UnixMilli()))
+}
+
+// newCreate validates a create request (from the API or the console).
+func (s *Server) newCreate(req createRequest, owner uint64, now time.Time) (*fsm.CreateLink, error) {
+	cmd := &fsm.CreateLink{Owner: owner, RedirectStatus: defaultRedirectStatus}
 	var errs fields
 	var err error
 	cmd.URL, err = validate.URL(req.URL, s.selfHosts)
@@ -102,15 +123,14 @@ func (s *Server) createLink(ctx *fasthttp.RequestCtx, p principal) {
 	cmd.Tags, err = validate.Tags(req.Tags)
 	errs.add("tags", err)
 	if errs != nil {
-		writeProblem(ctx, probValidation, "The link was not created.", errs...)
-		return
+		return nil, fail(probValidation, "The link was not created.", errs...)
 	}
-	s.commitCreate(ctx, cmd, now)
+	return cmd, nil
 }
 
-// commitCreate mints a code unless an alias was given, proposes the create
-// and answers. A minted code that a custom alias already holds is replaced.
-func (s *Server) commitCreate(ctx *fasthttp.RequestCtx, cmd *fsm.CreateLink, now time.Time) {
+// commitCreate mints a code unless an alias was given and proposes the
+// create. A minted code that a custom alias already holds is replaced.
+func (s *Server) commitCreate(cmd *fsm.CreateLink, now time.Time) (*fsm.Result, error) {
 	wctx, cancel := s.writeCtx()
 	defer cancel()
 	var res *fsm.Result
@@ -123,19 +143,14 @@ func (s *Server) commitCreate(ctx *fasthttp.RequestCtx, cmd *fsm.CreateLink, now
 		}
 		cmd.Now = now.UnixMilli()
 		res, err = s.cfg.Cluster.Propose(wctx, cmd)
+		if err == nil && res.Err != nil {
+			err = res.Err
+		}
 		if cmd.Custom || !errors.Is(err, fsm.ErrExists) {
 			break
 		}
 	}
-	if err != nil {
-		s.proposeErr(ctx, err)
-		return
-	}
-	if res.Replayed {
-		ctx.Response.Header.Set("Idempotent-Replayed", "true")
-	}
-	ctx.Response.Header.Set("Location", "/api/v1/links/"+res.Link.Code)
-	writeJSON(ctx, fasthttp.StatusCreated, s.linkView(res.Link, now.UnixMilli()))
+	return res, err
 }
 
 // patchLink serves PATCH /api/v1/links/{code}. Only the fields present in
@@ -152,15 +167,13 @@ func (s *Server) patchLink(ctx *fasthttp.RequestCtx, p principal, code string) {
 	if _, ok := s.visibleLink(ctx, p, code); !ok {
 		return
 	}
-	cmd := &fsm.UpdateLink{Code: code, Actor: p.owner(), Admin: p.admin}
+	cmd := &fsm.UpdateLink{Code: code, Actor: p.owner(), Admin: p.isAdmin()}
 	if errs := s.patchFields(raw, cmd, p); errs != nil {
 		writeProblem(ctx, probValidation, "The link was not changed.", errs...)
 		return
 	}
-	wctx, cancel := s.writeCtx()
-	defer cancel()
 	cmd.Now = time.Now().UnixMilli()
-	res, err := s.cfg.Cluster.Propose(wctx, cmd)
+	res, err := s.propose(cmd)
 	if err != nil {
 		s.proposeErr(ctx, err)
 		return
@@ -228,7 +241,7 @@ func parseStatusChange(v json.RawMessage, p principal) (*bool, error) {
 	if err := json.Unmarshal(v, &st); err != nil {
 		return nil, err
 	}
-	if !p.admin {
+	if !p.isAdmin() {
 		return nil, errors.New("only admins can block or unblock links")
 	}
 	switch st {
@@ -244,9 +257,7 @@ func (s *Server) deleteLink(ctx *fasthttp.RequestCtx, p principal, code string) 
 	if _, ok := s.visibleLink(ctx, p, code); !ok {
 		return
 	}
-	wctx, cancel := s.writeCtx()
-	defer cancel()
-	_, err := s.cfg.Cluster.Propose(wctx, &fsm.DeleteLink{Now: time.Now().UnixMilli(), Code: code, Actor: p.owner(), Admin: p.admin})
+	_, err := s.propose(&fsm.DeleteLink{Now: time.Now().UnixMilli(), Code: code, Actor: p.owner(), Admin: p.isAdmin()})
 	if err != nil {
 		s.proposeErr(ctx, err)
 		return

@@ -14,6 +14,7 @@ import (
 type metrics struct {
 	reg                                      *prometheus.Registry
 	redirects, notFound, gone, blocked, prev prometheus.Counter
+	limited                                  prometheus.Counter
 	apiRequests                              *prometheus.CounterVec
 }
 
@@ -29,6 +30,7 @@ func newMetrics(s *Server) *metrics {
 		gone:      res.WithLabelValues("gone"),
 		blocked:   res.WithLabelValues("blocked"),
 		prev:      res.WithLabelValues("preview"),
+		limited:   res.WithLabelValues("rate_limited"),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkd_api_requests_total", Help: "API requests by method and response status.",
 		}, []string{"method", "status"}),

@@ -33,11 +33,32 @@ var (
 	probInternal      = problemKind{"internal", 500, "Internal error", "The server failed; the request may be retried."}
 	probUnavailable   = problemKind{"unavailable", 503, "Service unavailable", "The cluster has no leader or is starting; retry after the indicated delay."}
 	probRequestHeader = problemKind{"bad-request", 400, "Bad request", "The request could not be parsed."}
+	probRateLimited   = problemKind{"rate-limited", 429, "Too many requests", "A rate limit was reached; wait for the number of seconds in `Retry-After`. `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` describe the budget."}
+	probEmailTaken    = problemKind{"email-taken", 409, "Email already registered", "Another account uses this email address."}
+	probProtected     = problemKind{"protected-user", 409, "Protected account", "The bootstrap admin always stays an enabled admin, so the cluster always has one."}
+	probInvalidInvite = problemKind{"invalid-invite", 403, "Invite not valid", "The invite does not exist, has expired or was used already."}
+	probRegistration  = problemKind{"registration-closed", 403, "Registration closed", "This instance does not accept sign-ups without an invite."}
 )
 
 var problemKinds = []problemKind{probBadJSON, probUnauthorized, probForbidden, probNotFound, probMethod,
 	probConflict, probGone, probTooLarge, probMediaType, probValidation, probIdemMismatch, probInternal,
-	probUnavailable, probRequestHeader}
+	probUnavailable, probRequestHeader, probRateLimited, probEmailTaken, probProtected, probInvalidInvite,
+	probRegistration}
+
+// failure is an error that is the client's to fix, with the problem that
+// answers it. Handlers shared by the API and the console return failures;
+// the API writes them as problem+json, the console shows them on the form.
+type failure struct {
+	kind   problemKind
+	detail string
+	errs   []fieldError
+}
+
+func (f *failure) Error() string { return f.detail }
+
+func fail(k problemKind, detail string, errs ...fieldError) *failure {
+	return &failure{kind: k, detail: detail, errs: errs}
+}
 
 // fieldError is one invalid field in a validation problem.
 type fieldError struct {

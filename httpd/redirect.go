@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -40,6 +41,14 @@ func (s *Server) redirect(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
 		writePage(ctx, fasthttp.StatusMethodNotAllowed, pageData{Title: "Method not allowed", Message: "Links can only be followed with GET or HEAD."})
 		return
+	}
+	if s.lim.redirectIP.Enabled() {
+		if d := s.lim.redirectIP.Allow(s.clientIP(ctx), time.Now()); !d.OK {
+			s.m.limited.Inc()
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(ceilSeconds(d.RetryAfter), 1)))
+			writePage(ctx, fasthttp.StatusTooManyRequests, pageData{Title: "Too many requests", Message: "This address sent too many requests. Please wait a moment and try again."})
+			return
+		}
 	}
 	code := ctx.Path()[1:]
 	preview := len(code) > 0 && code[len(code)-1] == '+'

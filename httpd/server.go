@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -73,7 +74,17 @@ type Config struct {
 	RedirectMaxAge time.Duration
 	// Clicks records visits for analytics; nil turns analytics off.
 	Clicks *clicks.Recorder
-	Logger *slog.Logger
+	// TrustedProxies may tell the client's address in CF-Connecting-IP or
+	// X-Forwarded-For (for rate limits; analytics has its own list).
+	TrustedProxies []netip.Prefix
+	// Limits are the rate limits; the zero value limits nothing.
+	Limits Limits
+	// Registration says who may sign up in the console.
+	Registration Registration
+	// SecureCookies marks console cookies Secure. Set it when clients reach
+	// linkd over HTTPS (directly or through a proxy), as PublicURL says.
+	SecureCookies bool
+	Logger        *slog.Logger
 }
 
 // Server is the HTTP server.
@@ -88,6 +99,8 @@ type Server struct {
 	cacheCtl  []byte
 	bufs      sync.Pool
 	m         *metrics
+	lim       limiters
+	ui        *console
 }
 
 // New returns a Server.
@@ -109,6 +122,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RedirectMaxAge > 0 {
 		sec := strconv.Itoa(int(cfg.RedirectMaxAge.Seconds()))
 		s.cacheCtl = []byte("public, max-age=" + sec + ", s-maxage=" + sec)
+	}
+	if cfg.Registration == "" {
+		cfg.Registration = RegistrationInvite
+		s.cfg.Registration = cfg.Registration
+	}
+	s.lim = newLimiters(cfg.Limits)
+	if s.ui, err = newConsole(s, pu.Scheme == "https" || cfg.SecureCookies); err != nil {
+		return nil, err
 	}
 	s.m = newMetrics(s)
 	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
@@ -137,6 +158,7 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWith
 var (
 	prefixAPI      = []byte("/api/")
 	prefixInternal = []byte("/_/")
+	prefixApp      = []byte("/app")
 )
 
 // Handle routes a request. The redirect path is checked last but costs only
@@ -148,6 +170,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		s.api(ctx)
 	case bytes.HasPrefix(path, prefixInternal):
 		s.internal(ctx)
+	case bytes.HasPrefix(path, prefixApp) && (len(path) == len(prefixApp) || path[len(prefixApp)] == '/'):
+		s.ui.serve(ctx)
 	case len(path) <= 1:
 		s.home(ctx)
 	default:

@@ -94,8 +94,8 @@ type Config struct {
 	// initialises a new cluster; empty means generate one.
 	AdminToken string
 	// OnInit is called once, on the node that initialised the cluster,
-	// with the admin token and whether it was generated.
-	OnInit func(token string, generated bool)
+	// with the secrets that were made for the bootstrap admin.
+	OnInit func(InitSecrets)
 
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
@@ -402,24 +402,37 @@ func (n *Node) initWhenLeader() (done bool) {
 	return true
 }
 
+// InitSecrets is what a new cluster's bootstrap admin needs, shown once.
+type InitSecrets struct {
+	// AdminToken is the admin's API token; Generated says it was made here
+	// rather than given in the configuration.
+	AdminToken string
+	Generated  bool
+	// AdminInvite is the one-time invite with which the admin sets the
+	// email and password of its console login.
+	AdminInvite string
+}
+
 func (n *Node) proposeInit() error {
-	token, generated := n.cfg.AdminToken, false
-	if token == "" {
-		token, generated = NewToken(), true
+	sec := InitSecrets{AdminToken: n.cfg.AdminToken, AdminInvite: NewInviteToken()}
+	if sec.AdminToken == "" {
+		sec.AdminToken, sec.Generated = NewToken(), true
 	}
 	init := &fsm.Init{
-		Now:          time.Now().UnixMilli(),
-		ClusterID:    randomHex(16),
-		PermKey:      randomBytes(32),
-		AdminKeyID:   randomHex(8),
-		AdminKeyHash: store.TokenHash(token),
+		Now:             time.Now().UnixMilli(),
+		ClusterID:       randomHex(16),
+		PermKey:         randomBytes(32),
+		AdminKeyID:      randomHex(8),
+		AdminKeyHash:    store.TokenHash(sec.AdminToken),
+		AdminInviteID:   randomHex(8),
+		AdminInviteHash: store.TokenHash(sec.AdminInvite),
 	}
 	if _, err := n.Propose(context.Background(), init); err != nil {
 		return err
 	}
 	n.log.Info("initialised a new cluster", "clusterId", init.ClusterID)
 	if n.cfg.OnInit != nil {
-		n.cfg.OnInit(token, generated)
+		n.cfg.OnInit(sec)
 	}
 	return nil
 }
@@ -429,6 +442,12 @@ const TokenPrefix = "lk_"
 
 // NewToken returns a new random API token.
 func NewToken() string { return TokenPrefix + randomHex(24) }
+
+// NewInviteToken returns a new random invite token.
+func NewInviteToken() string { return "inv_" + randomHex(16) }
+
+// NewID returns a new random record id (API keys, invites).
+func NewID() string { return randomHex(8) }
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)

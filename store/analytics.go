@@ -342,18 +342,35 @@ func (s *Store) LinkAnalytics(code string, from, to int64, iv Interval) (*Analyt
 	return a, err
 }
 
-func scan(db *pebble.DB, lo, hi []byte, fn func(k, v []byte) error) error {
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+// iterReader is what scan needs: the database, a snapshot or a Txn's batch.
+type iterReader interface {
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+// errStopScan ends a scan early without failing it.
+var errStopScan = errors.New("store: stop scan")
+
+// scan calls fn for every key in [lo, hi) in order. The key and value are
+// only valid during the call. fn may return errStopScan to end the scan.
+func scan(r iterReader, lo, hi []byte, fn func(k, v []byte) error) error {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
 	for ok := it.First(); ok; ok = it.Next() {
-		if err := fn(it.Key(), it.Value()); err != nil {
+		if err := fn(it.Key(), it.Value()); errors.Is(err, errStopScan) {
+			return nil
+		} else if err != nil {
 			return err
 		}
 	}
 	return it.Error()
+}
+
+// scanPrefix is scan over every key that starts with prefix.
+func scanPrefix(r iterReader, prefix []byte, fn func(k, v []byte) error) error {
+	return scan(r, prefix, prefixEnd(prefix), fn)
 }
 
 func (a *Analytics) readDays(db *pebble.DB, code string, fromDay, toDay int64) error {

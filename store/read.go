@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -34,55 +33,58 @@ func (s *Store) Resolve(dst, code []byte) (Entry, []byte, error) {
 // Page is one page of a newest-first listing. Next is the cursor for the
 // following page, nil on the last one.
 type Page struct {
-	Links []*Link
-	Next  []byte
+	Links   []*Link
+	Next    []byte
+	lastKey []byte // index suffix of the last link examined
 }
 
-// ListLinks lists links newest first: all of them when all is set, otherwise
-// only owner's. cursor is a Next from an earlier page (nil for the first).
-func (s *Store) ListLinks(owner uint64, all bool, cursor []byte, limit int) (Page, error) {
-	prefix := ownerPrefix(owner)
-	if all {
+// ListQuery selects links for ListLinks.
+type ListQuery struct {
+	Owner uint64
+	All   bool   // every owner's links (admins); Owner is ignored
+	After []byte // a Next from an earlier page; nil for the first
+	Limit int
+	// Match, when set, keeps only the links it accepts (search, tag
+	// filters). A filtered page examines at most MaxListScan links and then
+	// ends early with a cursor, so a rare match costs bounded work per page.
+	Match func(*Link) bool
+}
+
+// MaxListScan bounds the links one filtered page examines.
+const MaxListScan = 20000
+
+// ListLinks lists links newest first.
+func (s *Store) ListLinks(q ListQuery) (Page, error) {
+	prefix := ownerPrefix(q.Owner)
+	if q.All {
 		prefix = []byte{tCreated}
 	}
 	var page Page
 	err := s.view(func(db *pebble.DB) error {
-		it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-		if err != nil {
-			return err
+		start := append(append([]byte(nil), prefix...), q.After...)
+		if q.After != nil {
+			start = append(start, 0) // strictly after the cursor
 		}
-		defer it.Close()
-		start := append(append([]byte(nil), prefix...), cursor...)
-		for ok := it.SeekGE(start); ok; ok = it.Next() {
-			suffix := it.Key()[len(prefix):]
-			if cursor != nil && bytes.Equal(suffix, cursor) {
-				continue
-			}
-			if len(page.Links) == limit {
-				page.Next = append([]byte(nil), page.lastSuffix(prefix)...)
-				break
+		scanned := 0
+		return scan(db, start, prefixEnd(prefix), func(k, _ []byte) error {
+			suffix := k[len(prefix):]
+			if len(page.Links) == q.Limit || scanned == MaxListScan {
+				page.Next = append([]byte(nil), page.lastKey...)
+				return errStopScan
 			}
 			if len(suffix) <= 8 {
 				return ErrCorrupt
 			}
+			scanned++
+			page.lastKey = append(page.lastKey[:0], suffix...)
 			l, err := getLink(db, string(suffix[8:]))
-			if err != nil {
-				return err
+			if err == nil && (q.Match == nil || q.Match(l)) {
+				page.Links = append(page.Links, l)
 			}
-			page.Links = append(page.Links, l)
-		}
-		return it.Error()
+			return err
+		})
 	})
 	return page, err
-}
-
-// lastSuffix rebuilds the index suffix (^createdAt + code) of the last link.
-func (p *Page) lastSuffix(prefix []byte) []byte {
-	l := p.Links[len(p.Links)-1]
-	if prefix[0] == tCreated {
-		return createdKey(l.CreatedAt, l.Code)[1:]
-	}
-	return ownerKey(l.Owner, l.CreatedAt, l.Code)[len(prefix):]
 }
 
 // Members returns every recorded cluster member.

@@ -244,7 +244,7 @@ func TestListNewestFirstWithCursor(t *testing.T) {
 	var seen []int64
 	var cursor []byte
 	for {
-		p, err := s.ListLinks(7, false, cursor, 10)
+		p, err := s.ListLinks(ListQuery{Owner: 7, After: cursor, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +264,7 @@ func TestListNewestFirstWithCursor(t *testing.T) {
 			t.Fatalf("not newest first at %d: %v", i, seen)
 		}
 	}
-	if p, _ := s.ListLinks(8, false, nil, 10); len(p.Links) != 0 {
+	if p, _ := s.ListLinks(ListQuery{Owner: 8, Limit: 10}); len(p.Links) != 0 {
 		t.Fatal("another owner's listing shows links")
 	}
 }

@@ -25,6 +25,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args, stderr)
 	case "cluster":
 		err = clusterCmd(args, stdout, stderr)
+	case "link", "key", "user":
+		err = apiCmd(cmd, args, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return 0
@@ -50,8 +52,12 @@ Usage:
   linkd [serve] [flags]    run a node (the default); see linkd serve -h
   linkd cluster status     show members, leader and each member's lag
   linkd cluster remove ID  remove a node from the cluster
+  linkd link create URL    create a short link (also: list, get, update, delete)
+  linkd key create NAME    create an API key --scope ... (also: list, delete)
+  linkd user create EMAIL  create an account (admins; also: list)
 
-Client commands take --server (any node's URL) and --token.
+Client commands take --server (any node's URL) and --token, or
+LINKD_SERVER and LINKD_TOKEN; "linkd link" alone lists its commands.
 
 Every flag can also be set with an environment variable: --data-dir is
 LINKD_DATA_DIR, and so on. Flags on the command line win.

@@ -84,6 +84,9 @@ func launch(t testing.TB, s spec) *proc {
 	t.Helper()
 	all := append([]string{"serve", "--node-id", s.id, "--data-dir", s.dir, "--http-addr", s.httpAddr,
 		"--raft-addr", s.raftAddr, "--http-advertise", s.httpAddr, "--admin-token", testToken,
+		// The load these tests make all comes from 127.0.0.1; the
+		// redirect budget per address is tested in httpd.
+		"--rate-redirects-per-ip", "off",
 		"--log-level", "info"}, s.args...)
 	cmd := exec.Command(binary, all...)
 	p := &proc{spec: s, cmd: cmd, URL: "http://" + s.httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}

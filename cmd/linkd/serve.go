@@ -18,6 +18,7 @@ import (
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/httpd"
+	"github.com/linkd/linkd/httpd/ratelimit"
 	"github.com/linkd/linkd/node"
 	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
@@ -34,7 +35,24 @@ type serveFlags struct {
 	hotSetBytes, bootstrapExpect                                      int
 	nonVoter, analytics, honorDNT                                     bool
 	analyticsLag, keepMinutes, keepHours                              time.Duration
-	trustedProxies                                                    string
+	trustedProxies, registration                                      string
+	secureCookies                                                     bool
+	limits                                                            httpd.Limits
+}
+
+// limitFlag lets a ratelimit.Limit be a flag ("20/s:100", "off").
+type limitFlag struct{ l *ratelimit.Limit }
+
+func (f limitFlag) String() string {
+	if f.l == nil {
+		return ""
+	}
+	return f.l.String()
+}
+
+func (f limitFlag) Set(s string) (err error) {
+	*f.l, err = ratelimit.Parse(s)
+	return err
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -62,6 +80,21 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.keepHours, "retention-hours", 90*24*time.Hour, "how long per-hour click counts are kept (0: forever); per-day counts are kept forever")
 	fs.BoolVar(&f.honorDNT, "honor-dnt", true, "for requests with DNT: 1 or Sec-GPC: 1, count the click but record no dimensions or visitor")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/CDNs whose X-Forwarded-For, CF-Connecting-IP and CF-IPCountry are believed")
+	fs.StringVar(&f.registration, "registration", string(httpd.RegistrationInvite), "who may sign up in the console: open, invite (with an admin's invite link) or closed")
+	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
+	f.limits = httpd.DefaultLimits()
+	for _, l := range []struct {
+		name, help string
+		lim        *ratelimit.Limit
+	}{
+		{"rate-writes-per-key", "API writes per API key (console: per user); admin keys are not limited", &f.limits.WritesPerKey},
+		{"rate-writes-per-ip", "API and console writes per client address", &f.limits.WritesPerIP},
+		{"rate-logins-per-ip", "console logins and sign-ups per client address", &f.limits.LoginsPerIP},
+		{"rate-logins-per-email", "console logins per account email", &f.limits.LoginsPerEmail},
+		{"rate-redirects-per-ip", "redirects per client address (in memory, per node)", &f.limits.RedirectsPerIP},
+	} {
+		fs.Var(limitFlag{l.lim}, l.name, l.help+`: RATE/UNIT[:BURST] such as 20/s:100 or 10/m, or "off"`)
+	}
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 }
@@ -106,6 +139,14 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reg, err := httpd.ParseRegistration(f.registration)
+	if err != nil {
+		return fmt.Errorf("--registration: %w", err)
+	}
+	trusted, err := f.trusted()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
@@ -144,6 +185,7 @@ func serve(args []string, stderr io.Writer) error {
 	srv, err := httpd.New(httpd.Config{
 		Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
 		PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Clicks: an.rec, Logger: log,
+		TrustedProxies: trusted, Limits: f.limits, Registration: reg, SecureCookies: f.secureCookies,
 	})
 	if err != nil {
 		an.close()
@@ -182,6 +224,19 @@ func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, an ana
 }
 
 // analytics is the click pipeline of a node (both nil when turned off).
+// trusted parses --trusted-proxies.
+func (f *serveFlags) trusted() ([]netip.Prefix, error) {
+	var trusted []netip.Prefix
+	for _, c := range splitList(f.trustedProxies) {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		trusted = append(trusted, p.Masked())
+	}
+	return trusted, nil
+}
+
 type analytics struct {
 	rec  *clicks.Recorder
 	comp *clicks.Compactor
@@ -191,13 +246,9 @@ func (f *serveFlags) startAnalytics(n *node.Node, cl *cluster.Cluster, log *slog
 	if !f.analytics {
 		return analytics{}, nil
 	}
-	var trusted []netip.Prefix
-	for _, c := range splitList(f.trustedProxies) {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return analytics{}, fmt.Errorf("--trusted-proxies: %w", err)
-		}
-		trusted = append(trusted, p.Masked())
+	trusted, err := f.trusted()
+	if err != nil {
+		return analytics{}, err
 	}
 	if f.analyticsLag < 100*time.Millisecond {
 		return analytics{}, errors.New("--analytics-lag must be at least 100ms")
@@ -256,23 +307,25 @@ func advertise(flagValue string, ln net.Listener) string {
 
 // announceToken prints the generated admin token once, with a first command
 // to try.
-func announceToken(w io.Writer, public string) func(token string, generated bool) {
-	return func(token string, generated bool) {
-		if !generated {
-			fmt.Fprintf(w, "\nlinkd: new cluster initialised; the admin API token is the one given with --admin-token.\n\n")
-			return
+func announceToken(w io.Writer, public string) func(node.InitSecrets) {
+	return func(sec node.InitSecrets) {
+		token := sec.AdminToken
+		if !sec.Generated {
+			token = "$LINKD_ADMIN_TOKEN" // given in the configuration: never logged
 		}
 		fmt.Fprintf(w, `
 ================================================================================
- linkd: new cluster initialised. Admin API token (shown only this once):
+ linkd: new cluster initialised. Shown only this once:
 
-   %s
+ Admin API token:  %s
+ Admin console:    open %s/app/signup?invite=%s
+                   and choose the admin's email and password.
 
- Try it:
+ Try the API:
    curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
         -d '{"url":"https://example.com"}' %s/api/v1/links
 ================================================================================
 
-`, token, token, public)
+`, token, public, sec.AdminInvite, token, public)
 	}
 }

@@ -40,6 +40,28 @@ type Node struct {
 	comp *clicks.Compactor
 	t    testing.TB
 	once sync.Once
+
+	secrets chan node.InitSecrets
+}
+
+// Options configure StartWith.
+type Options struct {
+	Dir          string // data directory; a new temp dir when empty
+	Limits       httpd.Limits
+	Registration httpd.Registration
+}
+
+// AdminInvite returns the one-time invite with which the bootstrap admin
+// sets its console login.
+func (n *Node) AdminInvite() string {
+	select {
+	case s := <-n.secrets:
+		n.secrets <- s
+		return s.AdminInvite
+	case <-time.After(10 * time.Second):
+		n.t.Fatal("the cluster was not initialised")
+		return ""
+	}
 }
 
 // FreeAddr returns a loopback address with a free port.
@@ -61,17 +83,23 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// Start starts a single-node cluster in dir (a new temp dir when empty) and
-// waits until it is ready.
-func Start(t testing.TB, dir string) *Node {
+// Start starts a single-node cluster in dir (a new temp dir when empty),
+// with no rate limits, and waits until it is ready.
+func Start(t testing.TB, dir string) *Node { return StartWith(t, Options{Dir: dir}) }
+
+// StartWith starts a single-node cluster configured by o.
+func StartWith(t testing.TB, o Options) *Node {
 	t.Helper()
+	dir := o.Dir
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	log := Logger()
+	secrets := make(chan node.InitSecrets, 1)
 	n, err := node.Open(node.Config{
 		NodeID: "n1", DataDir: dir, RaftAddr: FreeAddr(t), Bootstrap: true, AdminToken: Token,
 		HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond, Logger: log,
+		OnInit: func(s node.InitSecrets) { secrets <- s },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -90,12 +118,13 @@ func Start(t testing.TB, dir string) *Node {
 	}
 	comp := clicks.NewCompactor(ccfg, store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}, cl.Propose)
 	srv, err := httpd.New(httpd.Config{Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
-		PublicURL: "http://sho.rt", Clicks: rec, Logger: log})
+		PublicURL: "http://sho.rt", Clicks: rec, Logger: log, Limits: o.Limits, Registration: o.Registration,
+		TrustedProxies: ccfg.TrustedProxies})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	tn := &Node{URL: url, Node: n, srv: srv, cl: cl, rec: rec, comp: comp, t: t}
+	tn := &Node{URL: url, Node: n, srv: srv, cl: cl, rec: rec, comp: comp, t: t, secrets: secrets}
 	t.Cleanup(tn.Close)
 	deadline := time.Now().Add(10 * time.Second)
 	for cl.Ready() != nil || !hasSalt(n.Store()) {

@@ -1,0 +1,81 @@
+package httpd
+
+import (
+	"html/template"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/linkd/linkd/httpd/chart"
+	"github.com/linkd/linkd/store"
+)
+
+// analyticsRange is one choice of the analytics page's period select.
+type analyticsRange struct {
+	Key, Label string
+	span       time.Duration
+	interval   string
+	label      string // time layout of the x axis
+}
+
+var analyticsRanges = []analyticsRange{
+	{"24h", "Last 24 hours", 24 * time.Hour, "hour", "15:04"},
+	{"7d", "Last 7 days", 7 * 24 * time.Hour, "day", "Jan 2"},
+	{"30d", "Last 30 days", 30 * 24 * time.Hour, "day", "Jan 2"},
+	{"90d", "Last 90 days", 90 * 24 * time.Hour, "day", "Jan 2"},
+}
+
+// Chart sizes (viewBox units; the SVGs scale to their card).
+const (
+	chartWidth   = 720
+	seriesHeight = 220
+	barsWidth    = 320
+	barsMax      = 8
+)
+
+func (c *console) analyticsPage(ctx *fasthttp.RequestCtx, se session, l *store.Link) {
+	r := analyticsRanges[2]
+	for _, ar := range analyticsRanges {
+		if ar.Key == string(ctx.QueryArgs().Peek("range")) {
+			r = ar
+		}
+	}
+	now := time.Now().UTC()
+	to := now.Truncate(time.Hour).Add(time.Hour)
+	if r.interval == "day" {
+		to = now.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	}
+	q := analyticsQuery{from: to.Add(-r.span), to: to, interval: r.interval, loc: time.UTC}
+	rep, err := c.s.report(l.Code, q)
+	if err != nil {
+		c.s.log.Error("reading analytics", "code", l.Code, "err", err)
+		c.errorPage(ctx, se, fasthttp.StatusInternalServerError, "Something went wrong", "The analytics could not be read.")
+		return
+	}
+	pts := make([]chart.Point, len(rep.Series))
+	for i, p := range rep.Series {
+		t, _ := time.Parse(time.RFC3339, p.T)
+		pts[i] = chart.Point{Label: t.Format(r.label), Value: float64(p.Clicks)}
+	}
+	data := map[string]any{
+		"Code": l.Code, "Range": r.Key, "Ranges": analyticsRanges, "R": rep,
+		"SeriesChart": chart.Series("Clicks per "+r.interval, pts, chartWidth, seriesHeight),
+		"ClassChart": chart.Share("Visits by kind", []chart.Bar{
+			{Label: "Humans", Value: rep.Humans}, {Label: "Bots", Value: rep.Bots},
+			{Label: "Link previews", Value: rep.Previews}, {Label: "QR scans", Value: rep.Scans}}, chartWidth),
+		"Referrers": bars("Top referrers", rep.Referrers),
+		"Countries": bars("Countries", rep.Countries),
+		"Devices":   bars("Devices", rep.Devices),
+		"Browsers":  bars("Browsers", rep.Browsers),
+		"OS":        bars("Operating systems", rep.OS),
+	}
+	c.render(ctx, se, fasthttp.StatusOK, "analytics", view{Title: "Analytics " + l.Code, Nav: "links", Data: data})
+}
+
+func bars(title string, kc []store.KeyCount) template.HTML {
+	bs := make([]chart.Bar, len(kc))
+	for i, k := range kc {
+		bs[i] = chart.Bar{Label: k.Key, Value: k.Count}
+	}
+	return chart.Bars(title, bs, barsWidth, barsMax)
+}
