@@ -126,10 +126,12 @@ func TestIsolation(t *testing.T) {
 	mustStatus(t, "B reads own link", n.Do("GET", "/api/v1/links/"+codeB, nil, httpdtest.As(tokB)...), http.StatusOK)
 	keysB := mustDecode[struct{ Items []struct{ ID string } }](t, n.Do("GET", "/api/v1/keys", nil, httpdtest.As(tokB)...))
 	mustStatus(t, "A revokes B's key", n.Do("DELETE", "/api/v1/keys/"+keysB.Items[0].ID, nil, httpdtest.As(tokA)...), http.StatusNotFound)
+	consoleA.Get("/app/keys")
+	mustStatus(t, "A's console revokes B's key", consoleA.Post("/app/keys/"+keysB.Items[0].ID+"/delete", nil), http.StatusNotFound)
 	mustStatus(t, "B's key still works", n.Do("GET", "/api/v1/me", nil, httpdtest.As(tokB)...), http.StatusOK)
 	// Admins see everything.
 	mustStatus(t, "admin reads B's link", n.Do("GET", "/api/v1/links/"+codeB, nil), http.StatusOK)
-	_ = consoleB
+	mustStatus(t, "B's console shows B's link", consoleB.Get("/app/links/"+codeB), http.StatusOK)
 }
 
 func TestKeyScopes(t *testing.T) {

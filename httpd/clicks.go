@@ -21,12 +21,12 @@ var (
 // record hands a visit to the click log. It copies what it needs out of
 // fasthttp's buffers into a fixed-size event and never blocks or
 // allocates.
-func (s *Server) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8) {
+func (s *Server) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now time.Time) {
 	if s.cfg.Clicks == nil {
 		return
 	}
 	var e clicks.Event
-	e.TimeMs = time.Now().UnixMilli()
+	e.TimeMs = now.UnixMilli()
 	e.Kind = kind
 	if kind == clicks.KindClick && len(ctx.URI().QueryString()) > 0 && ctx.QueryArgs().Has("qr") {
 		e.Kind = clicks.KindScan

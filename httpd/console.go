@@ -37,6 +37,7 @@ const (
 // any session) and CSRF tokens on every form.
 type console struct {
 	s       *Server
+	handler fasthttp.RequestHandler // serve, compressed for clients that accept it
 	pages   map[string]*template.Template
 	assets  map[string]asset // by URL path
 	cssURL  string
@@ -56,6 +57,7 @@ type cookieNames struct{ session, csrf string }
 
 func newConsole(s *Server, secure bool) (*console, error) {
 	c := &console{s: s, secure: secure, pages: map[string]*template.Template{}, assets: map[string]asset{}}
+	c.handler = fasthttp.CompressHandlerBrotliLevel(c.serve, fasthttp.CompressBrotliDefaultCompression, fasthttp.CompressDefaultCompression)
 	c.cookies = cookieNames{"linkd_session", "linkd_csrf"}
 	if secure {
 		c.cookies = cookieNames{"__Host-linkd_session", "__Host-linkd_csrf"}

@@ -278,7 +278,7 @@ func (c *console) linksPage(ctx *fasthttp.RequestCtx, se session, v view) {
 		keep.Set("limit", strconv.Itoa(limit))
 	}
 	data := map[string]any{"Links": links, "Q": q, "Tag": tag, "Statuses": redirectChoices,
-		"First": cursor == nil, "FirstQuery": keep.Encode(), "OpenCreate": args.Has("new")}
+		"First": cursor == nil, "FirstQuery": keep.Encode(), "OpenCreate": args.Has("new") || (len(links) == 0 && cursor == nil && q == "" && tag == "")}
 	if page.Next != nil {
 		next := url.Values{}
 		for k, vs := range keep {

@@ -3,11 +3,13 @@ package httpd
 import (
 	"io"
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/linkd/linkd/httpd/ratelimit"
 	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
@@ -20,12 +22,18 @@ import (
 // With analytics on, the handler also copies the visit into a click event
 // and enqueues it; the recorder's writer runs concurrently, as in the
 // server.
+//
+// With the per-address redirect budget on (a budget this loop never
+// exhausts), the handler also takes a token from the client's bucket.
 func BenchmarkRedirectHit(b *testing.B) {
-	b.Run("analytics=off", func(b *testing.B) { benchRedirect(b, false) })
-	b.Run("analytics=on", func(b *testing.B) { benchRedirect(b, true) })
+	b.Run("analytics=off", func(b *testing.B) { benchRedirect(b, false, Limits{}) })
+	b.Run("analytics=on", func(b *testing.B) { benchRedirect(b, true, Limits{}) })
+	b.Run("analytics=off,ratelimit=on", func(b *testing.B) {
+		benchRedirect(b, false, Limits{RedirectsPerIP: ratelimit.Limit{Rate: 1e12, Burst: 1 << 30}})
+	})
 }
 
-func benchRedirect(b *testing.B, analytics bool) {
+func benchRedirect(b *testing.B, analytics bool, lim Limits) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(b.TempDir(), store.Options{Logger: quiet})
 	if err != nil {
@@ -38,7 +46,7 @@ func benchRedirect(b *testing.B, analytics bool) {
 	if err := txn.Commit(1); err != nil {
 		b.Fatal(err)
 	}
-	cfg := Config{Store: st, PublicURL: "https://sho.rt", Logger: quiet}
+	cfg := Config{Store: st, PublicURL: "https://sho.rt", Logger: quiet, Limits: lim}
 	if analytics {
 		rec, err := clicks.NewRecorder(clicks.Config{Dir: b.TempDir(), Source: "bench/1", Store: st, Lag: time.Hour, Logger: quiet})
 		if err != nil {
@@ -52,6 +60,7 @@ func benchRedirect(b *testing.B, analytics bool) {
 		b.Fatal(err)
 	}
 	var ctx fasthttp.RequestCtx
+	ctx.SetRemoteAddr(&net.TCPAddr{IP: net.IPv4(198, 51, 100, 7), Port: 50000})
 	ctx.Request.SetRequestURI("/aZ3kP9q")
 	ctx.Request.Header.SetMethod("GET")
 	ctx.Request.Header.SetUserAgent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")

@@ -1,10 +1,19 @@
 // Package httpd is linkd's one public HTTP port, served by fasthttp: the
-// redirect hot path, preview pages, the JSON API, and health, readiness and
-// status endpoints.
+// redirect hot path, preview pages, the JSON API, the web console under
+// /app, and health, readiness and status endpoints.
 //
-// httpd validates input, decides everything non-deterministic (time, codes)
-// and proposes commands through the cluster; it reads state from the store.
-// It never writes to the store and never talks to raft directly.
+// httpd validates input, decides everything non-deterministic (time, codes,
+// tokens, password hashes) and proposes commands through the cluster; it
+// reads state from the store. It never writes to the store and never talks
+// to raft directly.
+//
+// Who may do what: an API key carries scopes (auth.go), clipped to its
+// user's role when used; a console session holds all of its role's scopes.
+// Other users' links answer 404, never 403, on every route. The API and the
+// console share one implementation of each operation; failures are
+// *failure values that the API writes as problem+json and the console shows
+// on its forms. Rate limits (limits.go) are in-memory token buckets per
+// node, so the redirect and login paths never touch raft.
 package httpd
 
 import (
@@ -171,7 +180,7 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	case bytes.HasPrefix(path, prefixInternal):
 		s.internal(ctx)
 	case bytes.HasPrefix(path, prefixApp) && (len(path) == len(prefixApp) || path[len(prefixApp)] == '/'):
-		s.ui.serve(ctx)
+		s.ui.handler(ctx)
 	case len(path) <= 1:
 		s.home(ctx)
 	default:

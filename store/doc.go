@@ -20,6 +20,13 @@
 //	e<expiresAt:8><id:16>            idempotency expiry queue, oldest first
 //	r<nodeID>                        the last id range handed to a node (informational)
 //	k<sha256(token):32>              API key record
+//	K<owner:8><key id>               an owner's API keys: sha256 of each token
+//	u<id:8>                          user record (id 1 is the bootstrap admin)
+//	a<lowercased email>              user id by email
+//	s<sha256(token):32>              console session
+//	z<user:8><sha256(token):32>      a user's sessions (value: expiry)
+//	x<expiresAt:8><sha256(token):32> session expiry queue (value: user)
+//	v<sha256(token):32>              invite
 //	n<nodeID>                        cluster member: public HTTP address
 //	S<source>                        last applied click segment of one node's click log
 //	M|H<code>\0<minute|hour:8>       clicks per minute / hour (retention-limited)

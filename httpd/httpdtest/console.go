@@ -118,3 +118,7 @@ func As(token string) []string { return []string{"Authorization", "Bearer " + to
 
 // CSRF returns the form token of the last page fetched.
 func (c *Console) CSRF() string { return c.csrf }
+
+// URL is the node's base URL; Client sends with this console's cookies.
+func (c *Console) URL() string          { return c.n.URL }
+func (c *Console) Client() *http.Client { return c.c }

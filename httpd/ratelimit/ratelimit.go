@@ -77,8 +77,33 @@ func (l *Limiter[K]) Allow(key K, now time.Time) Decision {
 	if !l.Enabled() {
 		return Decision{OK: true}
 	}
+	ok, tokens := l.take(key, now, true)
+	d := Decision{OK: ok, Limit: l.lim.Burst, Remaining: max(int(math.Floor(tokens)), 0)}
+	d.Reset = l.after(float64(l.lim.Burst) - tokens)
+	if !ok {
+		d.RetryAfter = l.after(1 - tokens)
+	}
+	return d
+}
+
+// Take is Allow for hot paths that need no RateLimit headers: it reads
+// the bucket once, and only a refusal says when to retry.
+func (l *Limiter[K]) Take(key K, now time.Time) (ok bool, retryAfter time.Duration) {
+	if !l.Enabled() {
+		return true, 0
+	}
+	ok, tokens := l.take(key, now, false)
+	if !ok {
+		retryAfter = l.after(1 - tokens)
+	}
+	return ok, retryAfter
+}
+
+// take spends a token; tokens is what is left, read when asked or refused.
+func (l *Limiter[K]) take(key K, now time.Time, readTokens bool) (ok bool, tokens float64) {
 	sh := &l.shards[maphash.Comparable(l.seed, key)%shards]
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	b := sh.m[key]
 	if b == nil {
 		if len(sh.m) >= l.sweepAt {
@@ -87,15 +112,11 @@ func (l *Limiter[K]) Allow(key K, now time.Time) Decision {
 		b = rate.NewLimiter(rate.Limit(l.lim.Rate), l.lim.Burst)
 		sh.m[key] = b
 	}
-	ok := b.AllowN(now, 1)
-	tokens := b.TokensAt(now)
-	sh.mu.Unlock()
-	d := Decision{OK: ok, Limit: l.lim.Burst, Remaining: max(int(math.Floor(tokens)), 0)}
-	d.Reset = l.after(float64(l.lim.Burst) - tokens)
-	if !ok {
-		d.RetryAfter = l.after(1 - tokens)
+	ok = b.AllowN(now, 1)
+	if readTokens || !ok {
+		tokens = b.TokensAt(now)
 	}
-	return d
+	return ok, tokens
 }
 
 // after is how long the bucket takes to gain n tokens.

@@ -105,3 +105,14 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestTake(t *testing.T) {
+	l := New[string](Limit{Rate: 2, Burst: 1})
+	now := time.Unix(1000, 0)
+	if ok, _ := l.Take("a", now); !ok {
+		t.Fatal("first take refused")
+	}
+	if ok, wait := l.Take("a", now); ok || wait != 500*time.Millisecond {
+		t.Fatalf("second take: %v, %v", ok, wait)
+	}
+}
