@@ -158,6 +158,15 @@ func (s *Server) propose(c fsm.Command) (*fsm.Result, error) {
 	return res, err
 }
 
+// proposeValid proposes c unless building it failed: it takes a command
+// constructor's results directly.
+func (s *Server) proposeValid(c fsm.Command, err error) (*fsm.Result, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s.propose(c)
+}
+
 func (s *Server) meView(p principal) any {
 	out := struct {
 		userJSON
@@ -286,11 +295,7 @@ func (s *Server) apiCreateUser(ctx *fasthttp.RequestCtx) {
 	if body, ok := readJSONBody(ctx); !ok || !decodeStrict(ctx, body, &req) {
 		return
 	}
-	c, err := newUser(req, "")
-	var res *fsm.Result
-	if err == nil {
-		res, err = s.propose(c)
-	}
+	res, err := s.proposeValid(newUser(req, ""))
 	if err != nil {
 		s.proposeErr(ctx, err)
 		return
@@ -353,11 +358,7 @@ func (s *Server) patchUser(ctx *fasthttp.RequestCtx, id uint64) {
 	if body, ok := readJSONBody(ctx); !ok || !decodeStrict(ctx, body, &req) {
 		return
 	}
-	c, err := userUpdate(id, req)
-	var res *fsm.Result
-	if err == nil {
-		res, err = s.propose(c)
-	}
+	res, err := s.proposeValid(userUpdate(id, req))
 	if err != nil {
 		s.proposeErr(ctx, err)
 		return

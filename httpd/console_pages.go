@@ -182,11 +182,7 @@ func (c *console) signupPage(ctx *fasthttp.RequestCtx, se session) {
 		c.render(ctx, se, fasthttp.StatusForbidden, "signup", v)
 		return
 	}
-	cmd, err := newUser(userRequest{Email: email, Password: string(ctx.PostArgs().Peek("password"))}, invite)
-	var res *fsm.Result
-	if err == nil {
-		res, err = c.s.propose(cmd)
-	}
+	res, err := c.s.proposeValid(newUser(userRequest{Email: email, Password: string(ctx.PostArgs().Peek("password"))}, invite))
 	if err == nil {
 		err = c.login(ctx, res.User)
 	}
@@ -287,15 +283,10 @@ func (c *console) linksPage(ctx *fasthttp.RequestCtx, se session, v view) {
 		next.Set("cursor", encodeCursor(page.Next))
 		data["Next"] = next.Encode()
 	}
-	v.Title, v.Nav, v.Data = "Links", "links", data
 	if v.Form == nil {
 		v.Form = map[string]string{"redirectStatus": "302"}
 	}
-	status := fasthttp.StatusOK
-	if v.Error != "" {
-		status = fasthttp.StatusUnprocessableEntity
-	}
-	c.render(ctx, se, status, "links", v)
+	c.renderForm(ctx, se, "links", "Links", data, v)
 }
 
 // formValues copies the named form fields.
@@ -374,16 +365,30 @@ func linkForm(l *store.Link) map[string]string {
 
 func (c *console) linkPage(ctx *fasthttp.RequestCtx, se session, l *store.Link, v view) {
 	lv := c.s.linkView(l, time.Now().UnixMilli())
-	v.Title, v.Nav = "Link "+l.Code, "links"
-	v.Data = map[string]any{"Link": lv, "Statuses": redirectChoices, "QR": qrInline(lv.ShortURL)}
 	if v.Form == nil {
 		v.Form = linkForm(l)
 	}
+	c.renderForm(ctx, se, "link", "Link "+l.Code,
+		map[string]any{"Link": lv, "Statuses": redirectChoices, "QR": qrInline(lv.ShortURL)}, v)
+}
+
+// pageNav is the menu entry each form page belongs to.
+var pageNav = map[string]string{"links": "links", "link": "links", "keys": "keys", "users": "users"}
+
+// renderForm renders a page whose form may have failed: v.Data's entries
+// (a map) are added to data, and a form error answers 422.
+func (c *console) renderForm(ctx *fasthttp.RequestCtx, se session, page, title string, data map[string]any, v view) {
+	if d, ok := v.Data.(map[string]any); ok {
+		for k, val := range d {
+			data[k] = val
+		}
+	}
+	v.Title, v.Data, v.Nav = title, data, pageNav[page]
 	status := fasthttp.StatusOK
 	if v.Error != "" {
 		status = fasthttp.StatusUnprocessableEntity
 	}
-	c.render(ctx, se, status, "link", v)
+	c.render(ctx, se, status, page, v)
 }
 
 func (c *console) updateLink(ctx *fasthttp.RequestCtx, se session, l *store.Link) {
@@ -391,10 +396,7 @@ func (c *console) updateLink(ctx *fasthttp.RequestCtx, se session, l *store.Link
 	if !c.allowWrite(ctx, se) {
 		return
 	}
-	cmd, err := c.linkUpdate(se, l.Code, form)
-	if err == nil {
-		_, err = c.s.propose(cmd)
-	}
+	_, err := c.s.proposeValid(c.linkUpdate(se, l.Code, form))
 	if err != nil {
 		v := view{Form: form}
 		v.Error, v.Fields = c.formError(err)
@@ -494,18 +496,7 @@ func (c *console) keysPage(ctx *fasthttp.RequestCtx, se session, v view) {
 			scopes = append(scopes, scopeChoice{sn.name, sn.help, checked[sn.name]})
 		}
 	}
-	data := map[string]any{"Keys": keys, "Scopes": scopes}
-	if d, ok := v.Data.(map[string]any); ok {
-		for k, val := range d {
-			data[k] = val
-		}
-	}
-	v.Title, v.Nav, v.Data = "API keys", "keys", data
-	status := fasthttp.StatusOK
-	if v.Error != "" {
-		status = fasthttp.StatusUnprocessableEntity
-	}
-	c.render(ctx, se, status, "keys", v)
+	c.renderForm(ctx, se, "keys", "API keys", map[string]any{"Keys": keys, "Scopes": scopes}, v)
 }
 
 func (c *console) createKey(ctx *fasthttp.RequestCtx, se session) {
@@ -597,25 +588,12 @@ func (c *console) usersPage(ctx *fasthttp.RequestCtx, se session, v view) {
 	if len(us) == consolePageSize {
 		data["Next"] = us[len(us)-1].ID
 	}
-	if d, ok := v.Data.(map[string]any); ok {
-		for k, val := range d {
-			data[k] = val
-		}
-	}
-	v.Title, v.Nav, v.Data = "Users", "users", data
-	status := fasthttp.StatusOK
-	if v.Error != "" {
-		status = fasthttp.StatusUnprocessableEntity
-	}
-	c.render(ctx, se, status, "users", v)
+	c.renderForm(ctx, se, "users", "Users", data, v)
 }
 
 func (c *console) adminCreateUser(ctx *fasthttp.RequestCtx, se session) {
 	form := formValues(ctx, "email", "password", "role")
-	cmd, err := newUser(userRequest{Email: form["email"], Password: form["password"], Role: form["role"]}, "")
-	if err == nil {
-		_, err = c.s.propose(cmd)
-	}
+	_, err := c.s.proposeValid(newUser(userRequest{Email: form["email"], Password: form["password"], Role: form["role"]}, ""))
 	if err != nil {
 		v := view{Form: map[string]string{"email": form["email"]}}
 		v.Error, v.Fields = c.formError(err)
@@ -638,10 +616,7 @@ func (c *console) adminChangeUser(ctx *fasthttp.RequestCtx, se session, id uint6
 		b := d == "true"
 		patch.Disabled = &b
 	}
-	cmd, err := userUpdate(id, patch)
-	if err == nil {
-		_, err = c.s.propose(cmd)
-	}
+	_, err := c.s.proposeValid(userUpdate(id, patch))
 	c.afterAdminWrite(ctx, se, err, "user")
 }
 
