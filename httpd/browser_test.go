@@ -141,7 +141,7 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible("summary", chromedp.ByQuery))
 
 	// A bad URL shows a field error and creates nothing.
-	b.run("bad create", chromedp.Click("summary", chromedp.ByQuery), b.fill("#f-url", "javascript:alert(1)"),
+	b.run("bad create", chromedp.Navigate(n.URL+"/app/links?new"), chromedp.WaitVisible("#f-url", chromedp.ByQuery), b.fill("#f-url", "javascript:alert(1)"),
 		chromedp.Submit("#f-url", chromedp.ByQuery), chromedp.WaitVisible("#e-url", chromedp.ByQuery))
 	b.shot("03-create-error")
 
