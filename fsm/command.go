@@ -34,6 +34,9 @@ const (
 	TypeDeleteSession Type = 16
 	TypeCreateInvite  Type = 17
 	TypeDeleteInvite  Type = 18
+
+	TypeSetProfile Type = 19
+	TypePutImage   Type = 20
 )
 
 // Command is anything that can be proposed. Every field that is not a pure
@@ -183,6 +186,10 @@ func newCommand(t Type) Command {
 		return &CreateInvite{}
 	case TypeDeleteInvite:
 		return &DeleteInvite{}
+	case TypeSetProfile:
+		return &SetProfile{}
+	case TypePutImage:
+		return &PutImage{}
 	}
 	return nil
 }

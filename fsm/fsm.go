@@ -37,6 +37,7 @@ const idemPrunePerCommand = 16
 type Result struct {
 	Link     *store.Link
 	User     *store.User
+	Profile  *store.Profile
 	Range    store.Range
 	Replayed bool // an idempotent retry: Link is the original result
 	Err      error
@@ -124,7 +125,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) *Result {
 	default:
 		var ok bool
 		if r, ok, err = applyAccount(txn, c); !ok {
-			panic(fmt.Sprintf("fsm: no apply for %T", c))
+			if r, ok, err = applyProfile(txn, c); !ok {
+				panic(fmt.Sprintf("fsm: no apply for %T", c))
+			}
 		}
 	}
 	if err != nil {
@@ -288,7 +291,7 @@ func (r *Result) errOrNil() error {
 func Idempotent(c Command) bool {
 	switch c.(type) {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
-		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite:
+		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage:
 		return true
 	}
 	return false

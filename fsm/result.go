@@ -23,6 +23,7 @@ var domainErrors = map[string]error{
 	"protected-user":       ErrProtectedUser,
 	"key-not-found":        ErrKeyNotFound,
 	"invite-not-found":     ErrInviteNotFound,
+	"handle-taken":         ErrHandleTaken,
 }
 
 // wireResult is a Result as it travels from the leader to the node that
@@ -30,6 +31,7 @@ var domainErrors = map[string]error{
 type wireResult struct {
 	Link     []byte `codec:"l,omitempty"`
 	User     []byte `codec:"u,omitempty"`
+	Profile  []byte `codec:"p,omitempty"`
 	Start    uint64 `codec:"s,omitempty"`
 	End      uint64 `codec:"e,omitempty"`
 	Replayed bool   `codec:"r,omitempty"`
@@ -44,6 +46,9 @@ func EncodeResult(r *Result) ([]byte, error) {
 	}
 	if r.User != nil {
 		w.User = store.MarshalUser(r.User)
+	}
+	if r.Profile != nil {
+		w.Profile = store.MarshalProfile(r.Profile)
 	}
 	if r.Err != nil {
 		w.Err = fmt.Sprintf("unknown:%v", r.Err)
@@ -80,6 +85,13 @@ func DecodeResult(b []byte) (*Result, error) {
 			return nil, err
 		}
 		r.User = u
+	}
+	if w.Profile != nil {
+		p, err := store.UnmarshalProfile(w.Profile)
+		if err != nil {
+			return nil, err
+		}
+		r.Profile = p
 	}
 	if w.Err != "" {
 		r.Err = domainErrors[w.Err]

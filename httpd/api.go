@@ -49,6 +49,10 @@ func (s *Server) api(ctx *fasthttp.RequestCtx) {
 		writeProblem(ctx, probNotFound, "Unknown API version or path.")
 		return
 	}
+	if handle, ok := strings.CutPrefix(rest, "profiles/"); ok && ctx.IsGet() {
+		s.publicProfile(ctx, handle) // public data: no token needed
+		return
+	}
 	p, ok := s.authenticate(ctx)
 	if !ok {
 		return
@@ -99,6 +103,9 @@ func (s *Server) apiRoutes(ctx *fasthttp.RequestCtx, p principal, rest string) m
 	case first == "cluster" && strings.HasPrefix(id, "members/"):
 		member := strings.TrimPrefix(id, "members/")
 		return map[string]route{"DELETE": {scopeAdmin, func() { s.removeMember(ctx, member) }}}
+	}
+	if r := s.profileRoutes(ctx, p, rest); r != nil {
+		return r
 	}
 	return s.accountRoutes(ctx, p, rest)
 }
@@ -273,6 +280,8 @@ func (s *Server) failureFor(err error) *failure {
 		return fail(probNotFound, "No such invite.")
 	case errors.Is(err, fsm.ErrInvalidInvite):
 		return fail(probInvalidInvite, "The invite does not exist, has expired or was used already.")
+	case errors.Is(err, fsm.ErrHandleTaken):
+		return fail(probHandleTaken, "Another profile uses this handle.", fieldError{Field: "handle", Message: "already taken"})
 	case errors.Is(err, fsm.ErrProtectedUser):
 		return fail(probProtected, "The bootstrap admin cannot be disabled, demoted or deleted.")
 	case errors.Is(err, node.ErrNotLeader), errors.Is(err, node.ErrNoLeader), errors.Is(err, node.ErrShutdown),

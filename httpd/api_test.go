@@ -148,7 +148,7 @@ func TestAPIErrors(t *testing.T) {
 	big := `{"url":"https://e.test","title":"` + strings.Repeat("x", 70<<10) + `"}`
 	mustProblem(t, n.Do("POST", "/api/v1/links", []byte(big)), 413, "")
 	if status := declareHugeBody(t, n.URL); status != "HTTP/1.1 413 Request Entity Too Large" {
-		t.Fatalf("2 MiB body: %q", status)
+		t.Fatalf("16 MiB body: %q", status)
 	}
 	for body, field := range map[string]string{
 		`{"url":"javascript:alert(1)"}`:                               "url",
@@ -192,7 +192,7 @@ func declareHugeBody(t *testing.T, base string) string {
 	}
 	defer c.Close()
 	fmt.Fprintf(c, "POST /api/v1/links HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
-		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", httpdtest.Token, 2<<20)
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", httpdtest.Token, 16<<20)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {

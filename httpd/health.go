@@ -24,6 +24,8 @@ func (s *Server) internal(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusOK, s.fullStatus())
 	case path == "/_/metrics":
 		s.metrics(ctx)
+	case strings.HasPrefix(path, "/_/img/"):
+		s.serveImage(ctx, strings.TrimPrefix(path, "/_/img/"))
 	case strings.HasPrefix(path, "/_/problems/"):
 		problemDocs(ctx, strings.TrimPrefix(path, "/_/problems/"))
 	default:

@@ -47,7 +47,7 @@ func writeHTML(ctx *fasthttp.RequestCtx, status int, body []byte) {
 }
 
 // statusPages are the redirect path's error pages, rendered once.
-type statusPages struct{ notFound, gone, expired, blocked []byte }
+type statusPages struct{ notFound, gone, expired, blocked, noProfile []byte }
 
 func newStatusPages() statusPages {
 	return statusPages{
@@ -56,5 +56,6 @@ func newStatusPages() statusPages {
 		expired:  renderPage(pageData{Title: "Link expired", Message: "This link has expired and no longer leads anywhere."}),
 		blocked: renderPage(pageData{Title: "Link unavailable",
 			Message: "This link has been disabled for legal or abuse reasons and is unavailable."}),
+		noProfile: renderPage(pageData{Title: "Page not found", Message: "There is no profile at this address. Check the handle for typos."}),
 	}
 }

@@ -37,13 +37,14 @@ var (
 	probEmailTaken    = problemKind{"email-taken", 409, "Email already registered", "Another account uses this email address."}
 	probProtected     = problemKind{"protected-user", 409, "Protected account", "The bootstrap admin always stays an enabled admin, so the cluster always has one."}
 	probInvalidInvite = problemKind{"invalid-invite", 403, "Invite not valid", "The invite does not exist, has expired or was used already."}
+	probHandleTaken   = problemKind{"handle-taken", 409, "Handle taken", "Another profile uses this handle; choose another."}
 	probRegistration  = problemKind{"registration-closed", 403, "Registration closed", "This instance does not accept sign-ups without an invite."}
 )
 
 var problemKinds = []problemKind{probBadJSON, probUnauthorized, probForbidden, probNotFound, probMethod,
 	probConflict, probGone, probTooLarge, probMediaType, probValidation, probIdemMismatch, probInternal,
 	probUnavailable, probRequestHeader, probRateLimited, probEmailTaken, probProtected, probInvalidInvite,
-	probRegistration}
+	probRegistration, probHandleTaken}
 
 // failure is an error that is the client's to fix, with the problem that
 // answers it. Handlers shared by the API and the console return failures;

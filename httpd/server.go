@@ -34,6 +34,7 @@ import (
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/httpd/imaging"
 	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
@@ -42,10 +43,10 @@ import (
 const (
 	// maxAPIBody is the largest JSON body the API accepts.
 	maxAPIBody = 64 << 10
-	// maxServerBody is the transport limit; bodies between maxAPIBody and
-	// this get a problem+json 413 from the handler, larger ones from
-	// transportError.
-	maxServerBody = 1 << 20
+	// maxServerBody is the transport limit, sized for image uploads; JSON
+	// bodies between maxAPIBody and this get a problem+json 413 from the
+	// handler, larger ones from transportError.
+	maxServerBody = imaging.MaxUpload + 64<<10
 	readTimeout   = 15 * time.Second
 	writeTimeout  = 15 * time.Second
 	idleTimeout   = 90 * time.Second
@@ -110,6 +111,8 @@ type Server struct {
 	m         *metrics
 	lim       limiters
 	ui        *console
+	profiles  pageCache
+	shares    shareCache
 }
 
 // New returns a Server.
@@ -168,6 +171,7 @@ var (
 	prefixAPI      = []byte("/api/")
 	prefixInternal = []byte("/_/")
 	prefixApp      = []byte("/app")
+	prefixProfile  = []byte("/@")
 )
 
 // Handle routes a request. The redirect path is checked last but costs only
@@ -181,6 +185,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		s.internal(ctx)
 	case bytes.HasPrefix(path, prefixApp) && (len(path) == len(prefixApp) || path[len(prefixApp)] == '/'):
 		s.ui.handler(ctx)
+	case bytes.HasPrefix(path, prefixProfile):
+		s.profileRequest(ctx, string(path[2:]))
 	case len(path) <= 1:
 		s.home(ctx)
 	default:

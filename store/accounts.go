@@ -220,7 +220,7 @@ func (t *Txn) PutUser(prev, u *User) {
 
 // DeleteUser removes a user and everything they own: their links become
 // tombstones (codes are never reissued) without destinations or analytics,
-// and their keys and sessions are revoked.
+// their profile and its images go, and their keys and sessions are revoked.
 func (t *Txn) DeleteUser(u *User, now int64) error {
 	var codes []string
 	err := scanPrefix(t.b, ownerPrefix(u.ID), func(k, _ []byte) error {
@@ -236,6 +236,9 @@ func (t *Txn) DeleteUser(u *User, now int64) error {
 			return err
 		}
 		t.DeleteLink(l, now)
+	}
+	if err := t.deleteProfileOf(u.ID); err != nil {
+		return err
 	}
 	keys, err := apiKeys(t.b, u.ID)
 	if err != nil {

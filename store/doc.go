@@ -27,6 +27,9 @@
 //	z<user:8><sha256(token):32>      a user's sessions (value: expiry)
 //	x<expiresAt:8><sha256(token):32> session expiry queue (value: user)
 //	v<sha256(token):32>              invite
+//	P<user:8>                        link-in-bio profile (links in order, theme tokens)
+//	h<handle>                        user id by profile handle
+//	I<sha256(bytes):32>              uploaded image, re-encoded by the server
 //	n<nodeID>                        cluster member: public HTTP address
 //	S<source>                        last applied click segment of one node's click log
 //	M|H<code>\0<minute|hour:8>       clicks per minute / hour (retention-limited)

@@ -5,7 +5,8 @@ package ui
 
 import "embed"
 
-// FS holds templates/*.html and static/*.
+// FS holds the console's templates/*.html and static/*, and public/*.html,
+// the templates of public profile pages (which load nothing from static).
 //
-//go:embed templates/*.html static/*
+//go:embed templates/*.html static/* public/*.html
 var FS embed.FS

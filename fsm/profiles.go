@@ -1,0 +1,159 @@
+package fsm
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/linkd/linkd/store"
+)
+
+// ErrHandleTaken means another user's profile has that handle.
+var ErrHandleTaken = errors.New("handle already taken")
+
+// SetProfile replaces a user's whole profile in one step: fields, theme,
+// and the ordered links. Every link is a short link of the user: codes in
+// NewCodes are created (minted by the proposer), the others must be the
+// user's live links and get the given URL and title, and links the
+// previous version had but this one lacks are deleted. PageCode is the
+// short link whose clicks count the page's views; it points at PageURL.
+type SetProfile struct {
+	Now         int64               `codec:"now"`
+	User        uint64              `codec:"user"`
+	Handle      string              `codec:"handle"`
+	DisplayName string              `codec:"name,omitempty"`
+	Bio         string              `codec:"bio,omitempty"`
+	Avatar      string              `codec:"avatar,omitempty"`
+	Theme       string              `codec:"theme"`
+	Custom      store.ThemeCustom   `codec:"custom"`
+	PageCode    string              `codec:"page"`
+	PageURL     string              `codec:"pageurl"`
+	Links       []store.ProfileLink `codec:"links,omitempty"`
+	NewCodes    []string            `codec:"new,omitempty"`
+}
+
+// PutImage stores a re-encoded image under the SHA-256 of its bytes.
+type PutImage struct {
+	Now   int64       `codec:"now"`
+	ID    []byte      `codec:"id"`
+	Image store.Image `codec:"img"`
+}
+
+func (*SetProfile) Type() Type { return TypeSetProfile }
+func (*PutImage) Type() Type   { return TypePutImage }
+
+// applyProfile applies the profile commands; ok is false for other types.
+func applyProfile(txn *store.Txn, c Command) (r *Result, ok bool, err error) {
+	switch c := c.(type) {
+	case *SetProfile:
+		r, err = applySetProfile(txn, c)
+	case *PutImage:
+		r, err = &Result{}, txn.PutImage(c.ID, &c.Image)
+	default:
+		return nil, false, nil
+	}
+	return r, true, err
+}
+
+func applySetProfile(txn *store.Txn, c *SetProfile) (*Result, error) {
+	if _, res, err := enabledUser(txn, c.User); res != nil || err != nil {
+		return res, err
+	}
+	prev, err := txn.Profile(c.User)
+	if errors.Is(err, store.ErrNotFound) {
+		prev = nil
+	} else if err != nil {
+		return nil, err
+	}
+	if prev != nil && prev.UpdatedAt == c.Now {
+		return &Result{Profile: prev, Replayed: true}, nil // this very command, applied before
+	}
+	if owner, err := txn.HandleOwner(c.Handle); err == nil && owner != c.User {
+		return &Result{Err: ErrHandleTaken}, nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	// Check everything before writing anything: a failed command must
+	// leave no trace in the batch it shares with others.
+	wanted := append(slices.Clone(c.Links), store.ProfileLink{Code: c.PageCode, URL: c.PageURL, Title: "Profile page"})
+	existing := map[string]*store.Link{}
+	for _, pl := range wanted {
+		l, res, err := checkProfileLink(txn, c, pl.Code)
+		if res != nil || err != nil {
+			return res, err
+		}
+		existing[pl.Code] = l
+	}
+	for _, pl := range wanted {
+		putProfileLink(txn, c, pl, existing[pl.Code])
+	}
+	if prev != nil {
+		if err := deleteDropped(txn, prev, wanted, c.Now); err != nil {
+			return nil, err
+		}
+	}
+	p := &store.Profile{User: c.User, Handle: c.Handle, DisplayName: c.DisplayName, Bio: c.Bio, Avatar: c.Avatar,
+		Theme: c.Theme, Custom: c.Custom, PageCode: c.PageCode, Links: c.Links, UpdatedAt: c.Now}
+	txn.PutProfile(prev, p)
+	return &Result{Profile: p}, nil
+}
+
+// checkProfileLink returns the existing link for code, or nil for a new
+// one, or the domain error that stops the command.
+func checkProfileLink(txn *store.Txn, c *SetProfile, code string) (*store.Link, *Result, error) {
+	l, err := txn.Link(code)
+	isNew := slices.Contains(c.NewCodes, code)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && isNew:
+		return nil, nil, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, nil, err
+	case isNew:
+		return nil, &Result{Err: ErrExists}, nil
+	case err != nil || l.Owner != c.User:
+		return nil, &Result{Err: ErrNotFound}, nil
+	case l.Status == store.StatusDeleted:
+		return nil, &Result{Err: ErrGone}, nil
+	}
+	return l, nil, nil
+}
+
+// putProfileLink creates a new profile link, or updates an existing one's
+// destination and title.
+func putProfileLink(txn *store.Txn, c *SetProfile, pl store.ProfileLink, l *store.Link) {
+	if l == nil {
+		txn.CreateLink(&store.Link{Code: pl.Code, URL: pl.URL, Owner: c.User, CreatedAt: c.Now, UpdatedAt: c.Now,
+			RedirectStatus: 302, Status: store.StatusActive, Title: pl.Title, Tags: []string{"profile"}})
+		return
+	}
+	if l.URL != pl.URL || l.Title != pl.Title {
+		l.URL, l.Title, l.UpdatedAt = pl.URL, pl.Title, c.Now
+		txn.UpdateLink(l)
+	}
+}
+
+// deleteDropped deletes the short links of prev that the new version lost.
+func deleteDropped(txn *store.Txn, prev *store.Profile, kept []store.ProfileLink, now int64) error {
+	keep := map[string]bool{}
+	for _, pl := range kept {
+		keep[pl.Code] = true
+	}
+	codes := []string{prev.PageCode}
+	for _, pl := range prev.Links {
+		codes = append(codes, pl.Code)
+	}
+	for _, code := range codes {
+		if keep[code] {
+			continue
+		}
+		l, err := txn.Link(code)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if l.Owner == prev.User && l.Status != store.StatusDeleted {
+			txn.DeleteLink(l, now)
+		}
+	}
+	return nil
+}
