@@ -28,17 +28,17 @@ const (
 
 // profileJSON is a profile as the API reads and writes it.
 type profileJSON struct {
-	Handle      string             `json:"handle"`
-	DisplayName string             `json:"displayName"`
-	Bio         string             `json:"bio"`
-	Avatar      string             `json:"avatar,omitempty"`
-	Theme       string             `json:"theme"`
-	CustomTheme *customThemeJSON   `json:"customTheme,omitempty"`
-	Links       []profileLinkJSON  `json:"links"`
-	URL         string             `json:"url,omitempty"`      // response only
-	PageCode    string             `json:"pageCode,omitempty"` // response only
-	Views       *uint64            `json:"views,omitempty"`    // response only, owner's view
-	UpdatedAt   string             `json:"updatedAt,omitempty"`
+	Handle      string            `json:"handle"`
+	DisplayName string            `json:"displayName"`
+	Bio         string            `json:"bio"`
+	Avatar      string            `json:"avatar,omitempty"`
+	Theme       string            `json:"theme"`
+	CustomTheme *customThemeJSON  `json:"customTheme,omitempty"`
+	Links       []profileLinkJSON `json:"links"`
+	URL         string            `json:"url,omitempty"`      // response only
+	PageCode    string            `json:"pageCode,omitempty"` // response only
+	Views       *uint64           `json:"views,omitempty"`    // response only, owner's view
+	UpdatedAt   string            `json:"updatedAt,omitempty"`
 }
 
 type customThemeJSON struct {

@@ -23,9 +23,9 @@ const MaxProfileLinks = 50
 // id); "" keeps the theme's value. Raw CSS from users is never stored.
 type ThemeCustom struct {
 	Background, Text, Button, ButtonText, Accent string // colors
-	Gradient                                         string // second background color: a gradient when set
-	BackgroundImage                                  string // image id
-	Font, Shape                                      string
+	Gradient                                     string // second background color: a gradient when set
+	BackgroundImage                              string // image id
+	Font, Shape                                  string
 }
 
 // ProfileLink is one entry of a profile. Code is a real short link owned by
@@ -152,7 +152,7 @@ func unmarshalImage(b []byte) (*Image, error) {
 	return i, d.err
 }
 
-func profileKey(user uint64) []byte { return binary.BigEndian.AppendUint64([]byte{tProfile}, user) }
+func profileKey(user uint64) []byte  { return binary.BigEndian.AppendUint64([]byte{tProfile}, user) }
 func handleKey(handle string) []byte { return append([]byte{tHandle}, handle...) }
 func imageKey(id []byte) []byte      { return append([]byte{tImage}, id...) }
 
