@@ -9,6 +9,7 @@ package httpd_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -108,8 +110,16 @@ func (b *browser) shot(name string) {
 	}
 }
 
+// saved clicks a submit button and waits for the next page's confirmation
+// (the current page's is removed first, so it cannot be mistaken for it).
+func (b *browser) saved(button string) chromedp.Action {
+	return chromedp.Tasks{chromedp.Evaluate(`document.querySelectorAll(".alert").forEach(function(a){a.remove()})`, nil),
+		chromedp.Click(button, chromedp.ByQuery), chromedp.WaitVisible(".alert.ok", chromedp.ByQuery)}
+}
+
 func (b *browser) fill(sel, value string) chromedp.Action {
-	return chromedp.Tasks{chromedp.Clear(sel, chromedp.ByQuery), chromedp.SendKeys(sel, value, chromedp.ByQuery)}
+	return chromedp.Tasks{chromedp.WaitVisible(sel, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector(`+jsString(sel)+`).value=""`, nil), chromedp.SendKeys(sel, value, chromedp.ByQuery)}
 }
 
 func TestBrowserConsole(t *testing.T) {
@@ -213,4 +223,144 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("cluster page: %q", got)
 	}
 	b.shot("11-admin-cluster")
+}
+
+// center returns the viewport coordinates of the middle of sel's first match.
+func (b *browser) center(sel string) (float64, float64) {
+	b.t.Helper()
+	var xy []float64
+	b.run("locate "+sel, chromedp.Evaluate(
+		`(function(){var r=document.querySelector(`+jsString(sel)+`).getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2]})()`, &xy))
+	return xy[0], xy[1]
+}
+
+func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// drag drags from onto to with real mouse input. Headless Chromium has no
+// OS drag loop, so the drag it starts is intercepted and replayed as drag
+// events over the target (what Puppeteer does); the page's own dragstart,
+// dragover, drop and dragend handlers run as they would for a person.
+func (b *browser) drag(from, to string) {
+	b.t.Helper()
+	// Both ends must be on screen before either is located: scrolling
+	// after locating one would move it.
+	b.run("scroll", chromedp.Evaluate(`document.querySelector(`+jsString(to)+`).scrollIntoView({block:"start"})`, nil))
+	fx, fy := b.center(from)
+	tx, ty := b.center(to)
+	got := make(chan *input.DragData, 1)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*input.EventDragIntercepted); ok {
+			select {
+			case got <- e.Data:
+			default:
+			}
+		}
+	})
+	b.run("start drag", input.SetInterceptDrags(true),
+		input.DispatchMouseEvent(input.MousePressed, fx, fy).WithButton(input.Left).WithClickCount(1),
+		input.DispatchMouseEvent(input.MouseMoved, fx+8, fy+8).WithButton(input.Left),
+		input.DispatchMouseEvent(input.MouseMoved, tx, ty).WithButton(input.Left))
+	var data *input.DragData
+	select {
+	case data = <-got:
+	case <-time.After(5 * time.Second):
+		b.t.Fatalf("dragging %s started no drag", from)
+	}
+	b.run("drop", input.DispatchDragEvent(input.DragEnter, tx, ty, data), input.DispatchDragEvent(input.DragOver, tx, ty, data),
+		input.DispatchDragEvent(input.Drop, tx, ty, data),
+		input.DispatchMouseEvent(input.MouseReleased, tx, ty).WithButton(input.Left).WithClickCount(1),
+		input.SetInterceptDrags(false))
+}
+
+func TestBrowserProfile(t *testing.T) {
+	landing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>Landing</title><h1>Landed on "+r.URL.Path+"</h1>")
+	}))
+	defer landing.Close()
+	n := httpdtest.StartWith(t, httpdtest.Options{Registration: httpd.RegistrationOpen})
+	c, tok := n.User(t, "ada@example.com", pw)
+	_ = c
+	b := newBrowser(t, n.URL)
+	b.run("log in", chromedp.Navigate(n.URL+"/app/login"), b.fill("#f-email", "ada@example.com"), b.fill("#f-password", pw),
+		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible("summary", chromedp.ByQuery))
+
+	// Build the profile in the editor.
+	b.run("editor", chromedp.Navigate(n.URL+"/app/profile"), chromedp.WaitVisible("#f-handle", chromedp.ByQuery),
+		b.fill("#f-handle", "ada"), b.fill("#f-displayName", "Ada Lovelace"), b.fill("#f-bio", "Notes on the engine."),
+		b.fill("#l0_title", "First"), b.fill("#l0_url", landing.URL+"/first"),
+		b.fill("#l1_title", "Second"), b.fill("#l1_url", landing.URL+"/second"),
+		b.fill("#l2_title", "GitHub"), b.fill("#l2_url", "https://github.com/ada"),
+		b.saved(`#save-profile`))
+	b.shot("20-profile-editor")
+	order := func() string {
+		var p struct{ Links []struct{ Title string } }
+		json.Unmarshal(n.Do("GET", "/api/v1/profile", nil, httpdtest.As(tok)...).Body, &p)
+		var ts []string
+		for _, l := range p.Links {
+			ts = append(ts, l.Title)
+		}
+		return strings.Join(ts, ",")
+	}
+	if got := order(); got != "First,Second,GitHub" {
+		t.Fatalf("saved order %q", got)
+	}
+
+	// Reorder by drag and drop: GitHub to the top.
+	b.drag(`li.plink[data-row="2"] .handle`, `li.plink[data-row="0"] .handle`)
+	b.run("save order", b.saved(`#save-profile`))
+	if got := order(); got != "GitHub,First,Second" {
+		t.Fatalf("order after drag and drop: %q", got)
+	}
+	// The keyboard-accessible fallback: the ↓ button of the first row.
+	b.run("move down", b.saved(`li.plink:first-child button[value$=":down"]`))
+	if got := order(); got != "First,GitHub,Second" {
+		t.Fatalf("order after the down button: %q", got)
+	}
+
+	// Switch theme: the preview follows before saving.
+	var bg string
+	b.run("pick sunset", chromedp.Click(`input[name=theme][value=sunset]`, chromedp.ByQuery),
+		chromedp.Evaluate(`getComputedStyle(document.getElementById("preview")).backgroundImage`, &bg))
+	if !strings.Contains(bg, "linear-gradient") {
+		t.Fatalf("preview background after picking Sunset: %q", bg)
+	}
+	b.run("save theme", b.saved(`#save-profile`))
+
+	// Open the public page and click a link.
+	b.run("public page", chromedp.Navigate(n.URL+"/@ada"), chromedp.WaitVisible("ul.links", chromedp.ByQuery))
+	b.shot("21-profile-sunset-desktop")
+	// Links point at the public URL (http://sho.rt in tests): follow the
+	// first through this node instead.
+	var href string
+	b.run("first link", chromedp.AttributeValue(`ul.links a`, "href", &href, nil, chromedp.ByQuery))
+	code := href[strings.LastIndex(href, "/")+1:]
+	b.run("click", chromedp.Navigate(n.URL+"/"+code), chromedp.WaitVisible("h1", chromedp.ByQuery))
+	if got := b.text("h1"); got != "Landed on /first" {
+		t.Fatalf("the profile link led to %q", got)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b.run("editor stats", chromedp.Navigate(n.URL+"/app/profile"), chromedp.WaitVisible("#plinks", chromedp.ByQuery))
+		if strings.Contains(b.text(`li.plink:first-child`), "1 clicks") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the click was never counted: %q", b.text(`li.plink:first-child`))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+
+	// Screenshots of the page in several themes, desktop and phone.
+	for _, th := range []string{"classic", "midnight", "paper", "terminal", "candy"} {
+		mustPutProfile(t, n, tok, `{"handle":"ada","displayName":"Ada Lovelace","bio":"Notes on the engine.","theme":"`+th+`","links":[
+			{"title":"Instagram","url":"https://instagram.com/ada","social":true},{"title":"","url":"https://github.com/ada","social":true},
+			{"title":"","url":"mailto:ada@example.com","social":true},
+			{"title":"Read my notes","url":"https://ada.example/notes"},{"title":"Watch the talk","url":"https://youtube.com/watch?v=1"},
+			{"title":"Listen","url":"https://soundcloud.com/ada"},{"title":"Support me","url":"https://patreon.com/ada"},
+			{"title":"Spoilers","url":"https://ada.example/spoilers","sensitive":true}]}`)
+		b.run("desktop "+th, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(n.URL+"/@ada"), chromedp.WaitVisible("ul.links", chromedp.ByQuery))
+		b.shot("22-profile-" + th + "-desktop")
+		b.run("phone "+th, chromedp.EmulateViewport(390, 844), chromedp.Navigate(n.URL+"/@ada"), chromedp.WaitVisible("ul.links", chromedp.ByQuery))
+		b.shot("23-profile-" + th + "-phone")
+	}
 }

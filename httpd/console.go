@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/httpd/imaging"
 	"github.com/linkd/linkd/httpd/ui"
 	"github.com/linkd/linkd/store"
 )
@@ -29,7 +30,10 @@ const (
 	// are inline SVG whose style attributes need style-src-attr.
 	consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; " +
 		"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-	maxFormBody = 16 << 10
+	// maxFormBody bounds urlencoded forms (the largest is the profile
+	// editor's 50 links); maxUploadForm multipart ones with an image.
+	maxFormBody   = 64 << 10
+	maxUploadForm = imaging.MaxUpload + maxFormBody
 )
 
 // console is the web console under /app: server-rendered pages that work
@@ -217,10 +221,7 @@ func (c *console) checkCSRF(ctx *fasthttp.RequestCtx, se session) bool {
 	if string(ctx.Request.Header.Peek("Sec-Fetch-Site")) == "cross-site" {
 		return false
 	}
-	if len(ctx.PostBody()) > maxFormBody {
-		return false
-	}
-	got := ctx.PostArgs().Peek("csrf")
+	got := formCSRF(ctx)
 	if len(got) == 0 {
 		return false
 	}
@@ -229,6 +230,25 @@ func (c *console) checkCSRF(ctx *fasthttp.RequestCtx, se session) bool {
 	}
 	want := c.csrfToken(ctx, se)
 	return subtle.ConstantTimeCompare(got, []byte(want)) == 1
+}
+
+// formCSRF reads the csrf field of a urlencoded or multipart form (the
+// profile editor uploads images), within the form size limits.
+func formCSRF(ctx *fasthttp.RequestCtx) []byte {
+	if !bytes.HasPrefix(ctx.Request.Header.ContentType(), []byte("multipart/form-data")) {
+		if len(ctx.PostBody()) > maxFormBody {
+			return nil
+		}
+		return ctx.PostArgs().Peek("csrf")
+	}
+	if len(ctx.PostBody()) > maxUploadForm {
+		return nil
+	}
+	mf, err := ctx.MultipartForm()
+	if err != nil || len(mf.Value["csrf"]) == 0 {
+		return nil
+	}
+	return []byte(mf.Value["csrf"][0])
 }
 
 func randomToken() string {
@@ -287,6 +307,7 @@ var flashes = map[string]string{
 	"userdeleted": "User deleted with their links and analytics.",
 	"invrevoked":  "Invite revoked.",
 	"welcome":     "Welcome! Your account is ready.",
+	"profile":     "Profile saved.",
 }
 
 func (c *console) errorPage(ctx *fasthttp.RequestCtx, se session, status int, title, msg string) {

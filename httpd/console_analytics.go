@@ -6,7 +6,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/linkd/linkd/httpd/chart"
+	"github.com/linkd/linkd/httpd/svgchart"
 	"github.com/linkd/linkd/store"
 )
 
@@ -52,15 +52,15 @@ func (c *console) analyticsPage(ctx *fasthttp.RequestCtx, se session, l *store.L
 		c.errorPage(ctx, se, fasthttp.StatusInternalServerError, "Something went wrong", "The analytics could not be read.")
 		return
 	}
-	pts := make([]chart.Point, len(rep.Series))
+	pts := make([]svgchart.Point, len(rep.Series))
 	for i, p := range rep.Series {
 		t, _ := time.Parse(time.RFC3339, p.T)
-		pts[i] = chart.Point{Label: t.Format(r.label), Value: float64(p.Clicks)}
+		pts[i] = svgchart.Point{Label: t.Format(r.label), Value: float64(p.Clicks)}
 	}
 	data := map[string]any{
 		"Code": l.Code, "Range": r.Key, "Ranges": analyticsRanges, "R": rep,
-		"SeriesChart": chart.Series("Clicks per "+r.interval, pts, chartWidth, seriesHeight),
-		"ClassChart": chart.Share("Visits by kind", []chart.Bar{
+		"SeriesChart": svgchart.Series("Clicks per "+r.interval, pts, chartWidth, seriesHeight),
+		"ClassChart": svgchart.Share("Visits by kind", []svgchart.Bar{
 			{Label: "Humans", Value: rep.Humans}, {Label: "Bots", Value: rep.Bots},
 			{Label: "Link previews", Value: rep.Previews}, {Label: "QR scans", Value: rep.Scans}}, chartWidth),
 		"Referrers": bars("Top referrers", rep.Referrers),
@@ -73,9 +73,9 @@ func (c *console) analyticsPage(ctx *fasthttp.RequestCtx, se session, l *store.L
 }
 
 func bars(title string, kc []store.KeyCount) template.HTML {
-	bs := make([]chart.Bar, len(kc))
+	bs := make([]svgchart.Bar, len(kc))
 	for i, k := range kc {
-		bs[i] = chart.Bar{Label: k.Key, Value: k.Count}
+		bs[i] = svgchart.Bar{Label: k.Key, Value: k.Count}
 	}
-	return chart.Bars(title, bs, barsWidth, barsMax)
+	return svgchart.Bars(title, bs, barsWidth, barsMax)
 }

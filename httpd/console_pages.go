@@ -59,6 +59,8 @@ func (c *console) routeLoggedIn(ctx *fasthttp.RequestCtx, se session, p string) 
 		c.createLink(ctx, se)
 	case parts[0] == "links" && len(parts) >= 2 && validCode([]byte(parts[1])):
 		return c.linkRoutes(ctx, se, parts[1], strings.Join(parts[2:], "/"), post)
+	case p == "/profile":
+		c.profileEditor(ctx, se)
 	case p == "/keys" && !post:
 		c.keysPage(ctx, se, view{})
 	case p == "/keys" && post:

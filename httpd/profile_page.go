@@ -220,9 +220,11 @@ func (s *Server) profileData(p *store.Profile, now int64) profilePage {
 			continue
 		}
 		pf := social.Detect(l.URL)
-		pl := pageLink{Href: "/" + l.Code, Title: l.Title, Label: pf.Name, Icon: pf.ID, Sensitive: l.Sensitive}
+		// Absolute links: the page may be served on --profile-host or
+		// through a CDN, where /{code} would not be the short link.
+		pl := pageLink{Href: s.public + "/" + l.Code, Title: l.Title, Label: pf.Name, Icon: pf.ID, Sensitive: l.Sensitive}
 		if l.Sensitive {
-			pl.Href = "/@" + p.Handle + "/go/" + l.Code
+			pl.Href = url + "/go/" + l.Code
 		}
 		if l.Thumbnail != "" {
 			pl.Thumb = imageURL(l.Thumbnail)
@@ -302,7 +304,7 @@ func (s *Server) sensitiveWarning(ctx *fasthttp.RequestCtx, p *store.Profile, co
 		if l.Code != code || !l.Sensitive || !l.Visible(time.Now().UnixMilli()) {
 			continue
 		}
-		d := map[string]any{"Name": displayName(p), "Title": l.Title, "Href": "/" + l.Code, "Back": "/@" + p.Handle,
+		d := map[string]any{"Name": displayName(p), "Title": l.Title, "Href": s.public + "/" + l.Code, "Back": s.public + "/@" + p.Handle,
 			"CSS": pageCSS(p)}
 		var b bytes.Buffer
 		if err := warnTmpl.ExecuteTemplate(&b, "page", d); err != nil {

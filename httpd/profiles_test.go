@@ -291,3 +291,16 @@ func TestImageUpload(t *testing.T) {
 		t.Fatalf("avatar not on the page %s: %s", p.Handle, page)
 	}
 }
+
+func TestProfileHost(t *testing.T) {
+	n := httpdtest.StartWith(t, httpdtest.Options{ProfileHost: "bio.example"})
+	_, tok := n.User(t, "host@example.com", pw)
+	p := mustPutProfile(t, n, tok, `{"handle":"hosted","theme":"classic","links":[{"title":"Site","url":"https://site.example/"}]}`)
+	r := n.Do("GET", "/hosted", nil, "Host", "bio.example")
+	if r.Status != 200 || !strings.Contains(string(r.Body), `href="http://sho.rt/`+p.Links[0].Code+`"`) {
+		t.Fatalf("profile host: %d %s", r.Status, r.Body)
+	}
+	mustStatus(t, "the short link on the main host", n.Do("GET", "/"+p.Links[0].Code, nil), http.StatusFound)
+	mustStatus(t, "health on the profile host", n.Do("GET", "/_/healthz", nil, "Host", "bio.example"), http.StatusOK)
+	mustStatus(t, "unknown handle on the profile host", n.Do("GET", "/nobody", nil, "Host", "bio.example"), http.StatusNotFound)
+}

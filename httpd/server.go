@@ -91,6 +91,9 @@ type Config struct {
 	Limits Limits
 	// Registration says who may sign up in the console.
 	Registration Registration
+	// ProfileHost, when set, serves profile pages at /{handle} on that
+	// host (e.g. bio.example), besides /@{handle} everywhere.
+	ProfileHost string
 	// SecureCookies marks console cookies Secure. Set it when clients reach
 	// linkd over HTTPS (directly or through a proxy), as PublicURL says.
 	SecureCookies bool
@@ -179,6 +182,9 @@ var (
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
 	switch {
+	case s.cfg.ProfileHost != "" && len(path) > 1 && string(ctx.Host()) == s.cfg.ProfileHost &&
+		!bytes.HasPrefix(path, prefixAPI) && !bytes.HasPrefix(path, prefixInternal) && !bytes.HasPrefix(path, prefixProfile):
+		s.profileRequest(ctx, string(path[1:]))
 	case bytes.HasPrefix(path, prefixAPI):
 		s.api(ctx)
 	case bytes.HasPrefix(path, prefixInternal):

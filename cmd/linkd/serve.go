@@ -35,7 +35,7 @@ type serveFlags struct {
 	hotSetBytes, bootstrapExpect                                      int
 	nonVoter, analytics, honorDNT                                     bool
 	analyticsLag, keepMinutes, keepHours                              time.Duration
-	trustedProxies, registration                                      string
+	trustedProxies, registration, profileHost                         string
 	secureCookies                                                     bool
 	limits                                                            httpd.Limits
 }
@@ -81,6 +81,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.honorDNT, "honor-dnt", true, "for requests with DNT: 1 or Sec-GPC: 1, count the click but record no dimensions or visitor")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/CDNs whose X-Forwarded-For, CF-Connecting-IP and CF-IPCountry are believed")
 	fs.StringVar(&f.registration, "registration", string(httpd.RegistrationInvite), "who may sign up in the console: open, invite (with an admin's invite link) or closed")
+	fs.StringVar(&f.profileHost, "profile-host", "", "a host name (e.g. bio.example) that serves profile pages at /{handle}; /@{handle} works on every host")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
@@ -185,7 +186,7 @@ func serve(args []string, stderr io.Writer) error {
 	srv, err := httpd.New(httpd.Config{
 		Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
 		PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Clicks: an.rec, Logger: log,
-		TrustedProxies: trusted, Limits: f.limits, Registration: reg, SecureCookies: f.secureCookies,
+		TrustedProxies: trusted, Limits: f.limits, Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 	})
 	if err != nil {
 		an.close()

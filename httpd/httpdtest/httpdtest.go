@@ -49,6 +49,7 @@ type Options struct {
 	Dir          string // data directory; a new temp dir when empty
 	Limits       httpd.Limits
 	Registration httpd.Registration
+	ProfileHost  string
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -119,7 +120,7 @@ func StartWith(t testing.TB, o Options) *Node {
 	comp := clicks.NewCompactor(ccfg, store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}, cl.Propose)
 	srv, err := httpd.New(httpd.Config{Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
 		PublicURL: "http://sho.rt", Clicks: rec, Logger: log, Limits: o.Limits, Registration: o.Registration,
-		TrustedProxies: ccfg.TrustedProxies})
+		TrustedProxies: ccfg.TrustedProxies, ProfileHost: o.ProfileHost})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +187,10 @@ func (n *Node) Do(method, path string, body []byte, header ...string) Response {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1] // net/http ignores a Host header field
+			continue
+		}
 		if header[i+1] == "" {
 			req.Header.Del(header[i])
 		} else {

@@ -1,0 +1,364 @@
+package httpd
+
+import (
+	"errors"
+	"html/template"
+	"io"
+	"mime/multipart"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/linkd/linkd/httpd/imaging"
+	"github.com/linkd/linkd/httpd/social"
+	"github.com/linkd/linkd/httpd/theme"
+	"github.com/linkd/linkd/store"
+)
+
+// emptyRows is how many blank link rows the editor offers for new links.
+const emptyRows = 3
+
+// editorRow is one link row of the profile editor.
+type editorRow struct {
+	N, Order                                     int
+	Code, Title, URL, StartsAt, EndsAt, Platform string
+	Enabled, Social, Sensitive, Remove           bool
+	Clicks                                       uint64
+	Errs                                         map[string]string
+}
+
+type colorField struct{ Name, Label, Var, Value, Err string }
+
+// customColors are the editable colors: form name, label, CSS variable.
+var customColors = []struct{ name, label, cssVar string }{
+	{"background", "Background", "--bg"}, {"gradient", "Gradient to", "--bg"}, {"text", "Text", "--text"},
+	{"button", "Buttons", "--btn"}, {"buttonText", "Button text", "--btn-text"}, {"accent", "Accent", "--accent"},
+}
+
+type themeChoice struct {
+	ID, Name string
+	Vars     string
+	Swatch   template.CSS
+}
+
+func (c *console) profileEditor(ctx *fasthttp.RequestCtx, se session) {
+	if ctx.IsPost() {
+		c.saveProfileForm(ctx, se)
+		return
+	}
+	p, err := c.s.st.Profile(se.p.owner())
+	if errors.Is(err, store.ErrNotFound) {
+		p = &store.Profile{Handle: suggestHandle(se.p.user.Email), Theme: theme.Builtin[0].ID}
+	} else if err != nil {
+		c.s.log.Error("reading profile", "err", err)
+		c.errorPage(ctx, se, fasthttp.StatusInternalServerError, "Something went wrong", "The profile could not be read.")
+		return
+	}
+	c.renderEditor(ctx, se, p, profileForm(p), rowsOf(c.s, p), nil)
+}
+
+// suggestHandle proposes a handle from an email's local part.
+func suggestHandle(email string) string {
+	local, _, _ := strings.Cut(strings.ToLower(email), "@")
+	return regexp.MustCompile(`[^a-z0-9_.]`).ReplaceAllString(local, "")
+}
+
+func profileForm(p *store.Profile) map[string]string {
+	f := map[string]string{"handle": p.Handle, "displayName": p.DisplayName, "bio": p.Bio, "theme": p.Theme,
+		"avatarId": p.Avatar, "c_font": p.Custom.Font, "c_shape": p.Custom.Shape}
+	cust := map[string]string{"background": p.Custom.Background, "gradient": p.Custom.Gradient, "text": p.Custom.Text,
+		"button": p.Custom.Button, "buttonText": p.Custom.ButtonText, "accent": p.Custom.Accent}
+	for k, v := range cust {
+		f["c_"+k] = v
+	}
+	return f
+}
+
+func rowsOf(s *Server, p *store.Profile) []editorRow {
+	rows := make([]editorRow, 0, len(p.Links)+emptyRows)
+	for i, l := range p.Links {
+		n, _ := s.st.Clicks(l.Code)
+		rows = append(rows, editorRow{N: i, Order: i, Code: l.Code, Title: l.Title, URL: l.URL, Enabled: l.Enabled,
+			Social: l.Social, Sensitive: l.Sensitive, StartsAt: localTime(l.StartsAt), EndsAt: localTime(l.EndsAt),
+			Platform: social.Detect(l.URL).Name, Clicks: n})
+	}
+	return withEmptyRows(rows)
+}
+
+func withEmptyRows(rows []editorRow) []editorRow {
+	next := 0
+	for _, r := range rows {
+		next = max(next, r.N+1)
+	}
+	for i := 0; i < emptyRows && len(rows) < store.MaxProfileLinks; i++ {
+		rows = append(rows, editorRow{N: next + i, Order: len(rows), Enabled: true})
+	}
+	return rows
+}
+
+func localTime(ms int64) string {
+	if ms == 0 {
+		return ""
+	}
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04")
+}
+
+func (c *console) renderEditor(ctx *fasthttp.RequestCtx, se session, p *store.Profile, form map[string]string, rows []editorRow, fields map[string]string) {
+	themes := make([]themeChoice, len(theme.Builtin))
+	for i, t := range theme.Builtin {
+		themes[i] = themeChoice{ID: t.ID, Name: t.Name, Vars: t.Vars(""),
+			Swatch: template.CSS("background:" + t.Background + ";border-color:" + t.Button)}
+	}
+	colors := make([]colorField, len(customColors))
+	for i, cc := range customColors {
+		colors[i] = colorField{cc.name, cc.label, cc.cssVar, form["c_"+cc.name], fields["customTheme."+cc.name]}
+	}
+	cur, ok := theme.Find(form["theme"])
+	if !ok {
+		cur = theme.Builtin[0]
+	}
+	data := map[string]any{"Rows": rows, "Themes": themes, "Colors": colors, "Fonts": sortedNames(theme.Fonts),
+		"Shapes":      []string{"square", "rounded", "pill", "outline", "outline-pill"},
+		"PreviewVars": template.CSS(cur.Vars("")), "Customised": form["c_font"] != "" || form["c_shape"] != "" || form["c_background"] != ""}
+	if p.PageCode != "" {
+		url := c.s.public + "/@" + p.Handle
+		views, _ := c.s.st.Clicks(p.PageCode)
+		data["URL"], data["Views"], data["QR"] = url, views, qrInline(url)
+	}
+	v := view{Title: "Profile", Nav: "profile", Form: form, Fields: fields, Data: data}
+	status := fasthttp.StatusOK
+	if len(fields) > 0 {
+		v.Error = "The profile was not saved. Please correct the fields marked below."
+		status = fasthttp.StatusUnprocessableEntity
+	}
+	c.render(ctx, se, status, "profile", v)
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// profilePost is the editor's submitted form.
+type profilePost struct {
+	form map[string]string
+	rows []editorRow
+	file *multipart.FileHeader
+}
+
+var rowField = regexp.MustCompile(`^l(\d+)_([a-zA-Z]+)$`)
+
+// readProfilePost reads the editor's multipart form; rows come back in
+// their submitted order, with a ↑/↓ move applied.
+func readProfilePost(mf *multipart.Form) profilePost {
+	pp := profilePost{form: map[string]string{}}
+	byN := map[int]*editorRow{}
+	for k, vs := range mf.Value {
+		v := vs[0]
+		m := rowField.FindStringSubmatch(k)
+		if m == nil {
+			pp.form[k] = v
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if n >= 4*store.MaxProfileLinks {
+			continue // more rows than the editor ever shows
+		}
+		r := byN[n]
+		if r == nil {
+			r = &editorRow{N: n, Order: n}
+			byN[n] = r
+		}
+		setRowField(r, m[2], v)
+	}
+	for _, r := range byN {
+		pp.rows = append(pp.rows, *r)
+	}
+	sort.SliceStable(pp.rows, func(i, j int) bool { return pp.rows[i].Order < pp.rows[j].Order })
+	pp.rows = applyMove(pp.rows, pp.form["move"])
+	if fs := mf.File["avatar"]; len(fs) > 0 && fs[0].Size > 0 {
+		pp.file = fs[0]
+	}
+	return pp
+}
+
+func setRowField(r *editorRow, name, v string) {
+	switch name {
+	case "order":
+		if o, err := strconv.Atoi(v); err == nil {
+			r.Order = o
+		}
+	case "code":
+		r.Code = v
+	case "title":
+		r.Title = v
+	case "url":
+		r.URL = v
+	case "startsAt":
+		r.StartsAt = v
+	case "endsAt":
+		r.EndsAt = v
+	case "enabled":
+		r.Enabled = true
+	case "social":
+		r.Social = true
+	case "sensitive":
+		r.Sensitive = true
+	case "remove":
+		r.Remove = true
+	}
+}
+
+// applyMove swaps the row named by "N:up" or "N:down" with its neighbour.
+func applyMove(rows []editorRow, move string) []editorRow {
+	ns, dir, ok := strings.Cut(move, ":")
+	n, err := strconv.Atoi(ns)
+	if !ok || err != nil {
+		return rows
+	}
+	for i := range rows {
+		if rows[i].N != n {
+			continue
+		}
+		j := i - 1
+		if dir == "down" {
+			j = i + 1
+		}
+		if j >= 0 && j < len(rows) && (rows[j].Title != "" || rows[j].URL != "") {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+		break
+	}
+	return rows
+}
+
+func (c *console) saveProfileForm(ctx *fasthttp.RequestCtx, se session) {
+	mf, err := ctx.MultipartForm()
+	if err != nil {
+		c.errorPage(ctx, se, fasthttp.StatusBadRequest, "Form not understood", "The form could not be read; reload the page and try again.")
+		return
+	}
+	if !c.allowWrite(ctx, se) {
+		return
+	}
+	pp := readProfilePost(mf)
+	req, kept := profileRequest(pp)
+	fields := map[string]string{}
+	if pp.file != nil {
+		if id, err := c.uploadAvatar(se, pp.file); err != nil {
+			msg, _ := c.formError(err)
+			fields["avatar"] = msg
+		} else {
+			req.Avatar, pp.form["avatarId"] = id, id
+		}
+	}
+	var p *store.Profile
+	if len(fields) == 0 {
+		p, err = c.s.saveProfile(se.p, req)
+	}
+	if err != nil {
+		msg, fe := c.formError(err)
+		fields = rowFieldErrors(fe, kept)
+		if len(fields) == 0 {
+			fields["links"] = msg
+		}
+	}
+	if len(fields) > 0 {
+		prev, _ := c.s.st.Profile(se.p.owner())
+		if prev == nil {
+			prev = &store.Profile{}
+		}
+		c.renderEditor(ctx, se, prev, pp.form, withEmptyRows(kept), fields)
+		return
+	}
+	seeOther(ctx, "/app/profile?done=profile&h="+p.Handle)
+}
+
+// profileRequest turns the form into the API's profile body; kept are the
+// rows that became links, in order.
+func profileRequest(pp profilePost) (profileJSON, []editorRow) {
+	f := pp.form
+	req := profileJSON{Handle: f["handle"], DisplayName: f["displayName"], Bio: f["bio"], Theme: f["theme"], Avatar: f["avatarId"]}
+	if f["removeAvatar"] != "" {
+		req.Avatar = ""
+	}
+	ct := customThemeJSON{Background: f["c_background"], Gradient: f["c_gradient"], Text: f["c_text"], Button: f["c_button"],
+		ButtonText: f["c_buttonText"], Accent: f["c_accent"], Font: f["c_font"], Shape: f["c_shape"]}
+	if ct != (customThemeJSON{}) {
+		req.CustomTheme = &ct
+	}
+	req.Links = []profileLinkJSON{}
+	var kept []editorRow
+	for _, r := range pp.rows {
+		if r.Remove || (r.Title == "" && r.URL == "" && r.Code == "") {
+			continue
+		}
+		enabled := r.Enabled
+		lj := profileLinkJSON{Code: r.Code, Title: r.Title, URL: r.URL, Enabled: &enabled, Social: r.Social, Sensitive: r.Sensitive}
+		lj.StartsAt, lj.EndsAt = formTime(r.StartsAt), formTime(r.EndsAt)
+		req.Links = append(req.Links, lj)
+		r.Order = len(kept)
+		kept = append(kept, r)
+	}
+	return req, kept
+}
+
+// formTime turns a datetime-local value (UTC) into RFC 3339; a value that
+// does not parse is passed on for the API's validation to reject.
+func formTime(v string) *string {
+	if v == "" {
+		return nil
+	}
+	if t, err := time.Parse("2006-01-02T15:04", v); err == nil {
+		s := t.UTC().Format(time.RFC3339)
+		return &s
+	}
+	return &v
+}
+
+var linkFieldErr = regexp.MustCompile(`^links\[(\d+)\]\.(\w+)$`)
+
+// rowFieldErrors maps "links[i].url" errors onto the editor's rows and
+// keeps the others by field name.
+func rowFieldErrors(fe map[string]string, rows []editorRow) map[string]string {
+	out := map[string]string{}
+	for k, msg := range fe {
+		m := linkFieldErr.FindStringSubmatch(k)
+		if m == nil {
+			out[k] = msg
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		if i < len(rows) {
+			if rows[i].Errs == nil {
+				rows[i].Errs = map[string]string{}
+			}
+			rows[i].Errs[m[2]] = msg
+			out["links"] = "Some links need attention."
+		}
+	}
+	return out
+}
+
+// uploadAvatar processes and stores an uploaded avatar file.
+func (c *console) uploadAvatar(se session, fh *multipart.FileHeader) (string, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, imaging.MaxUpload+1))
+	if err != nil {
+		return "", err
+	}
+	img, err := c.s.storeImage(se.p, data, imaging.Avatar)
+	return img.ID, err
+}
