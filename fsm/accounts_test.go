@@ -32,6 +32,8 @@ func accountWorkload() []Command {
 		&DeleteAPIKey{Now: 601, Owner: 3, ID: "k2"},                         // not bob's key
 		&DeleteUser{Now: 602, ID: 2}, // ann: link, key, sessions go
 		&DeleteInvite{Now: 603, ID: "nope"},
+		&PutImage{Now: 604, ID: h("img"), Image: store.Image{Type: "image/png", Width: 1, Height: 1, Owner: 4, Data: []byte{1, 2, 3}}},
+		setProfile(605, 4, "cat", []string{"cp1", "pagecat"}, store.ProfileLink{Code: "cp1", Title: "Cat", URL: "https://cat.test", Enabled: true}),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/linkd/linkd/httpd/imaging"
 	"github.com/linkd/linkd/httpd/social"
 	"github.com/linkd/linkd/httpd/theme"
+	"github.com/linkd/linkd/httpd/validate"
 	"github.com/linkd/linkd/store"
 )
 
@@ -61,15 +62,22 @@ func (c *console) profileEditor(ctx *fasthttp.RequestCtx, se session) {
 	c.renderEditor(ctx, se, p, profileForm(p), rowsOf(c.s, p), nil)
 }
 
-// suggestHandle proposes a handle from an email's local part.
+// suggestHandle proposes a handle from an email's local part, or "" when
+// that would not be a valid handle.
 func suggestHandle(email string) string {
 	local, _, _ := strings.Cut(strings.ToLower(email), "@")
-	return regexp.MustCompile(`[^a-z0-9_.]`).ReplaceAllString(local, "")
+	h, err := validate.Handle(nonHandleChars.ReplaceAllString(local, ""))
+	if err != nil {
+		return ""
+	}
+	return h
 }
+
+var nonHandleChars = regexp.MustCompile(`[^a-z0-9_.]`)
 
 func profileForm(p *store.Profile) map[string]string {
 	f := map[string]string{"handle": p.Handle, "displayName": p.DisplayName, "bio": p.Bio, "theme": p.Theme,
-		"avatarId": p.Avatar, "c_font": p.Custom.Font, "c_shape": p.Custom.Shape}
+		"avatarId": p.Avatar, "backgroundId": p.Custom.BackgroundImage, "c_font": p.Custom.Font, "c_shape": p.Custom.Shape}
 	cust := map[string]string{"background": p.Custom.Background, "gradient": p.Custom.Gradient, "text": p.Custom.Text,
 		"button": p.Custom.Button, "buttonText": p.Custom.ButtonText, "accent": p.Custom.Accent}
 	for k, v := range cust {
@@ -123,7 +131,7 @@ func (c *console) renderEditor(ctx *fasthttp.RequestCtx, se session, p *store.Pr
 	}
 	data := map[string]any{"Rows": rows, "Themes": themes, "Colors": colors, "Fonts": sortedNames(theme.Fonts),
 		"Shapes":      []string{"square", "rounded", "pill", "outline", "outline-pill"},
-		"PreviewVars": template.CSS(cur.Vars("")), "Customised": form["c_font"] != "" || form["c_shape"] != "" || form["c_background"] != ""}
+		"PreviewVars": template.CSS(cur.Vars("")), "Customised": form["c_font"] != "" || form["c_shape"] != "" || form["c_background"] != "" || form["backgroundId"] != ""}
 	if p.PageCode != "" {
 		url := c.s.public + "/@" + p.Handle
 		views, _ := c.s.st.Clicks(p.PageCode)
@@ -149,9 +157,9 @@ func sortedNames[V any](m map[string]V) []string {
 
 // profilePost is the editor's submitted form.
 type profilePost struct {
-	form map[string]string
-	rows []editorRow
-	file *multipart.FileHeader
+	form  map[string]string
+	rows  []editorRow
+	files map[string]*multipart.FileHeader // "avatar", "background"
 }
 
 var rowField = regexp.MustCompile(`^l(\d+)_([a-zA-Z]+)$`)
@@ -159,7 +167,7 @@ var rowField = regexp.MustCompile(`^l(\d+)_([a-zA-Z]+)$`)
 // readProfilePost reads the editor's multipart form; rows come back in
 // their submitted order, with a ↑/↓ move applied.
 func readProfilePost(mf *multipart.Form) profilePost {
-	pp := profilePost{form: map[string]string{}}
+	pp := profilePost{form: map[string]string{}, files: map[string]*multipart.FileHeader{}}
 	byN := map[int]*editorRow{}
 	for k, vs := range mf.Value {
 		v := vs[0]
@@ -184,36 +192,25 @@ func readProfilePost(mf *multipart.Form) profilePost {
 	}
 	sort.SliceStable(pp.rows, func(i, j int) bool { return pp.rows[i].Order < pp.rows[j].Order })
 	pp.rows = applyMove(pp.rows, pp.form["move"])
-	if fs := mf.File["avatar"]; len(fs) > 0 && fs[0].Size > 0 {
-		pp.file = fs[0]
+	for _, name := range []string{"avatar", "background"} {
+		if fs := mf.File[name]; len(fs) > 0 && fs[0].Size > 0 {
+			pp.files[name] = fs[0]
+		}
 	}
 	return pp
 }
 
+// setRowField sets one submitted field of a row: text fields take the
+// value, checkboxes are set by being present.
 func setRowField(r *editorRow, name, v string) {
-	switch name {
-	case "order":
-		if o, err := strconv.Atoi(v); err == nil {
-			r.Order = o
-		}
-	case "code":
-		r.Code = v
-	case "title":
-		r.Title = v
-	case "url":
-		r.URL = v
-	case "startsAt":
-		r.StartsAt = v
-	case "endsAt":
-		r.EndsAt = v
-	case "enabled":
-		r.Enabled = true
-	case "social":
-		r.Social = true
-	case "sensitive":
-		r.Sensitive = true
-	case "remove":
-		r.Remove = true
+	texts := map[string]*string{"code": &r.Code, "title": &r.Title, "url": &r.URL, "startsAt": &r.StartsAt, "endsAt": &r.EndsAt}
+	flags := map[string]*bool{"enabled": &r.Enabled, "social": &r.Social, "sensitive": &r.Sensitive, "remove": &r.Remove}
+	if p, ok := texts[name]; ok {
+		*p = v
+	} else if p, ok := flags[name]; ok {
+		*p = true
+	} else if o, err := strconv.Atoi(v); err == nil && name == "order" {
+		r.Order = o
 	}
 }
 
@@ -251,15 +248,7 @@ func (c *console) saveProfileForm(ctx *fasthttp.RequestCtx, se session) {
 	}
 	pp := readProfilePost(mf)
 	req, kept := profileRequest(pp)
-	fields := map[string]string{}
-	if pp.file != nil {
-		if id, err := c.uploadAvatar(se, pp.file); err != nil {
-			msg, _ := c.formError(err)
-			fields["avatar"] = msg
-		} else {
-			req.Avatar, pp.form["avatarId"] = id, id
-		}
-	}
+	fields := c.uploadProfileImages(se, pp, &req)
 	var p *store.Profile
 	if len(fields) == 0 {
 		p, err = c.s.saveProfile(se.p, req)
@@ -292,6 +281,9 @@ func profileRequest(pp profilePost) (profileJSON, []editorRow) {
 	}
 	ct := customThemeJSON{Background: f["c_background"], Gradient: f["c_gradient"], Text: f["c_text"], Button: f["c_button"],
 		ButtonText: f["c_buttonText"], Accent: f["c_accent"], Font: f["c_font"], Shape: f["c_shape"]}
+	if f["removeBackground"] == "" {
+		ct.BackgroundImage = f["backgroundId"]
+	}
 	if ct != (customThemeJSON{}) {
 		req.CustomTheme = &ct
 	}
@@ -348,8 +340,35 @@ func rowFieldErrors(fe map[string]string, rows []editorRow) map[string]string {
 	return out
 }
 
-// uploadAvatar processes and stores an uploaded avatar file.
-func (c *console) uploadAvatar(se session, fh *multipart.FileHeader) (string, error) {
+// uploadProfileImages stores the avatar and background files of the form
+// and puts their ids into req (and the form, for a re-render); it returns
+// the errors by field.
+func (c *console) uploadProfileImages(se session, pp profilePost, req *profileJSON) map[string]string {
+	fields := map[string]string{}
+	for name, fh := range pp.files {
+		kind := imaging.Avatar
+		if name == "background" {
+			kind = imaging.Background
+		}
+		id, err := c.uploadImage(se, fh, kind)
+		if err != nil {
+			fields[name], _ = c.formError(err)
+			continue
+		}
+		if name == "avatar" {
+			req.Avatar, pp.form["avatarId"] = id, id
+		} else {
+			if req.CustomTheme == nil {
+				req.CustomTheme = &customThemeJSON{}
+			}
+			req.CustomTheme.BackgroundImage, pp.form["backgroundId"] = id, id
+		}
+	}
+	return fields
+}
+
+// uploadImage processes and stores one uploaded file.
+func (c *console) uploadImage(se session, fh *multipart.FileHeader, kind imaging.Kind) (string, error) {
 	f, err := fh.Open()
 	if err != nil {
 		return "", err
@@ -359,6 +378,6 @@ func (c *console) uploadAvatar(se session, fh *multipart.FileHeader) (string, er
 	if err != nil {
 		return "", err
 	}
-	img, err := c.s.storeImage(se.p, data, imaging.Avatar)
+	img, err := c.s.storeImage(se.p, data, kind)
 	return img.ID, err
 }

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -303,4 +304,83 @@ func TestProfileHost(t *testing.T) {
 	mustStatus(t, "the short link on the main host", n.Do("GET", "/"+p.Links[0].Code, nil), http.StatusFound)
 	mustStatus(t, "health on the profile host", n.Do("GET", "/_/healthz", nil, "Host", "bio.example"), http.StatusOK)
 	mustStatus(t, "unknown handle on the profile host", n.Do("GET", "/nobody", nil, "Host", "bio.example"), http.StatusNotFound)
+}
+
+func pngBytes(t *testing.T, w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 0xc0
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// TestProfileEditorForm drives the editor without JavaScript: save with
+// uploads, a field error that saves nothing, the ↓ button, CSRF.
+func TestProfileEditorForm(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, tok := n.User(t, "ed@example.com", pw)
+	if r := c.Get("/app/profile"); r.Status != 200 || !strings.Contains(string(r.Body), `id="f-handle" name="handle" type="text" value=""`) {
+		t.Fatalf("editor: %d (\"ed\" is too short to suggest as a handle)", r.Status)
+	}
+	form := func(extra ...string) url.Values {
+		v := url.Values{"handle": {"eddie"}, "displayName": {"Ed"}, "bio": {"Hi"}, "theme": {"forest"},
+			"l0_order": {"0"}, "l0_title": {"One"}, "l0_url": {"https://one.example/"}, "l0_enabled": {"1"},
+			"l1_order": {"1"}, "l1_title": {"Two"}, "l1_url": {"https://two.example/"}, "l1_enabled": {"1"},
+			"l2_order": {"2"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v.Set(extra[i], extra[i+1])
+		}
+		return v
+	}
+	r := c.PostMultipart("/app/profile", form(), map[string][]byte{"avatar": pngBytes(t, 300, 300), "background": pngBytes(t, 2000, 1000)})
+	mustStatus(t, "save", r, http.StatusSeeOther)
+	var p struct {
+		Avatar      string
+		CustomTheme struct{ BackgroundImage string }
+		Links       []struct{ Code, Title string }
+	}
+	json.Unmarshal(n.Do("GET", "/api/v1/profile", nil, httpdtest.As(tok)...).Body, &p)
+	if p.Avatar == "" || p.CustomTheme.BackgroundImage == "" || len(p.Links) != 2 || p.Links[0].Title != "One" {
+		t.Fatalf("saved: %+v", p)
+	}
+	page := string(n.Do("GET", "/@eddie", nil).Body)
+	if !strings.Contains(page, `url(&#34;/_/img/`+p.CustomTheme.BackgroundImage) && !strings.Contains(page, `url("/_/img/`+p.CustomTheme.BackgroundImage) {
+		t.Fatalf("background image not in the page style")
+	}
+
+	c.Get("/app/profile")
+	r = c.PostMultipart("/app/profile", form("l0_code", p.Links[0].Code, "l1_code", p.Links[1].Code, "avatarId", p.Avatar,
+		"l1_url", "javascript:alert(1)"), nil)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `id="l1_url" name="l1_url" value="javascript:alert(1)" inputmode="url" aria-invalid="true"`) {
+		t.Fatalf("bad URL: %d", r.Status)
+	}
+	c.Get("/app/profile")
+	r = c.PostMultipart("/app/profile", form("l0_code", p.Links[0].Code, "l1_code", p.Links[1].Code, "avatarId", p.Avatar,
+		"move", "0:down"), nil)
+	mustStatus(t, "move down", r, http.StatusSeeOther)
+	json.Unmarshal(n.Do("GET", "/api/v1/profile", nil, httpdtest.As(tok)...).Body, &p)
+	if p.Links[0].Title != "Two" || p.Links[1].Title != "One" {
+		t.Fatalf("after ↓: %+v", p.Links)
+	}
+	mustStatus(t, "without CSRF", c.PostMultipart("/app/profile", url.Values{"csrf": {""}, "handle": {"x"}}, nil), http.StatusForbidden)
+}
+
+// Deleting a user deletes their profile, frees the handle and removes the
+// images they uploaded.
+func TestDeleteUserDeletesProfile(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	_, tok := n.User(t, "gone@example.com", pw)
+	r := n.Do("POST", "/api/v1/images?kind=avatar", pngBytes(t, 100, 100), httpdtest.As(tok)...)
+	var img struct{ ID, URL string }
+	json.Unmarshal(r.Body, &img)
+	mustPutProfile(t, n, tok, `{"handle":"gone","theme":"classic","avatar":"`+img.ID+`","links":[{"title":"x","url":"https://x.example/"}]}`)
+	var me struct{ ID uint64 }
+	json.Unmarshal(n.Do("GET", "/api/v1/me", nil, httpdtest.As(tok)...).Body, &me)
+	mustStatus(t, "delete", n.Do("DELETE", fmt.Sprintf("/api/v1/users/%d", me.ID), nil), http.StatusNoContent)
+	mustStatus(t, "page", n.Do("GET", "/@gone", nil), http.StatusNotFound)
+	mustStatus(t, "avatar", n.Do("GET", img.URL, nil), http.StatusNotFound)
+	_, tok2 := n.User(t, "next@example.com", pw)
+	mustPutProfile(t, n, tok2, `{"handle":"gone","theme":"classic","links":[]}`)
 }

@@ -1,8 +1,10 @@
 package httpdtest
 
 import (
+	"bytes"
 	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -122,3 +124,39 @@ func (c *Console) CSRF() string { return c.csrf }
 // URL is the node's base URL; Client sends with this console's cookies.
 func (c *Console) URL() string          { return c.n.URL }
 func (c *Console) Client() *http.Client { return c.c }
+
+// PostMultipart submits a multipart form (as the profile editor does) with
+// the CSRF token of the last page fetched and the given files.
+func (c *Console) PostMultipart(path string, form url.Values, files map[string][]byte) Response {
+	c.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if _, ok := form["csrf"]; !ok {
+		w.WriteField("csrf", c.csrf)
+	}
+	for k, vs := range form {
+		for _, v := range vs {
+			w.WriteField(k, v)
+		}
+	}
+	for name, data := range files {
+		fw, _ := w.CreateFormFile(name, name+".png")
+		fw.Write(data)
+	}
+	w.Close()
+	req, err := http.NewRequest("POST", c.n.URL+path, &body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if m := csrfField.FindSubmatch(b); m != nil {
+		c.csrf = html.UnescapeString(string(m[1]))
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
