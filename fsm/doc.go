@@ -9,7 +9,11 @@
 //
 // Creates and deletes recognise their own replay (see Idempotent), which is
 // what lets cluster re-propose them safely when leadership changes while
-// they are in flight.
+// they are in flight. Commands come in three files: links, ranges, members,
+// clicks and salts (command.go, fsm.go); users, sessions, keys and invites
+// (accounts.go); profiles and images (profiles.go). A command checks
+// everything before it writes, because a failed command shares its batch
+// with others and must leave no trace in it.
 //
 // The fsm applies each raft batch as one store Txn, committed together with
 // the batch's last index. Entries at or below the applied index are skipped,

@@ -1,6 +1,7 @@
 // Package httpd is linkd's one public HTTP port, served by fasthttp: the
-// redirect hot path, preview pages, the JSON API, the web console under
-// /app, and health, readiness and status endpoints.
+// redirect hot path, preview pages, public profile pages under /@, the JSON
+// API, the web console under /app, images, and health, readiness and status
+// endpoints.
 //
 // httpd validates input, decides everything non-deterministic (time, codes,
 // tokens, password hashes) and proposes commands through the cluster; it

@@ -48,3 +48,11 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHash is the cost of one login's password check (and of one
+// guess for an attacker holding the hash).
+func BenchmarkHash(b *testing.B) {
+	for b.Loop() {
+		Hash("correct horse battery")
+	}
+}
