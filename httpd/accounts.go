@@ -237,8 +237,10 @@ func (s *Server) createKey(p principal, req keyRequest) (keyJSON, error) {
 		return keyJSON{}, fail(probForbidden, "A key cannot grant "+strings.Join(scopeList(set&^p.scopes), ", ")+
 			": you do not have it.", fieldError{Field: "scopes", Message: "exceeds what you may grant"})
 	}
-	if ks, err := s.st.APIKeys(p.owner()); err != nil || len(ks) >= maxKeysPerUser {
-		return keyJSON{}, errors.Join(err, fail(probValidation, fmt.Sprintf("You have %d keys, the most allowed; revoke one first.", maxKeysPerUser)))
+	if ks, err := s.st.APIKeys(p.owner()); err != nil {
+		return keyJSON{}, err
+	} else if len(ks) >= maxKeysPerUser {
+		return keyJSON{}, fail(probValidation, fmt.Sprintf("You have %d keys, the most allowed; revoke one first.", maxKeysPerUser))
 	}
 	token := node.NewToken()
 	c := &fsm.CreateAPIKey{Now: time.Now().UnixMilli(), Hash: store.TokenHash(token), ID: node.NewID(),
