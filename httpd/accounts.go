@@ -202,7 +202,7 @@ func (s *Server) listKeys(ctx *fasthttp.RequestCtx, p principal) {
 
 func (s *Server) apiCreateKey(ctx *fasthttp.RequestCtx, p principal) {
 	var req keyRequest
-	if body, ok := readJSONBody(ctx); !ok || !decodeStrict(ctx, body, &req) {
+	if !readJSON(ctx, &req) {
 		return
 	}
 	k, err := s.createKey(p, req)
@@ -294,7 +294,7 @@ func newUser(req userRequest, invite string) (*fsm.CreateUser, error) {
 
 func (s *Server) apiCreateUser(ctx *fasthttp.RequestCtx) {
 	var req userRequest
-	if body, ok := readJSONBody(ctx); !ok || !decodeStrict(ctx, body, &req) {
+	if !readJSON(ctx, &req) {
 		return
 	}
 	res, err := s.proposeValid(newUser(req, ""))
@@ -357,7 +357,7 @@ type userPatch struct {
 
 func (s *Server) patchUser(ctx *fasthttp.RequestCtx, id uint64) {
 	var req userPatch
-	if body, ok := readJSONBody(ctx); !ok || !decodeStrict(ctx, body, &req) {
+	if !readJSON(ctx, &req) {
 		return
 	}
 	res, err := s.proposeValid(userUpdate(id, req))
@@ -431,7 +431,7 @@ func (s *Server) listInvites(ctx *fasthttp.RequestCtx) {
 	}{Items: []inviteJSON{}}
 	now := time.Now().UnixMilli()
 	for _, i := range is {
-		if i.ExpiresAt == 0 || i.ExpiresAt > now {
+		if !i.Expired(now) {
 			out.Items = append(out.Items, inviteView(i))
 		}
 	}
@@ -442,7 +442,7 @@ func (s *Server) apiCreateInvite(ctx *fasthttp.RequestCtx, p principal) {
 	var req struct {
 		Role string `json:"role"`
 	}
-	if body, ok := readJSONBody(ctx); !ok || !decodeStrict(ctx, body, &req) {
+	if !readJSON(ctx, &req) {
 		return
 	}
 	v, err := s.createInvite(p, req.Role)
@@ -477,9 +477,13 @@ func (s *Server) deleteInvite(id string) error {
 }
 
 // printableText reports whether s has no control characters.
-func printableText(s string) bool {
+func printableText(s string) bool { return controlFree(s, false) }
+
+// controlFree reports whether s has no C0 or C1 control characters other
+// than, when multiline, newlines.
+func controlFree(s string, multiline bool) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		if (r < 0x20 && !(multiline && r == '\n')) || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return false
 		}
 	}

@@ -209,6 +209,13 @@ func readJSONBody(ctx *fasthttp.RequestCtx) ([]byte, bool) {
 	return body, true
 }
 
+// readJSON reads a JSON body into v (readJSONBody, then decodeStrict),
+// answering the problem itself on failure.
+func readJSON(ctx *fasthttp.RequestCtx, v any) bool {
+	body, ok := readJSONBody(ctx)
+	return ok && decodeStrict(ctx, body, v)
+}
+
 // decodeStrict decodes body into v, rejecting unknown fields and trailing
 // data, and answers the problem itself on failure.
 func decodeStrict(ctx *fasthttp.RequestCtx, body []byte, v any) bool {

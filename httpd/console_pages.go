@@ -316,14 +316,22 @@ func formExpiry(v string) (*string, error) {
 	if v == "" {
 		return nil, nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			s := t.UTC().Format(time.RFC3339)
-			return &s, nil
-		}
+	if s, ok := localToRFC3339(v); ok {
+		return &s, nil
 	}
 	return nil, fail(probValidation, "The expiry is not a date and time.",
 		fieldError{Field: "expiresAt", Message: "must be a date and time"})
+}
+
+// localToRFC3339 reads a datetime-local form value (the console's times
+// are UTC) as RFC 3339.
+func localToRFC3339(v string) (string, bool) {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC().Format(time.RFC3339), true
+		}
+	}
+	return "", false
 }
 
 func (c *console) createLink(ctx *fasthttp.RequestCtx, se session) {
@@ -582,7 +590,7 @@ func (c *console) usersPage(ctx *fasthttp.RequestCtx, se session, v view) {
 	now := time.Now().UnixMilli()
 	var invites []inviteJSON
 	for _, i := range invs {
-		if i.ExpiresAt == 0 || i.ExpiresAt > now {
+		if !i.Expired(now) {
 			invites = append(invites, inviteView(i))
 		}
 	}

@@ -309,8 +309,7 @@ func formTime(v string) *string {
 	if v == "" {
 		return nil
 	}
-	if t, err := time.Parse("2006-01-02T15:04", v); err == nil {
-		s := t.UTC().Format(time.RFC3339)
+	if s, ok := localToRFC3339(v); ok {
 		return &s
 	}
 	return &v

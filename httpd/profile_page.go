@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"html/template"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,7 +269,7 @@ func bgImage(p *store.Profile) string {
 // pageIcons returns the symbols for the icons a page uses, each once.
 func pageIcons(used map[string]bool) []pageIcon {
 	var out []pageIcon
-	for _, id := range sortedKeys(used) {
+	for _, id := range sortedNames(used) {
 		if ic, ok := social.Lookup(id); ok {
 			out = append(out, pageIcon{ID: id, ViewBox: ic.ViewBox, Body: template.HTML(ic.Body)})
 		}
@@ -325,13 +324,4 @@ func displayName(p *store.Profile) string {
 		return p.DisplayName
 	}
 	return "@" + p.Handle
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -147,7 +147,7 @@ func (s *Server) publicProfile(ctx *fasthttp.RequestCtx, handle string) {
 
 func (s *Server) putProfile(ctx *fasthttp.RequestCtx, p principal) {
 	var req profileJSON
-	if body, ok := readJSONBody(ctx); !ok || !decodeStrict(ctx, body, &req) {
+	if !readJSON(ctx, &req) {
 		return
 	}
 	res, err := s.saveProfile(p, req)
@@ -302,10 +302,8 @@ func boundedText(s string, max int, multiline bool) (string, error) {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
 		return "", fmt.Errorf("must be at most %d characters of text", max)
 	}
-	for _, r := range s {
-		if (r < 0x20 && !(multiline && r == '\n')) || r == 0x7f {
-			return "", errors.New("must not contain control characters")
-		}
+	if !controlFree(s, multiline) {
+		return "", errors.New("must not contain control characters")
 	}
 	return strings.ReplaceAll(s, "\r", ""), nil
 }

@@ -124,6 +124,9 @@ type Invite struct {
 	Claims    uint64
 }
 
+// Expired reports whether the invite has expired at now (Unix ms); 0 is never.
+func (i *Invite) Expired(now int64) bool { return i.ExpiresAt != 0 && now >= i.ExpiresAt }
+
 func marshalInvite(i *Invite) []byte {
 	e := encoder{}
 	e.u8(recordV1)
@@ -184,14 +187,24 @@ func (t *Txn) User(id uint64) (*User, error) { return decodeFrom(t.b, userKey(id
 func (t *Txn) UserByEmail(email string) (*User, error) { return userByEmail(t.b, email) }
 
 func userByEmail(r reader, email string) (*User, error) {
-	v, err := get(r, emailKey(email))
+	id, err := indexedID(r, emailKey(email))
 	if err != nil {
 		return nil, err
 	}
-	if len(v) != 8 {
-		return nil, ErrCorrupt
+	return decodeFrom(r, userKey(id), UnmarshalUser)
+}
+
+// indexedID reads an index entry whose value is a user id (emails,
+// handles), or ErrNotFound.
+func indexedID(r reader, key []byte) (uint64, error) {
+	v, err := get(r, key)
+	if err != nil {
+		return 0, err
 	}
-	return decodeFrom(r, userKey(binary.BigEndian.Uint64(v)), UnmarshalUser)
+	if len(v) != 8 {
+		return 0, ErrCorrupt
+	}
+	return binary.BigEndian.Uint64(v), nil
 }
 
 // NextUserID hands out the next user id. Ids start above the bootstrap
@@ -365,7 +378,7 @@ func (t *Txn) PruneSessions(now int64, max int) error {
 // Invite returns an invite that has not expired at now, or ErrNotFound.
 func (t *Txn) Invite(hash []byte, now int64) (*Invite, error) {
 	i, err := decodeFrom(t.b, inviteKey(hash), unmarshalInvite)
-	if err == nil && i.ExpiresAt != 0 && now >= i.ExpiresAt {
+	if err == nil && i.Expired(now) {
 		return nil, ErrNotFound
 	}
 	return i, err

@@ -166,16 +166,7 @@ func (t *Txn) Profile(user uint64) (*Profile, error) {
 // HandleOwner returns the user holding a handle, or ErrNotFound.
 func (t *Txn) HandleOwner(handle string) (uint64, error) { return handleOwner(t.b, handle) }
 
-func handleOwner(r reader, handle string) (uint64, error) {
-	v, err := get(r, handleKey(handle))
-	if err != nil {
-		return 0, err
-	}
-	if len(v) != 8 {
-		return 0, ErrCorrupt
-	}
-	return binary.BigEndian.Uint64(v), nil
-}
+func handleOwner(r reader, handle string) (uint64, error) { return indexedID(r, handleKey(handle)) }
 
 // PutProfile stores p, moving the handle index when the handle changed
 // from prev's (nil for a new profile).

@@ -55,15 +55,23 @@ func (c *Console) Post(path string, form url.Values) Response {
 func (c *Console) do(method, path string, form url.Values) Response {
 	c.t.Helper()
 	var body io.Reader
+	ctype := ""
 	if form != nil {
-		body = strings.NewReader(form.Encode())
+		body, ctype = strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"
 	}
+	return c.send(method, path, body, ctype)
+}
+
+// send makes a request with the console's cookies and remembers the CSRF
+// token of the page it gets back.
+func (c *Console) send(method, path string, body io.Reader, ctype string) Response {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.n.URL+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	resp, err := c.c.Do(req)
 	if err != nil {
@@ -144,19 +152,5 @@ func (c *Console) PostMultipart(path string, form url.Values, files map[string][
 		fw.Write(data)
 	}
 	w.Close()
-	req, err := http.NewRequest("POST", c.n.URL+path, &body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	resp, err := c.c.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if m := csrfField.FindSubmatch(b); m != nil {
-		c.csrf = html.UnescapeString(string(m[1]))
-	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return c.send("POST", path, &body, w.FormDataContentType())
 }
