@@ -302,10 +302,13 @@ func boundedText(s string, max int, multiline bool) (string, error) {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
 		return "", fmt.Errorf("must be at most %d characters of text", max)
 	}
+	if multiline {
+		s = strings.ReplaceAll(s, "\r\n", "\n") // browsers send textarea lines as CRLF
+	}
 	if !controlFree(s, multiline) {
 		return "", errors.New("must not contain control characters")
 	}
-	return strings.ReplaceAll(s, "\r", ""), nil
+	return s, nil
 }
 
 // checkImage accepts "" or the id of an uploaded image.

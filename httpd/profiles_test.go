@@ -325,7 +325,7 @@ func TestProfileEditorForm(t *testing.T) {
 		t.Fatalf("editor: %d (\"ed\" is too short to suggest as a handle)", r.Status)
 	}
 	form := func(extra ...string) url.Values {
-		v := url.Values{"handle": {"eddie"}, "displayName": {"Ed"}, "bio": {"Hi"}, "theme": {"forest"},
+		v := url.Values{"handle": {"eddie"}, "displayName": {"Ed"}, "bio": {"Hi\r\nthere"}, "theme": {"forest"},
 			"l0_order": {"0"}, "l0_title": {"One"}, "l0_url": {"https://one.example/"}, "l0_enabled": {"1"},
 			"l1_order": {"1"}, "l1_title": {"Two"}, "l1_url": {"https://two.example/"}, "l1_enabled": {"1"},
 			"l2_order": {"2"}}
@@ -337,12 +337,13 @@ func TestProfileEditorForm(t *testing.T) {
 	r := c.PostMultipart("/app/profile", form(), map[string][]byte{"avatar": pngBytes(t, 300, 300), "background": pngBytes(t, 2000, 1000)})
 	mustStatus(t, "save", r, http.StatusSeeOther)
 	var p struct {
+		Bio         string
 		Avatar      string
 		CustomTheme struct{ BackgroundImage string }
 		Links       []struct{ Code, Title string }
 	}
 	json.Unmarshal(n.Do("GET", "/api/v1/profile", nil, httpdtest.As(tok)...).Body, &p)
-	if p.Avatar == "" || p.CustomTheme.BackgroundImage == "" || len(p.Links) != 2 || p.Links[0].Title != "One" {
+	if p.Bio != "Hi\nthere" || p.Avatar == "" || p.CustomTheme.BackgroundImage == "" || len(p.Links) != 2 || p.Links[0].Title != "One" {
 		t.Fatalf("saved: %+v", p)
 	}
 	page := string(n.Do("GET", "/@eddie", nil).Body)
