@@ -27,8 +27,7 @@ const (
 	// it revalidates, for ten more; browsers always revalidate (ETag), so
 	// an edit shows on the next load that reaches linkd.
 	profileCacheControl = "public, max-age=0, s-maxage=60, stale-while-revalidate=600"
-	// maxCachedPages bounds the rendered-page cache; it is dropped whole
-	// when full (pages re-render in well under a millisecond).
+	// maxCachedPages bounds the rendered-page cache.
 	maxCachedPages = 20000
 )
 
@@ -78,26 +77,30 @@ type renderedPage struct {
 	etag, csp  string
 }
 
-// pageCache holds rendered pages by handle, profile version and which
-// scheduled links are visible, so an edit or a schedule boundary is a miss.
-type pageCache struct {
-	mu sync.Mutex
-	m  map[string]*renderedPage
+// renderCache holds rendered pages and images by a key that names their
+// version (handle, profile version, and for pages which scheduled links
+// show), so an edit is a miss and nothing needs purging. It is dropped
+// whole when full: entries re-render in about a millisecond.
+type renderCache[V any] struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]V
 }
 
-func (c *pageCache) get(k string) *renderedPage {
+func (c *renderCache[V]) get(k string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[k]
+	v, ok := c.m[k]
+	return v, ok
 }
 
-func (c *pageCache) put(k string, p *renderedPage) {
+func (c *renderCache[V]) put(k string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxCachedPages {
-		c.m = map[string]*renderedPage{}
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = map[string]V{}
 	}
-	c.m[k] = p
+	c.m[k] = v
 }
 
 // profileRequest serves /@{handle}[/og.png|/go/{code}].
@@ -131,8 +134,8 @@ func (s *Server) profileRequest(ctx *fasthttp.RequestCtx, rest string) {
 func (s *Server) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 	now := time.Now()
 	key := p.Handle + "\x00" + strconv.FormatInt(p.UpdatedAt, 36) + "\x00" + visibility(p, now.UnixMilli())
-	page := s.profiles.get(key)
-	if page == nil {
+	page, ok := s.profiles.get(key)
+	if !ok {
 		var err error
 		if page, err = s.renderProfile(p, now.UnixMilli()); err != nil {
 			s.log.Error("rendering profile", "handle", p.Handle, "err", err)

@@ -46,29 +46,10 @@ var loadShareFaces = sync.OnceValues(func() (shareFaces, error) {
 	return shareFaces{title, sub}, err
 })
 
-// shareCache holds rendered share images by handle and version.
-type shareCache struct {
-	sync.Mutex
-	m map[string][]byte
-}
-
 // shareImage serves /@{handle}/og.png.
 func (s *Server) shareImage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 	key := p.Handle + "\x00" + strconv.FormatInt(p.UpdatedAt, 36)
-	// One lock around lookup and rendering: font faces are not safe for
-	// concurrent use, and a share image renders once per profile version.
-	s.shares.Lock()
-	b := s.shares.m[key]
-	var err error
-	if b == nil {
-		if b, err = s.renderShare(p); err == nil {
-			if s.shares.m == nil || len(s.shares.m) >= maxShareCached {
-				s.shares.m = map[string][]byte{}
-			}
-			s.shares.m[key] = b
-		}
-	}
-	s.shares.Unlock()
+	b, err := s.shareFor(key, p)
 	if err != nil {
 		s.log.Error("rendering share image", "err", err)
 		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
@@ -77,6 +58,22 @@ func (s *Server) shareImage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 	ctx.Response.Header.Set("Cache-Control", profileCacheControl)
 	ctx.SetContentType("image/png")
 	ctx.SetBody(b)
+}
+
+// shareFor returns the cached share image for key, rendering it on a miss.
+// Rendering is serialised: font faces are not safe for concurrent use, and
+// a share image renders once per profile version.
+func (s *Server) shareFor(key string, p *store.Profile) ([]byte, error) {
+	if b, ok := s.shares.get(key); ok {
+		return b, nil
+	}
+	s.shareRender.Lock()
+	defer s.shareRender.Unlock()
+	b, err := s.renderShare(p)
+	if err == nil {
+		s.shares.put(key, b)
+	}
+	return b, err
 }
 
 func (s *Server) renderShare(p *store.Profile) ([]byte, error) {

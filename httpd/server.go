@@ -103,20 +103,21 @@ type Config struct {
 
 // Server is the HTTP server.
 type Server struct {
-	cfg       Config
-	st        *store.Store
-	log       *slog.Logger
-	srv       *fasthttp.Server
-	public    string   // PublicURL without a trailing slash
-	selfHosts []string // hosts that would make a destination a redirect loop
-	pages     statusPages
-	cacheCtl  []byte
-	bufs      sync.Pool
-	m         *metrics
-	lim       limiters
-	ui        *console
-	profiles  pageCache
-	shares    shareCache
+	cfg         Config
+	st          *store.Store
+	log         *slog.Logger
+	srv         *fasthttp.Server
+	public      string   // PublicURL without a trailing slash
+	selfHosts   []string // hosts that would make a destination a redirect loop
+	pages       statusPages
+	cacheCtl    []byte
+	bufs        sync.Pool
+	m           *metrics
+	lim         limiters
+	ui          *console
+	profiles    renderCache[*renderedPage]
+	shares      renderCache[[]byte]
+	shareRender sync.Mutex
 }
 
 // New returns a Server.
@@ -144,6 +145,7 @@ func New(cfg Config) (*Server, error) {
 		s.cfg.Registration = cfg.Registration
 	}
 	s.lim = newLimiters(cfg.Limits)
+	s.profiles.max, s.shares.max = maxCachedPages, maxShareCached
 	if s.ui, err = newConsole(s, pu.Scheme == "https" || cfg.SecureCookies); err != nil {
 		return nil, err
 	}
