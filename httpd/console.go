@@ -321,9 +321,20 @@ func seeOther(ctx *fasthttp.RequestCtx, to string) {
 	ctx.SetStatusCode(fasthttp.StatusSeeOther)
 }
 
-// formError turns err into what a form shows: a message and per-field
-// errors. Unknown errors are logged by failureFor.
-func (c *console) formError(err error) (string, map[string]string) {
+// formFailure is what a page shows for a failed request: the status, a
+// message and per-field errors.
+type formFailure struct {
+	status int
+	msg    string
+	fields map[string]string
+}
+
+// text is the message and the field errors, for a form's view.
+func (f formFailure) text() (string, map[string]string) { return f.msg, f.fields }
+
+// formError turns err into what a form shows. Unknown errors are logged
+// (once) by failureFor.
+func (c *console) formError(err error) formFailure {
 	f := c.s.failureFor(err)
 	fields := map[string]string{}
 	for _, fe := range f.errs {
@@ -333,7 +344,13 @@ func (c *console) formError(err error) (string, map[string]string) {
 	if f.kind == probValidation {
 		msg += " Please correct the fields marked below."
 	}
-	return msg, fields
+	return formFailure{status: f.kind.status, msg: msg, fields: fields}
+}
+
+// failPage answers a failed action that has no form to show it on.
+func (c *console) failPage(ctx *fasthttp.RequestCtx, se session, title string, err error) {
+	f := c.formError(err)
+	c.errorPage(ctx, se, f.status, title, f.msg)
 }
 
 // allowWrite spends one write of the session's budget, rendering the 429

@@ -126,8 +126,9 @@ func (c *console) loginPage(ctx *fasthttp.RequestCtx, se session) {
 		err = c.login(ctx, u)
 	}
 	if err != nil {
-		v.Error, _ = c.formError(err)
-		c.render(ctx, se, c.s.failureFor(err).kind.status, "login", v)
+		f := c.formError(err)
+		v.Error = f.msg
+		c.render(ctx, se, f.status, "login", v)
 		return
 	}
 	seeOther(ctx, safeNext(string(ctx.QueryArgs().Peek("next"))))
@@ -189,8 +190,9 @@ func (c *console) signupPage(ctx *fasthttp.RequestCtx, se session) {
 		err = c.login(ctx, res.User)
 	}
 	if err != nil {
-		v.Error, v.Fields = c.formError(err)
-		c.render(ctx, se, c.s.failureFor(err).kind.status, "signup", v)
+		f := c.formError(err)
+		v.Error, v.Fields = f.text()
+		c.render(ctx, se, f.status, "signup", v)
 		return
 	}
 	seeOther(ctx, "/app/links?done=welcome")
@@ -203,8 +205,7 @@ func (c *console) logout(ctx *fasthttp.RequestCtx, se session) {
 	}
 	if se.loggedIn() {
 		if _, err := c.s.propose(&fsm.DeleteSession{Now: time.Now().UnixMilli(), Hash: store.TokenHash(se.token)}); err != nil {
-			msg, _ := c.formError(err)
-			c.errorPage(ctx, se, c.s.failureFor(err).kind.status, "Not logged out", msg)
+			c.failPage(ctx, se, "Not logged out", err)
 			return
 		}
 	}
@@ -356,7 +357,7 @@ func (c *console) createLink(ctx *fasthttp.RequestCtx, se session) {
 	}
 	if err != nil {
 		v := view{Form: form}
-		v.Error, v.Fields = c.formError(err)
+		v.Error, v.Fields = c.formError(err).text()
 		c.linksPage(ctx, se, v)
 		return
 	}
@@ -409,7 +410,7 @@ func (c *console) updateLink(ctx *fasthttp.RequestCtx, se session, l *store.Link
 	_, err := c.s.proposeValid(c.linkUpdate(se, l.Code, form))
 	if err != nil {
 		v := view{Form: form}
-		v.Error, v.Fields = c.formError(err)
+		v.Error, v.Fields = c.formError(err).text()
 		c.linkPage(ctx, se, l, v)
 		return
 	}
@@ -452,8 +453,7 @@ func (c *console) deleteLink(ctx *fasthttp.RequestCtx, se session, l *store.Link
 	}
 	_, err := c.s.propose(&fsm.DeleteLink{Now: time.Now().UnixMilli(), Code: l.Code, Actor: se.p.owner(), Admin: se.p.isAdmin()})
 	if err != nil {
-		msg, _ := c.formError(err)
-		c.errorPage(ctx, se, c.s.failureFor(err).kind.status, "Not deleted", msg)
+		c.failPage(ctx, se, "Not deleted", err)
 		return
 	}
 	seeOther(ctx, "/app/links?done=deleted")
@@ -526,7 +526,7 @@ func (c *console) createKey(ctx *fasthttp.RequestCtx, se session) {
 	}
 	if err != nil {
 		v := view{Form: form}
-		v.Error, v.Fields = c.formError(err)
+		v.Error, v.Fields = c.formError(err).text()
 		c.keysPage(ctx, se, v)
 		return
 	}
@@ -536,8 +536,7 @@ func (c *console) createKey(ctx *fasthttp.RequestCtx, se session) {
 
 func (c *console) deleteKey(ctx *fasthttp.RequestCtx, se session, id string) {
 	if err := c.s.deleteKey(se.p, id); err != nil {
-		msg, _ := c.formError(err)
-		c.errorPage(ctx, se, c.s.failureFor(err).kind.status, "Not revoked", msg)
+		c.failPage(ctx, se, "Not revoked", err)
 		return
 	}
 	seeOther(ctx, "/app/keys?done=revoked")
@@ -561,7 +560,7 @@ func (c *console) adminRoutes(ctx *fasthttp.RequestCtx, se session, parts []stri
 		inv, err := c.s.createInvite(se.p, string(ctx.PostArgs().Peek("role")))
 		v := view{Data: map[string]any{"InviteURL": inv.URL}}
 		if err != nil {
-			v.Error, _ = c.formError(err)
+			v.Error = c.formError(err).msg
 		}
 		c.usersPage(ctx, se, v)
 	case len(parts) == 3 && parts[0] == "invites" && parts[2] == "delete" && post:
@@ -606,7 +605,7 @@ func (c *console) adminCreateUser(ctx *fasthttp.RequestCtx, se session) {
 	_, err := c.s.proposeValid(newUser(userRequest{Email: form["email"], Password: form["password"], Role: form["role"]}, ""))
 	if err != nil {
 		v := view{Form: map[string]string{"email": form["email"]}}
-		v.Error, v.Fields = c.formError(err)
+		v.Error, v.Fields = c.formError(err).text()
 		c.usersPage(ctx, se, v)
 		return
 	}
@@ -633,7 +632,7 @@ func (c *console) adminChangeUser(ctx *fasthttp.RequestCtx, se session, id uint6
 func (c *console) afterAdminWrite(ctx *fasthttp.RequestCtx, se session, err error, done string) {
 	if err != nil {
 		v := view{}
-		v.Error, _ = c.formError(err)
+		v.Error = c.formError(err).msg
 		c.usersPage(ctx, se, v)
 		return
 	}

@@ -254,7 +254,7 @@ func (c *console) saveProfileForm(ctx *fasthttp.RequestCtx, se session) {
 		p, err = c.s.saveProfile(se.p, req)
 	}
 	if err != nil {
-		msg, fe := c.formError(err)
+		msg, fe := c.formError(err).text()
 		fields = rowFieldErrors(fe, kept)
 		if len(fields) == 0 {
 			fields["links"] = msg
@@ -351,7 +351,7 @@ func (c *console) uploadProfileImages(se session, pp profilePost, req *profileJS
 		}
 		id, err := c.uploadImage(se, fh, kind)
 		if err != nil {
-			fields[name], _ = c.formError(err)
+			fields[name] = c.formError(err).msg
 			continue
 		}
 		if name == "avatar" {
