@@ -13,7 +13,7 @@ import (
 
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/password"
-	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/internal/token"
 	"github.com/linkd/linkd/store"
 )
 
@@ -242,14 +242,14 @@ func (s *Server) createKey(p principal, req keyRequest) (keyJSON, error) {
 	} else if len(ks) >= maxKeysPerUser {
 		return keyJSON{}, fail(probValidation, fmt.Sprintf("You have %d keys, the most allowed; revoke one first.", maxKeysPerUser))
 	}
-	token := node.NewToken()
-	c := &fsm.CreateAPIKey{Now: time.Now().UnixMilli(), Hash: store.TokenHash(token), ID: node.NewID(),
+	tok := token.API()
+	c := &fsm.CreateAPIKey{Now: time.Now().UnixMilli(), Hash: store.TokenHash(tok), ID: token.ID(),
 		Name: name, Owner: p.owner(), Scopes: scopeList(set), ExpiresAt: exp}
 	if _, err := s.propose(c); err != nil {
 		return keyJSON{}, err
 	}
 	v := keyView(&store.APIKey{ID: c.ID, Name: c.Name, Scopes: c.Scopes, CreatedAt: c.Now, ExpiresAt: c.ExpiresAt})
-	v.Token = token
+	v.Token = tok
 	return v, nil
 }
 
@@ -459,15 +459,15 @@ func (s *Server) createInvite(p principal, roleName string) (inviteJSON, error) 
 				fieldError{Field: "role", Message: `must be "admin" or "user"`})
 		}
 	}
-	token := node.NewInviteToken()
+	tok := token.Invite()
 	now := time.Now()
-	c := &fsm.CreateInvite{Now: now.UnixMilli(), Hash: store.TokenHash(token), ID: node.NewID(),
+	c := &fsm.CreateInvite{Now: now.UnixMilli(), Hash: store.TokenHash(tok), ID: token.ID(),
 		Role: uint8(role), CreatedBy: p.owner(), ExpiresAt: now.Add(inviteTTL).UnixMilli()}
 	if _, err := s.propose(c); err != nil {
 		return inviteJSON{}, err
 	}
 	v := inviteView(&store.Invite{ID: c.ID, Role: role, CreatedAt: c.Now, ExpiresAt: c.ExpiresAt})
-	v.URL = s.public + "/app/signup?invite=" + token
+	v.URL = s.public + "/app/signup?invite=" + tok
 	return v, nil
 }
 

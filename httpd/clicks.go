@@ -43,7 +43,7 @@ func (s *Server) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now t
 	}
 	if ta, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
 		copy(e.IP[:], ta.IP.To16())
-		if a, ok := netip.AddrFromSlice(ta.IP); ok && s.cfg.Clicks.TrustedProxy(a.Unmap()) {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok && s.cfg.TrustedProxies.Trusted(a.Unmap()) {
 			e.Flags |= clicks.FlagTrusted
 			if v := h.PeekBytes(hdrCFConnecting); len(v) > 0 {
 				e.SetForwarded(v)

@@ -3,7 +3,6 @@ package httpd
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -20,6 +19,7 @@ import (
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/imaging"
 	"github.com/linkd/linkd/httpd/ui"
+	"github.com/linkd/linkd/internal/token"
 	"github.com/linkd/linkd/store"
 )
 
@@ -205,7 +205,7 @@ func (c *console) csrfToken(ctx *fasthttp.RequestCtx, se session) string {
 	if key == "" {
 		key = string(ctx.Request.Header.Cookie(c.cookies.csrf))
 		if key == "" {
-			key = randomToken()
+			key = token.Session()
 			c.setCookie(ctx, c.cookies.csrf, key, sessionTTL)
 			ctx.Request.Header.SetCookie(c.cookies.csrf, key) // later reads in this request
 		}
@@ -249,12 +249,6 @@ func formCSRF(ctx *fasthttp.RequestCtx) []byte {
 		return nil
 	}
 	return []byte(mf.Value["csrf"][0])
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func (c *console) setCookie(ctx *fasthttp.RequestCtx, name, value string, ttl time.Duration) {
@@ -367,7 +361,7 @@ func (c *console) allowWrite(ctx *fasthttp.RequestCtx, se session) bool {
 
 // login starts a session for u and sets its cookie.
 func (c *console) login(ctx *fasthttp.RequestCtx, u *store.User) error {
-	tok := randomToken()
+	tok := token.Session()
 	now := time.Now()
 	_, err := c.s.propose(&fsm.CreateSession{Now: now.UnixMilli(), Hash: store.TokenHash(tok), User: u.ID,
 		ExpiresAt: now.Add(sessionTTL).UnixMilli()})

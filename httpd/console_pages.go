@@ -14,6 +14,7 @@ import (
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/password"
 	"github.com/linkd/linkd/httpd/validate"
+	"github.com/linkd/linkd/internal/textlist"
 	"github.com/linkd/linkd/store"
 )
 
@@ -301,17 +302,6 @@ func formValues(ctx *fasthttp.RequestCtx, names ...string) map[string]string {
 	return out
 }
 
-// splitTags reads "a, b ,c" into a list.
-func splitTags(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // formExpiry turns a datetime-local value (UTC) into RFC 3339.
 func formExpiry(v string) (*string, error) {
 	if v == "" {
@@ -340,7 +330,7 @@ func (c *console) createLink(ctx *fasthttp.RequestCtx, se session) {
 	if !c.allowWrite(ctx, se) {
 		return
 	}
-	req := createRequest{URL: form["url"], Alias: strings.TrimSpace(form["alias"]), Title: form["title"], Tags: splitTags(form["tags"])}
+	req := createRequest{URL: form["url"], Alias: strings.TrimSpace(form["alias"]), Title: form["title"], Tags: textlist.Split(form["tags"])}
 	exp, err := formExpiry(form["expiresAt"])
 	req.ExpiresAt = exp
 	if rs, convErr := strconv.Atoi(form["redirectStatus"]); convErr == nil {
@@ -426,7 +416,7 @@ func (c *console) linkUpdate(se session, code string, form map[string]string) (*
 	errs.add("url", err)
 	t, err := validate.Title(form["title"])
 	errs.add("title", err)
-	tags, err := validate.Tags(splitTags(form["tags"]))
+	tags, err := validate.Tags(textlist.Split(form["tags"]))
 	errs.add("tags", err)
 	var exp int64
 	if e, ferr := formExpiry(form["expiresAt"]); ferr != nil {

@@ -1,7 +1,6 @@
 package httpd
 
 import (
-	"bytes"
 	"math"
 	"net"
 	"net/netip"
@@ -70,48 +69,18 @@ func (s *Server) clientIP(ctx *fasthttp.RequestCtx) netip.Addr {
 		a, _ = netip.AddrFromSlice(ta.IP)
 		a = a.Unmap()
 	}
-	if s.trusted(a) {
-		a = s.forwardedFor(ctx, a)
+	if s.cfg.TrustedProxies.Trusted(a) {
+		h := ctx.Request.Header.PeekBytes(hdrCFConnecting)
+		if len(h) == 0 {
+			h = ctx.Request.Header.PeekBytes(hdrXFF)
+		}
+		a = s.cfg.TrustedProxies.Resolve(a, string(h))
 	}
 	if a.Is6() {
 		p, _ := a.Prefix(64)
 		a = p.Addr()
 	}
 	return a
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// forwardedFor walks CF-Connecting-IP or X-Forwarded-For from the right,
-// skipping trusted proxies, and returns the first other address.
-func (s *Server) forwardedFor(ctx *fasthttp.RequestCtx, peer netip.Addr) netip.Addr {
-	h := ctx.Request.Header.PeekBytes(hdrCFConnecting)
-	if len(h) == 0 {
-		h = ctx.Request.Header.PeekBytes(hdrXFF)
-	}
-	for len(h) > 0 {
-		hop := h
-		if i := bytes.LastIndexByte(h, ','); i >= 0 {
-			hop, h = h[i+1:], h[:i]
-		} else {
-			h = nil
-		}
-		a, err := netip.ParseAddr(string(bytes.TrimSpace(hop)))
-		if err != nil {
-			break
-		}
-		if a = a.Unmap(); !s.trusted(a) {
-			return a
-		}
-	}
-	return peer
 }
 
 // setRateHeaders reports a bucket in the IETF RateLimit header fields.

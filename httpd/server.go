@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,6 +35,7 @@ import (
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/imaging"
+	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
@@ -86,8 +86,8 @@ type Config struct {
 	// Clicks records visits for analytics; nil turns analytics off.
 	Clicks *clicks.Recorder
 	// TrustedProxies may tell the client's address in CF-Connecting-IP or
-	// X-Forwarded-For (for rate limits; analytics has its own list).
-	TrustedProxies []netip.Prefix
+	// X-Forwarded-For (for rate limits; analytics is given the same list).
+	TrustedProxies clientaddr.Proxies
 	// Limits are the rate limits; the zero value limits nothing.
 	Limits Limits
 	// Registration says who may sign up in the console.

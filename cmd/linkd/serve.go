@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/httpd"
 	"github.com/linkd/linkd/httpd/ratelimit"
+	"github.com/linkd/linkd/internal/clientaddr"
+	"github.com/linkd/linkd/internal/textlist"
 	"github.com/linkd/linkd/node"
 	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
@@ -144,9 +145,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--registration: %w", err)
 	}
-	trusted, err := f.trusted()
+	trusted, err := clientaddr.Parse(f.trustedProxies)
 	if err != nil {
-		return err
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
@@ -159,7 +160,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer mux.Close()
-	join := splitList(f.join)
+	join := textlist.Split(f.join)
 	if f.bootstrapExpect > 0 && len(join) == 0 {
 		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
 	}
@@ -225,19 +226,6 @@ func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, an ana
 }
 
 // analytics is the click pipeline of a node (both nil when turned off).
-// trusted parses --trusted-proxies.
-func (f *serveFlags) trusted() ([]netip.Prefix, error) {
-	var trusted []netip.Prefix
-	for _, c := range splitList(f.trustedProxies) {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			return nil, fmt.Errorf("--trusted-proxies: %w", err)
-		}
-		trusted = append(trusted, p.Masked())
-	}
-	return trusted, nil
-}
-
 type analytics struct {
 	rec  *clicks.Recorder
 	comp *clicks.Compactor
@@ -247,9 +235,9 @@ func (f *serveFlags) startAnalytics(n *node.Node, cl *cluster.Cluster, log *slog
 	if !f.analytics {
 		return analytics{}, nil
 	}
-	trusted, err := f.trusted()
+	trusted, err := clientaddr.Parse(f.trustedProxies)
 	if err != nil {
-		return analytics{}, err
+		return analytics{}, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if f.analyticsLag < 100*time.Millisecond {
 		return analytics{}, errors.New("--analytics-lag must be at least 100ms")
@@ -280,16 +268,6 @@ func (a analytics) close() {
 	defer cancel()
 	a.comp.Pass(ctx)
 	a.comp.Close()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // advertise returns the HTTP address to advertise.
