@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/retry"
 	"github.com/linkd/linkd/node"
 )
 
@@ -135,18 +136,4 @@ func (c *Cluster) registerHTTPAddr() (done bool) {
 
 // every runs fn now and then every d in the background until it reports
 // done or the cluster layer closes.
-func (c *Cluster) every(d time.Duration, fn func() (done bool)) {
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for !fn() {
-			select {
-			case <-c.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-}
+func (c *Cluster) every(d time.Duration, fn func() (done bool)) { retry.Every(&c.wg, c.stop, d, fn) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/propose"
 	"github.com/linkd/linkd/node/mint"
 	"github.com/linkd/linkd/store"
 )
@@ -17,9 +18,6 @@ import (
 // the waste is negligible, and remembering would need a write per code.
 const rangeSize = 4096
 
-// ProposeFunc commits a command, on this node or through the leader.
-type ProposeFunc func(ctx context.Context, c fsm.Command) (*fsm.Result, error)
-
 // Minter hands out fresh codes. Ids come from ranges allocated through raft
 // (so no id is handed out twice, by any node, ever) and are scrambled with
 // the cluster's permutation key, so codes are neither sequential nor
@@ -27,7 +25,7 @@ type ProposeFunc func(ctx context.Context, c fsm.Command) (*fsm.Result, error)
 type Minter struct {
 	nodeID  string
 	st      *store.Store
-	propose ProposeFunc
+	propose propose.Func
 
 	mu        sync.Mutex
 	perm      *mint.Permutation
@@ -35,7 +33,7 @@ type Minter struct {
 }
 
 // NewMinter returns a Minter for nodeID that allocates ranges via propose.
-func NewMinter(nodeID string, st *store.Store, propose ProposeFunc) *Minter {
+func NewMinter(nodeID string, st *store.Store, propose propose.Func) *Minter {
 	return &Minter{nodeID: nodeID, st: st, propose: propose}
 }
 

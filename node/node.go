@@ -10,8 +10,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +26,8 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/retry"
+	"github.com/linkd/linkd/internal/token"
 	"github.com/linkd/linkd/store"
 )
 
@@ -368,21 +368,7 @@ func (n *Node) settle() error {
 
 // every runs fn now and then every d in the background until it reports
 // done or the node stops.
-func (n *Node) every(d time.Duration, fn func() (done bool)) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for !fn() {
-			select {
-			case <-n.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-}
+func (n *Node) every(d time.Duration, fn func() (done bool)) { retry.Every(&n.wg, n.stop, d, fn) }
 
 // initWhenLeader proposes the cluster's Init command the first time this
 // node leads an uninitialised cluster. Keys and tokens are made here, before
@@ -414,17 +400,17 @@ type InitSecrets struct {
 }
 
 func (n *Node) proposeInit() error {
-	sec := InitSecrets{AdminToken: n.cfg.AdminToken, AdminInvite: NewInviteToken()}
+	sec := InitSecrets{AdminToken: n.cfg.AdminToken, AdminInvite: token.Invite()}
 	if sec.AdminToken == "" {
-		sec.AdminToken, sec.Generated = NewToken(), true
+		sec.AdminToken, sec.Generated = token.API(), true
 	}
 	init := &fsm.Init{
 		Now:             time.Now().UnixMilli(),
-		ClusterID:       randomHex(16),
-		PermKey:         randomBytes(32),
-		AdminKeyID:      randomHex(8),
+		ClusterID:       token.Hex(16),
+		PermKey:         token.Bytes(32),
+		AdminKeyID:      token.Hex(8),
 		AdminKeyHash:    store.TokenHash(sec.AdminToken),
-		AdminInviteID:   randomHex(8),
+		AdminInviteID:   token.Hex(8),
 		AdminInviteHash: store.TokenHash(sec.AdminInvite),
 	}
 	if _, err := n.Propose(context.Background(), init); err != nil {
@@ -436,26 +422,6 @@ func (n *Node) proposeInit() error {
 	}
 	return nil
 }
-
-// TokenPrefix starts every API token, so leaked tokens are easy to scan for.
-const TokenPrefix = "lk_"
-
-// NewToken returns a new random API token.
-func NewToken() string { return TokenPrefix + randomHex(24) }
-
-// NewInviteToken returns a new random invite token.
-func NewInviteToken() string { return "inv_" + randomHex(16) }
-
-// NewID returns a new random record id (API keys, invites).
-func NewID() string { return randomHex(8) }
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b) // never fails (crypto/rand since Go 1.24)
-	return b
-}
-
-func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
 
 // Close stops the node: raft first (so nothing more is applied), then the
 // raft log and the store.

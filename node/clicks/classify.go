@@ -9,6 +9,8 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/mssola/useragent"
 	"github.com/phuslu/iploc"
+
+	"github.com/linkd/linkd/internal/clientaddr"
 )
 
 // Classes of visit.
@@ -87,33 +89,12 @@ func orUnknown(s string) string {
 // clientAddr returns the visitor's address: the peer, or, when the peer is
 // a trusted proxy, the last address in its forwarding header that is not
 // itself a trusted proxy.
-func clientAddr(e *Event, trusted []netip.Prefix) netip.Addr {
+func clientAddr(e *Event, trusted clientaddr.Proxies) netip.Addr {
 	peer := netip.AddrFrom16(e.IP).Unmap()
 	if e.Flags&FlagTrusted == 0 || e.fwdLen == 0 {
 		return peer
 	}
-	hops := strings.Split(e.Forwarded(), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !isTrusted(a, trusted) {
-			return a
-		}
-	}
-	return peer
-}
-
-// IsTrusted reports whether a is in one of the trusted prefixes.
-func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return trusted.Resolve(peer, e.Forwarded())
 }
 
 // country returns the visitor's ISO country code; ok is false when unknown.

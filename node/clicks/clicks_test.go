@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/propose"
 	"github.com/linkd/linkd/store"
 )
 
@@ -225,7 +226,7 @@ func TestRecorderCompactorExactlyOnce(t *testing.T) {
 	}
 }
 
-func mustPropose(t *testing.T, p ProposeFunc, c fsm.Command) {
+func mustPropose(t *testing.T, p propose.Func, c fsm.Command) {
 	t.Helper()
 	if _, err := p(context.Background(), c); err != nil {
 		t.Fatal(err)

@@ -14,11 +14,9 @@ import (
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/propose"
 	"github.com/linkd/linkd/store"
 )
-
-// ProposeFunc commits a command through the cluster's leader.
-type ProposeFunc func(ctx context.Context, c fsm.Command) (*fsm.Result, error)
 
 // proposeTimeout bounds one segment's proposal.
 const proposeTimeout = 10 * time.Second
@@ -27,7 +25,7 @@ const proposeTimeout = 10 * time.Second
 type Compactor struct {
 	dir, source string
 	st          *store.Store
-	propose     ProposeFunc
+	propose     propose.Func
 	retention   store.Retention
 	every       time.Duration
 	log         *slog.Logger
@@ -37,7 +35,7 @@ type Compactor struct {
 }
 
 // NewCompactor starts compacting cfg.Dir every cfg.Lag/4.
-func NewCompactor(cfg Config, r store.Retention, propose ProposeFunc) *Compactor {
+func NewCompactor(cfg Config, r store.Retention, propose propose.Func) *Compactor {
 	c := &Compactor{dir: cfg.Dir, source: cfg.Source, st: cfg.Store, propose: propose, retention: r,
 		every: max(cfg.Lag/4, 10*time.Millisecond), log: cfg.Logger, stop: make(chan struct{})}
 	c.wg.Add(1)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/store"
 )
 
@@ -49,7 +50,7 @@ type Config struct {
 	// HonorDNT records no dimensions and no visitor hash for requests with
 	// DNT: 1 or Sec-GPC: 1 (the click itself is still counted).
 	HonorDNT       bool
-	TrustedProxies []netip.Prefix
+	TrustedProxies clientaddr.Proxies
 	Logger         *slog.Logger
 }
 
@@ -126,7 +127,7 @@ func (r *Recorder) Written() uint64 { return r.written.Load() }
 func (r *Recorder) QueueLen() int { return len(r.ch) }
 
 // TrustedProxy reports whether a peer address is a trusted proxy.
-func (r *Recorder) TrustedProxy(a netip.Addr) bool { return isTrusted(a, r.cfg.TrustedProxies) }
+func (r *Recorder) TrustedProxy(a netip.Addr) bool { return r.cfg.TrustedProxies.Trusted(a) }
 
 // Close writes what is queued, seals the current segment and stops. The
 // redirect path must not call Record after Close.
