@@ -1,20 +1,18 @@
-// Package httpd is linkd's one public HTTP port, served by fasthttp: the
-// redirect hot path, preview pages, public profile pages under /@, the JSON
-// API, the web console under /app, images, and health, readiness and status
-// endpoints.
+// Package httpd assembles linkd's one public HTTP port, served by
+// fasthttp, from three front ends over one operations layer:
 //
-// httpd validates input, decides everything non-deterministic (time, codes,
-// tokens, password hashes) and proposes commands through the cluster; it
-// reads state from the store. It never writes to the store and never talks
-// to raft directly.
+//   - public (httpd/public): redirects, previews, profile pages, share
+//     images, images, health — the hot path, no login;
+//   - api (httpd/api): the JSON API under /api/v1, problem+json, scopes;
+//   - console (httpd/console): the web console under /app, sessions, CSRF;
+//   - ops (httpd/ops): principals, scopes and the domain operations both
+//     api and console call, HTTP-free;
+//   - httpx (httpd/httpx): the plumbing they share — route tables, body
+//     limits, client addresses, budgets, the problem catalogue.
 //
-// Who may do what: an API key carries scopes (auth.go), clipped to its
-// user's role when used; a console session holds all of its role's scopes.
-// Other users' links answer 404, never 403, on every route. The API and the
-// console share one implementation of each operation; failures are
-// *failure values that the API writes as problem+json and the console shows
-// on its forms. Rate limits (limits.go) are in-memory token buckets per
-// node, so the redirect and login paths never touch raft.
+// httpd itself only routes a request to its audience by path prefix, owns
+// the fasthttp.Server (timeouts, streamed request bodies, the per-address
+// connection cap) and the Prometheus registry. See DESIGN.md.
 package httpd
 
 import (
@@ -24,53 +22,58 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/linkd/linkd/cluster"
-	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/httpd/api"
+	"github.com/linkd/linkd/httpd/console"
+	"github.com/linkd/linkd/httpd/httpx"
 	"github.com/linkd/linkd/httpd/imaging"
+	"github.com/linkd/linkd/httpd/ops"
+	"github.com/linkd/linkd/httpd/public"
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
-// Limits and timeouts, kept together.
+// Transport limits, kept together.
 const (
-	// maxAPIBody is the largest JSON body the API accepts.
-	maxAPIBody = 64 << 10
-	// maxServerBody is the transport limit, sized for image uploads; JSON
-	// bodies between maxAPIBody and this get a problem+json 413 from the
-	// handler, larger ones from transportError.
-	maxServerBody = imaging.MaxUpload + 64<<10
+	// maxServerBody is the largest body any route accepts (an image
+	// upload with its form). Bodies are streamed, so this is a ceiling
+	// for fasthttp, not an allocation: each route's own, smaller limit is
+	// checked against the declared length before anything is read.
+	maxServerBody = imaging.MaxUpload + 2*httpx.DefaultBodyLimit
 	readTimeout   = 15 * time.Second
 	writeTimeout  = 15 * time.Second
 	idleTimeout   = 90 * time.Second
-	// applyTimeout bounds how long an API write waits for its commit.
-	applyTimeout = 10 * time.Second
+	// DefaultMaxConnsPerIP caps concurrent connections from one address.
+	// Behind a proxy or CDN every visitor shares the proxy's addresses:
+	// raise it (or set 0, no cap) there.
+	DefaultMaxConnsPerIP = 256
 )
 
-// Cluster is what httpd needs from the cluster: commit commands, and know
-// the cluster's state.
-type Cluster interface {
-	Propose(ctx context.Context, c fsm.Command) (*fsm.Result, error)
-	// ReadIndex waits until local reads are linearizable.
-	ReadIndex(ctx context.Context) error
-	Status() cluster.Status
-	FullStatus(ctx context.Context) cluster.Status
-	Remove(ctx context.Context, id string) error
-	Ready() error
-}
+// Re-exported so that callers configure httpd without importing its parts.
+type (
+	Cluster      = ops.Cluster
+	Minter       = ops.Minter
+	Registration = ops.Registration
+	Limits       = httpx.Limits
+)
 
-// Minter mints fresh codes.
-type Minter interface {
-	Code(ctx context.Context) (string, error)
-}
+// Registration modes.
+const (
+	RegistrationOpen   = ops.RegistrationOpen
+	RegistrationInvite = ops.RegistrationInvite
+	RegistrationClosed = ops.RegistrationClosed
+)
+
+// ParseRegistration checks a mode name.
+func ParseRegistration(s string) (Registration, error) { return ops.ParseRegistration(s) }
+
+// DefaultLimits are generous for people and tight for scripts that guess.
+func DefaultLimits() Limits { return httpx.DefaultLimits() }
 
 // Config configures a Server.
 type Config struct {
@@ -86,10 +89,13 @@ type Config struct {
 	// Clicks records visits for analytics; nil turns analytics off.
 	Clicks *clicks.Recorder
 	// TrustedProxies may tell the client's address in CF-Connecting-IP or
-	// X-Forwarded-For (for rate limits; analytics is given the same list).
+	// X-Forwarded-For, for rate limits and analytics alike.
 	TrustedProxies clientaddr.Proxies
 	// Limits are the rate limits; the zero value limits nothing.
 	Limits Limits
+	// MaxConnsPerIP caps concurrent connections per client address; 0
+	// means no cap.
+	MaxConnsPerIP int
 	// Registration says who may sign up in the console.
 	Registration Registration
 	// ProfileHost, when set, serves profile pages at /{handle} on that
@@ -103,21 +109,11 @@ type Config struct {
 
 // Server is the HTTP server.
 type Server struct {
-	cfg         Config
-	st          *store.Store
-	log         *slog.Logger
+	profileHost string
 	srv         *fasthttp.Server
-	public      string   // PublicURL without a trailing slash
-	selfHosts   []string // hosts that would make a destination a redirect loop
-	pages       statusPages
-	cacheCtl    []byte
-	bufs        sync.Pool
-	m           *metrics
-	lim         limiters
-	ui          *console
-	profiles    renderCache[*renderedPage]
-	shares      renderCache[[]byte]
-	shareRender sync.Mutex
+	public      *public.Handler
+	api         *api.API
+	console     *console.Console
 }
 
 // New returns a Server.
@@ -125,36 +121,31 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	pu, err := url.Parse(cfg.PublicURL)
-	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-		return nil, fmt.Errorf("httpd: public URL %q must be an absolute http(s) URL", cfg.PublicURL)
-	}
-	s := &Server{
-		cfg: cfg, st: cfg.Store, log: cfg.Logger,
-		public:    strings.TrimRight(cfg.PublicURL, "/"),
-		selfHosts: []string{pu.Host},
-		pages:     newStatusPages(),
-		cacheCtl:  []byte("no-store"),
-	}
-	if cfg.RedirectMaxAge > 0 {
-		sec := strconv.Itoa(int(cfg.RedirectMaxAge.Seconds()))
-		s.cacheCtl = []byte("public, max-age=" + sec + ", s-maxage=" + sec)
-	}
-	if cfg.Registration == "" {
-		cfg.Registration = RegistrationInvite
-		s.cfg.Registration = cfg.Registration
-	}
-	s.lim = newLimiters(cfg.Limits)
-	s.profiles.max, s.shares.max = maxCachedPages, maxShareCached
-	if s.ui, err = newConsole(s, pu.Scheme == "https" || cfg.SecureCookies); err != nil {
+	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
+		Registration: cfg.Registration, Logger: cfg.Logger})
+	if err != nil {
 		return nil, err
 	}
-	s.m = newMetrics(s)
-	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	lim := httpx.NewLimiters(cfg.Limits, cfg.TrustedProxies)
+	m := newMetrics(cfg)
+	s := &Server{profileHost: cfg.ProfileHost}
+	s.public = public.New(public.Config{Ops: o, Clicks: cfg.Clicks, Proxies: cfg.TrustedProxies, Limiters: lim,
+		RedirectMaxAge: cfg.RedirectMaxAge, Counters: m.redirect, Metrics: m.handler}, cfg.Logger)
+	s.api = api.New(o, lim, m.apiRequests)
+	secure := strings.HasPrefix(cfg.PublicURL, "https:") || cfg.SecureCookies
+	if s.console, err = console.New(console.Config{Ops: o, Limiters: lim, Secure: secure, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	s.srv = &fasthttp.Server{
-		Handler:                      s.Handle,
-		ErrorHandler:                 s.transportError,
-		MaxRequestBodySize:           maxServerBody,
+		Handler:            s.Handle,
+		ErrorHandler:       transportError,
+		MaxRequestBodySize: maxServerBody,
+		// Bodies are read by the route, after its policy allowed the
+		// request and within its limit; fasthttp reads only a small
+		// prefetch with the headers.
+		StreamRequestBody:            true,
+		HeaderReceived:               s.headerReceived,
+		MaxConnsPerIP:                cfg.MaxConnsPerIP,
 		ReadTimeout:                  readTimeout,
 		WriteTimeout:                 writeTimeout,
 		IdleTimeout:                  idleTimeout,
@@ -180,40 +171,81 @@ var (
 	prefixProfile  = []byte("/@")
 )
 
-// Handle routes a request. The redirect path is checked last but costs only
-// two prefix comparisons to reach.
+// hdrRefused marks a request whose declared body headerReceived refused.
+var hdrRefused = []byte("X-Linkd-Body-Refused")
+
+// headerReceived runs when a request's headers are in and before any of
+// its body is read. A declared body too large for the route and for
+// draining is refused here: the body is not read at all (not even the
+// streaming prefetch, which would wait for bytes a hostile client never
+// sends), the request is marked, and Handle answers 413 and closes the
+// connection. Smaller bodies are checked by the route itself.
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if cl := h.ContentLength(); cl > httpx.DrainLimit && cl > s.bodyLimit(h.Method(), h.RequestURI()) {
+		h.SetContentLength(0)
+		h.SetConnectionClose()
+		h.SetBytesV(string(hdrRefused), []byte("1"))
+	}
+	return fasthttp.RequestConfig{}
+}
+
+// bodyLimit is the body limit of the route a request goes to.
+func (s *Server) bodyLimit(method, uri []byte) int {
+	path, _, _ := bytes.Cut(uri, []byte("?"))
+	switch {
+	case bytes.HasPrefix(path, prefixAPI):
+		return s.api.BodyLimit(string(method), string(path))
+	case bytes.HasPrefix(path, prefixApp):
+		return s.console.BodyLimit(string(method), string(path))
+	}
+	return 0
+}
+
+// Handle routes a request to its audience. The redirect path is checked
+// last but costs only a few prefix comparisons to reach. Public routes
+// accept no body: one that declares one is refused before anything else.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
-	switch {
-	case s.cfg.ProfileHost != "" && len(path) > 1 && string(ctx.Host()) == s.cfg.ProfileHost &&
-		!bytes.HasPrefix(path, prefixAPI) && !bytes.HasPrefix(path, prefixInternal) && !bytes.HasPrefix(path, prefixProfile):
-		s.profileRequest(ctx, string(path[1:]))
-	case bytes.HasPrefix(path, prefixAPI):
-		s.api(ctx)
-	case bytes.HasPrefix(path, prefixInternal):
-		s.internal(ctx)
-	case bytes.HasPrefix(path, prefixApp) && (len(path) == len(prefixApp) || path[len(prefixApp)] == '/'):
-		s.ui.handler(ctx)
-	case bytes.HasPrefix(path, prefixProfile):
-		s.profileRequest(ctx, string(path[2:]))
-	case len(path) <= 1:
-		s.home(ctx)
-	default:
-		s.redirect(ctx)
+	if ctx.Request.Header.ConnectionClose() && len(ctx.Request.Header.PeekBytes(hdrRefused)) > 0 {
+		httpx.WriteProblem(ctx, ops.KindTooLarge, "The declared body is larger than this endpoint accepts; it was not read.")
+		ctx.SetConnectionClose()
+		return
 	}
+	switch {
+	case bytes.HasPrefix(path, prefixAPI):
+		s.api.Handle(ctx)
+	case bytes.HasPrefix(path, prefixApp) && (len(path) == len(prefixApp) || path[len(prefixApp)] == '/') && !s.onProfileHost(ctx, path):
+		s.console.Handle(ctx)
+	case httpx.TooLarge(ctx, 0):
+		httpx.Discard(ctx)
+		public.RefuseBody(ctx)
+	case bytes.HasPrefix(path, prefixInternal):
+		s.public.Internal(ctx)
+	case s.onProfileHost(ctx, path):
+		s.public.Profile(ctx, string(path[1:]))
+	case bytes.HasPrefix(path, prefixProfile):
+		s.public.Profile(ctx, string(path[2:]))
+	case len(path) <= 1:
+		s.public.Home(ctx)
+	default:
+		s.public.Redirect(ctx)
+	}
+}
+
+// onProfileHost reports whether path is a profile at /{handle} on the
+// profile host.
+func (s *Server) onProfileHost(ctx *fasthttp.RequestCtx, path []byte) bool {
+	return s.profileHost != "" && len(path) > 1 && string(ctx.Host()) == s.profileHost &&
+		!bytes.HasPrefix(path, prefixAPI) && !bytes.HasPrefix(path, prefixInternal) && !bytes.HasPrefix(path, prefixProfile)
 }
 
 // transportError answers requests fasthttp could not read.
-func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+func transportError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		writeProblem(ctx, probTooLarge, fmt.Sprintf("The body exceeds %d bytes.", maxServerBody))
+		httpx.WriteProblem(ctx, ops.KindTooLarge, fmt.Sprintf("The body exceeds %d bytes.", maxServerBody))
 		return
 	}
-	writeProblem(ctx, probRequestHeader, "The request could not be parsed.")
-}
-
-func (s *Server) home(ctx *fasthttp.RequestCtx) {
-	writePage(ctx, fasthttp.StatusOK, pageData{Title: "linkd", Message: "Short links and link-in-bio pages. Use the API at /api/v1 with your API token."})
+	httpx.WriteProblem(ctx, ops.KindBadRequest, "The request could not be parsed.")
 }
 
 type fasthttpLogger struct{ l *slog.Logger }

@@ -1,19 +1,21 @@
-package httpd
+package console
 
 import (
 	"errors"
 	"html/template"
 	"io"
+	"maps"
 	"mime/multipart"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/httpd/imaging"
+	"github.com/linkd/linkd/httpd/ops"
 	"github.com/linkd/linkd/httpd/social"
 	"github.com/linkd/linkd/httpd/theme"
 	"github.com/linkd/linkd/httpd/validate"
@@ -46,20 +48,17 @@ type themeChoice struct {
 	Swatch   template.CSS
 }
 
-func (c *console) profileEditor(ctx *fasthttp.RequestCtx, se session) {
-	if ctx.IsPost() {
-		c.saveProfileForm(ctx, se)
-		return
-	}
-	p, err := c.s.st.Profile(se.p.owner())
+func (c *Console) profileEditor(ctx *fasthttp.RequestCtx, rq request) {
+	se := rq.se
+	p, err := c.ops.Store().Profile(se.p.Owner())
 	if errors.Is(err, store.ErrNotFound) {
-		p = &store.Profile{Handle: suggestHandle(se.p.user.Email), Theme: theme.Builtin[0].ID}
+		p = &store.Profile{Handle: suggestHandle(se.p.User.Email), Theme: theme.Builtin[0].ID}
 	} else if err != nil {
-		c.s.log.Error("reading profile", "err", err)
+		c.log.Error("reading profile", "err", err)
 		c.errorPage(ctx, se, fasthttp.StatusInternalServerError, "Something went wrong", "The profile could not be read.")
 		return
 	}
-	c.renderEditor(ctx, se, p, profileForm(p), rowsOf(c.s, p), nil)
+	c.renderEditor(ctx, se, p, profileForm(p), c.rowsOf(p), nil)
 }
 
 // suggestHandle proposes a handle from an email's local part, or "" when
@@ -86,10 +85,10 @@ func profileForm(p *store.Profile) map[string]string {
 	return f
 }
 
-func rowsOf(s *Server, p *store.Profile) []editorRow {
+func (c *Console) rowsOf(p *store.Profile) []editorRow {
 	rows := make([]editorRow, 0, len(p.Links)+emptyRows)
 	for i, l := range p.Links {
-		n, _ := s.st.Clicks(l.Code)
+		n, _ := c.ops.Store().Clicks(l.Code)
 		rows = append(rows, editorRow{N: i, Order: i, Code: l.Code, Title: l.Title, URL: l.URL, Enabled: l.Enabled,
 			Social: l.Social, Sensitive: l.Sensitive, StartsAt: localTime(l.StartsAt), EndsAt: localTime(l.EndsAt),
 			Platform: social.Detect(l.URL).Name, Clicks: n})
@@ -108,14 +107,7 @@ func withEmptyRows(rows []editorRow) []editorRow {
 	return rows
 }
 
-func localTime(ms int64) string {
-	if ms == 0 {
-		return ""
-	}
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04")
-}
-
-func (c *console) renderEditor(ctx *fasthttp.RequestCtx, se session, p *store.Profile, form map[string]string, rows []editorRow, fields map[string]string) {
+func (c *Console) renderEditor(ctx *fasthttp.RequestCtx, se session, p *store.Profile, form map[string]string, rows []editorRow, fields map[string]string) {
 	themes := make([]themeChoice, len(theme.Builtin))
 	for i, t := range theme.Builtin {
 		themes[i] = themeChoice{ID: t.ID, Name: t.Name, Vars: t.Vars(""),
@@ -129,13 +121,13 @@ func (c *console) renderEditor(ctx *fasthttp.RequestCtx, se session, p *store.Pr
 	if !ok {
 		cur = theme.Builtin[0]
 	}
-	data := map[string]any{"Rows": rows, "Themes": themes, "Colors": colors, "Fonts": sortedNames(theme.Fonts),
-		"Shapes":      []string{"square", "rounded", "pill", "outline", "outline-pill"},
-		"PreviewVars": template.CSS(cur.Vars("")), "Customised": form["c_font"] != "" || form["c_shape"] != "" || form["c_background"] != "" || form["backgroundId"] != ""}
+	data := &profilePage{Rows: rows, Themes: themes, Colors: colors, Fonts: slices.Sorted(maps.Keys(theme.Fonts)),
+		Shapes:      []string{"square", "rounded", "pill", "outline", "outline-pill"},
+		PreviewVars: template.CSS(cur.Vars("")), Customised: form["c_font"] != "" || form["c_shape"] != "" || form["c_background"] != "" || form["backgroundId"] != ""}
 	if p.PageCode != "" {
-		url := c.s.public + "/@" + p.Handle
-		views, _ := c.s.st.Clicks(p.PageCode)
-		data["URL"], data["Views"], data["QR"] = url, views, qrInline(url)
+		url := c.ops.Public() + "/@" + p.Handle
+		views, _ := c.ops.Store().Clicks(p.PageCode)
+		data.URL, data.Views, data.QR = url, views, qrInline(url)
 	}
 	v := view{Title: "Profile", Nav: "profile", Form: form, Fields: fields, Data: data}
 	status := fasthttp.StatusOK
@@ -144,15 +136,6 @@ func (c *console) renderEditor(ctx *fasthttp.RequestCtx, se session, p *store.Pr
 		status = fasthttp.StatusUnprocessableEntity
 	}
 	c.render(ctx, se, status, "profile", v)
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // profilePost is the editor's submitted form.
@@ -237,13 +220,11 @@ func applyMove(rows []editorRow, move string) []editorRow {
 	return rows
 }
 
-func (c *console) saveProfileForm(ctx *fasthttp.RequestCtx, se session) {
+func (c *Console) saveProfile(ctx *fasthttp.RequestCtx, rq request) {
+	se := rq.se
 	mf, err := ctx.MultipartForm()
 	if err != nil {
 		c.errorPage(ctx, se, fasthttp.StatusBadRequest, "Form not understood", "The form could not be read; reload the page and try again.")
-		return
-	}
-	if !c.allowWrite(ctx, se) {
 		return
 	}
 	pp := readProfilePost(mf)
@@ -251,17 +232,18 @@ func (c *console) saveProfileForm(ctx *fasthttp.RequestCtx, se session) {
 	fields := c.uploadProfileImages(se, pp, &req)
 	var p *store.Profile
 	if len(fields) == 0 {
-		p, err = c.s.saveProfile(se.p, req)
+		p, err = c.ops.SaveProfile(se.p, req)
 	}
 	if err != nil {
-		msg, fe := c.formError(err).text()
+		f := c.formError(err)
+		msg, fe := f.msg, f.fields
 		fields = rowFieldErrors(fe, kept)
 		if len(fields) == 0 {
 			fields["links"] = msg
 		}
 	}
 	if len(fields) > 0 {
-		prev, _ := c.s.st.Profile(se.p.owner())
+		prev, _ := c.ops.Store().Profile(se.p.Owner())
 		if prev == nil {
 			prev = &store.Profile{}
 		}
@@ -273,28 +255,28 @@ func (c *console) saveProfileForm(ctx *fasthttp.RequestCtx, se session) {
 
 // profileRequest turns the form into the API's profile body; kept are the
 // rows that became links, in order.
-func profileRequest(pp profilePost) (profileJSON, []editorRow) {
+func profileRequest(pp profilePost) (ops.Profile, []editorRow) {
 	f := pp.form
-	req := profileJSON{Handle: f["handle"], DisplayName: f["displayName"], Bio: f["bio"], Theme: f["theme"], Avatar: f["avatarId"]}
+	req := ops.Profile{Handle: f["handle"], DisplayName: f["displayName"], Bio: f["bio"], Theme: f["theme"], Avatar: f["avatarId"]}
 	if f["removeAvatar"] != "" {
 		req.Avatar = ""
 	}
-	ct := customThemeJSON{Background: f["c_background"], Gradient: f["c_gradient"], Text: f["c_text"], Button: f["c_button"],
+	ct := ops.CustomTheme{Background: f["c_background"], Gradient: f["c_gradient"], Text: f["c_text"], Button: f["c_button"],
 		ButtonText: f["c_buttonText"], Accent: f["c_accent"], Font: f["c_font"], Shape: f["c_shape"]}
 	if f["removeBackground"] == "" {
 		ct.BackgroundImage = f["backgroundId"]
 	}
-	if ct != (customThemeJSON{}) {
+	if ct != (ops.CustomTheme{}) {
 		req.CustomTheme = &ct
 	}
-	req.Links = []profileLinkJSON{}
+	req.Links = []ops.ProfileLink{}
 	var kept []editorRow
 	for _, r := range pp.rows {
 		if r.Remove || (r.Title == "" && r.URL == "" && r.Code == "") {
 			continue
 		}
 		enabled := r.Enabled
-		lj := profileLinkJSON{Code: r.Code, Title: r.Title, URL: r.URL, Enabled: &enabled, Social: r.Social, Sensitive: r.Sensitive}
+		lj := ops.ProfileLink{Code: r.Code, Title: r.Title, URL: r.URL, Enabled: &enabled, Social: r.Social, Sensitive: r.Sensitive}
 		lj.StartsAt, lj.EndsAt = formTime(r.StartsAt), formTime(r.EndsAt)
 		req.Links = append(req.Links, lj)
 		r.Order = len(kept)
@@ -342,7 +324,7 @@ func rowFieldErrors(fe map[string]string, rows []editorRow) map[string]string {
 // uploadProfileImages stores the avatar and background files of the form
 // and puts their ids into req (and the form, for a re-render); it returns
 // the errors by field.
-func (c *console) uploadProfileImages(se session, pp profilePost, req *profileJSON) map[string]string {
+func (c *Console) uploadProfileImages(se session, pp profilePost, req *ops.Profile) map[string]string {
 	fields := map[string]string{}
 	for name, fh := range pp.files {
 		kind := imaging.Avatar
@@ -358,7 +340,7 @@ func (c *console) uploadProfileImages(se session, pp profilePost, req *profileJS
 			req.Avatar, pp.form["avatarId"] = id, id
 		} else {
 			if req.CustomTheme == nil {
-				req.CustomTheme = &customThemeJSON{}
+				req.CustomTheme = &ops.CustomTheme{}
 			}
 			req.CustomTheme.BackgroundImage, pp.form["backgroundId"] = id, id
 		}
@@ -367,7 +349,7 @@ func (c *console) uploadProfileImages(se session, pp profilePost, req *profileJS
 }
 
 // uploadImage processes and stores one uploaded file.
-func (c *console) uploadImage(se session, fh *multipart.FileHeader, kind imaging.Kind) (string, error) {
+func (c *Console) uploadImage(se session, fh *multipart.FileHeader, kind imaging.Kind) (string, error) {
 	f, err := fh.Open()
 	if err != nil {
 		return "", err
@@ -377,6 +359,6 @@ func (c *console) uploadImage(se session, fh *multipart.FileHeader, kind imaging
 	if err != nil {
 		return "", err
 	}
-	img, err := c.s.storeImage(se.p, data, kind)
+	img, err := c.ops.StoreImage(se.p, data, kind)
 	return img.ID, err
 }

@@ -1,4 +1,4 @@
-package httpd
+package public
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"html/template"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/linkd/linkd/httpd/httpx"
+	"github.com/linkd/linkd/httpd/ops"
 	"github.com/linkd/linkd/httpd/social"
 	"github.com/linkd/linkd/httpd/theme"
 	"github.com/linkd/linkd/httpd/ui"
@@ -23,10 +27,8 @@ import (
 
 // Profile page tuning, kept together.
 const (
-	// profileCacheControl lets a CDN serve a page for a minute and, while
-	// it revalidates, for ten more; browsers always revalidate (ETag), so
-	// an edit shows on the next load that reaches linkd.
-	profileCacheControl = "public, max-age=0, s-maxage=60, stale-while-revalidate=600"
+	// profileCacheControl: see httpx.ProfileCacheControl.
+	profileCacheControl = httpx.ProfileCacheControl
 	// maxCachedPages bounds the rendered-page cache.
 	maxCachedPages = 20000
 )
@@ -103,66 +105,66 @@ func (c *renderCache[V]) put(k string, v V) {
 	c.m[k] = v
 }
 
-// profileRequest serves /@{handle}[/og.png|/go/{code}].
-func (s *Server) profileRequest(ctx *fasthttp.RequestCtx, rest string) {
+// Profile serves /@{handle}[/og.png|/go/{code}].
+func (h *Handler) Profile(ctx *fasthttp.RequestCtx, rest string) {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
-		writePage(ctx, fasthttp.StatusMethodNotAllowed, pageData{Title: "Method not allowed", Message: "Profile pages can only be read."})
+		httpx.WritePage(ctx, fasthttp.StatusMethodNotAllowed, httpx.Page{Title: "Method not allowed", Message: "Profile pages can only be read."})
 		return
 	}
 	handle, sub, _ := strings.Cut(rest, "/")
-	p, err := s.st.ProfileByHandle(strings.ToLower(handle))
+	p, err := h.st.ProfileByHandle(strings.ToLower(handle))
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("reading profile", "err", err)
+			h.log.Error("reading profile", "err", err)
 		}
-		writeHTML(ctx, fasthttp.StatusNotFound, s.pages.noProfile)
+		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NoProfile)
 		return
 	}
 	switch {
 	case sub == "":
-		s.profilePage(ctx, p)
+		h.profilePage(ctx, p)
 	case sub == "og.png":
-		s.shareImage(ctx, p)
+		h.shareImage(ctx, p)
 	case strings.HasPrefix(sub, "go/"):
-		s.sensitiveWarning(ctx, p, strings.TrimPrefix(sub, "go/"))
+		h.sensitiveWarning(ctx, p, strings.TrimPrefix(sub, "go/"))
 	default:
-		writeHTML(ctx, fasthttp.StatusNotFound, s.pages.noProfile)
+		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NoProfile)
 	}
 }
 
-func (s *Server) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile) {
+func (h *Handler) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 	now := time.Now()
 	key := p.Handle + "\x00" + strconv.FormatInt(p.UpdatedAt, 36) + "\x00" + visibility(p, now.UnixMilli())
-	page, ok := s.profiles.get(key)
+	page, ok := h.profiles.get(key)
 	if !ok {
 		var err error
-		if page, err = s.renderProfile(p, now.UnixMilli()); err != nil {
-			s.log.Error("rendering profile", "handle", p.Handle, "err", err)
-			writePage(ctx, fasthttp.StatusInternalServerError, pageData{Title: "Something went wrong", Message: "Please try again in a moment."})
+		if page, err = h.renderProfile(p, now.UnixMilli()); err != nil {
+			h.log.Error("rendering profile", "handle", p.Handle, "err", err)
+			httpx.WritePage(ctx, fasthttp.StatusInternalServerError, httpx.Page{Title: "Something went wrong", Message: "Please try again in a moment."})
 			return
 		}
-		s.profiles.put(key, page)
+		h.profiles.put(key, page)
 	}
 	kind := clicks.KindClick
 	if ctx.IsHead() {
 		kind = clicks.KindPreview
 	}
-	s.record(ctx, []byte(p.PageCode), kind, now) // a page view
-	h := &ctx.Response.Header
-	h.Set("Content-Security-Policy", page.csp)
-	h.Set("Cache-Control", profileCacheControl)
-	h.Set("ETag", page.etag)
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.record(ctx, []byte(p.PageCode), kind, now) // a page view
+	hd := &ctx.Response.Header
+	hd.Set("Content-Security-Policy", page.csp)
+	hd.Set("Cache-Control", profileCacheControl)
+	hd.Set("ETag", page.etag)
+	hd.Set("Vary", "Accept-Encoding")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	if string(ctx.Request.Header.Peek("If-None-Match")) == page.etag {
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
 		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")
 	if ctx.Request.Header.HasAcceptEncoding("gzip") {
-		h.Set("Content-Encoding", "gzip")
+		hd.Set("Content-Encoding", "gzip")
 		ctx.SetBody(page.gzip)
 		return
 	}
@@ -183,8 +185,8 @@ func visibility(p *store.Profile, now int64) string {
 
 // renderProfile renders the page, its gzip form, ETag and CSP (which
 // allows exactly the page's own inline style, by hash).
-func (s *Server) renderProfile(p *store.Profile, now int64) (*renderedPage, error) {
-	d := s.profileData(p, now)
+func (h *Handler) renderProfile(p *store.Profile, now int64) (*renderedPage, error) {
+	d := h.profileData(p, now)
 	var b bytes.Buffer
 	if err := profileTmpl.ExecuteTemplate(&b, "page", d); err != nil {
 		return nil, err
@@ -203,17 +205,17 @@ func profileCSP(css string) string {
 }
 
 // profileData assembles what the template shows.
-func (s *Server) profileData(p *store.Profile, now int64) profilePage {
+func (h *Handler) profileData(p *store.Profile, now int64) profilePage {
 	name := displayName(p)
-	url := s.public + "/@" + p.Handle
+	url := h.public + "/@" + p.Handle
 	d := profilePage{Name: name, Handle: p.Handle, URL: url, Bio: p.Bio, Description: p.Bio,
 		Image: url + "/og.png", Card: "summary_large_image"}
 	if d.Description == "" {
 		d.Description = "Links of " + name + "."
 	}
 	if p.Avatar != "" {
-		d.Avatar = imageURL(p.Avatar)
-		d.Image, d.Card = s.public+d.Avatar, "summary"
+		d.Avatar = ops.ImageURL(p.Avatar)
+		d.Image, d.Card = h.public+d.Avatar, "summary"
 	}
 	d.CSS = pageCSS(p)
 	used := map[string]bool{}
@@ -224,12 +226,12 @@ func (s *Server) profileData(p *store.Profile, now int64) profilePage {
 		pf := social.Detect(l.URL)
 		// Absolute links: the page may be served on --profile-host or
 		// through a CDN, where /{code} would not be the short link.
-		pl := pageLink{Href: s.public + "/" + l.Code, Title: l.Title, Label: pf.Name, Icon: pf.ID, Sensitive: l.Sensitive}
+		pl := pageLink{Href: h.public + "/" + l.Code, Title: l.Title, Label: pf.Name, Icon: pf.ID, Sensitive: l.Sensitive}
 		if l.Sensitive {
 			pl.Href = url + "/go/" + l.Code
 		}
 		if l.Thumbnail != "" {
-			pl.Thumb = imageURL(l.Thumbnail)
+			pl.Thumb = ops.ImageURL(l.Thumbnail)
 		} else {
 			used[pf.ID] = true
 		}
@@ -259,20 +261,20 @@ func profileTheme(p *store.Profile) theme.Theme {
 	if !ok {
 		t = theme.Builtin[0]
 	}
-	return t.Apply(themeCustom(p.Custom))
+	return t.Apply(ops.ThemeCustom(p.Custom))
 }
 
 func bgImage(p *store.Profile) string {
 	if p.Custom.BackgroundImage == "" {
 		return ""
 	}
-	return imageURL(p.Custom.BackgroundImage)
+	return ops.ImageURL(p.Custom.BackgroundImage)
 }
 
 // pageIcons returns the symbols for the icons a page uses, each once.
 func pageIcons(used map[string]bool) []pageIcon {
 	var out []pageIcon
-	for _, id := range sortedNames(used) {
+	for _, id := range slices.Sorted(maps.Keys(used)) {
 		if ic, ok := social.Lookup(id); ok {
 			out = append(out, pageIcon{ID: id, ViewBox: ic.ViewBox, Body: template.HTML(ic.Body)})
 		}
@@ -301,16 +303,16 @@ func profileLD(d profilePage) any {
 
 // sensitiveWarning serves /@{handle}/go/{code}: a click-through warning
 // before a link its owner marked sensitive.
-func (s *Server) sensitiveWarning(ctx *fasthttp.RequestCtx, p *store.Profile, code string) {
+func (h *Handler) sensitiveWarning(ctx *fasthttp.RequestCtx, p *store.Profile, code string) {
 	for _, l := range p.Links {
 		if l.Code != code || !l.Sensitive || !l.Visible(time.Now().UnixMilli()) {
 			continue
 		}
-		d := map[string]any{"Name": displayName(p), "Title": l.Title, "Href": s.public + "/" + l.Code, "Back": s.public + "/@" + p.Handle,
+		d := map[string]any{"Name": displayName(p), "Title": l.Title, "Href": h.public + "/" + l.Code, "Back": h.public + "/@" + p.Handle,
 			"CSS": pageCSS(p)}
 		var b bytes.Buffer
 		if err := warnTmpl.ExecuteTemplate(&b, "page", d); err != nil {
-			s.log.Error("rendering warning", "err", err)
+			h.log.Error("rendering warning", "err", err)
 			return
 		}
 		ctx.Response.Header.Set("Content-Security-Policy", profileCSP(string(d["CSS"].(template.CSS))))
@@ -319,7 +321,7 @@ func (s *Server) sensitiveWarning(ctx *fasthttp.RequestCtx, p *store.Profile, co
 		ctx.SetBody(b.Bytes())
 		return
 	}
-	writeHTML(ctx, fasthttp.StatusNotFound, s.pages.noProfile)
+	httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NoProfile)
 }
 
 func displayName(p *store.Profile) string {

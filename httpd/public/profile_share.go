@@ -1,4 +1,4 @@
-package httpd
+package public
 
 import (
 	"bytes"
@@ -47,11 +47,11 @@ var loadShareFaces = sync.OnceValues(func() (shareFaces, error) {
 })
 
 // shareImage serves /@{handle}/og.png.
-func (s *Server) shareImage(ctx *fasthttp.RequestCtx, p *store.Profile) {
+func (h *Handler) shareImage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 	key := p.Handle + "\x00" + strconv.FormatInt(p.UpdatedAt, 36)
-	b, err := s.shareFor(key, p)
+	b, err := h.shareFor(key, p)
 	if err != nil {
-		s.log.Error("rendering share image", "err", err)
+		h.log.Error("rendering share image", "err", err)
 		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
 		return
 	}
@@ -63,20 +63,20 @@ func (s *Server) shareImage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 // shareFor returns the cached share image for key, rendering it on a miss.
 // Rendering is serialised: font faces are not safe for concurrent use, and
 // a share image renders once per profile version.
-func (s *Server) shareFor(key string, p *store.Profile) ([]byte, error) {
-	if b, ok := s.shares.get(key); ok {
+func (h *Handler) shareFor(key string, p *store.Profile) ([]byte, error) {
+	if b, ok := h.shares.get(key); ok {
 		return b, nil
 	}
-	s.shareRender.Lock()
-	defer s.shareRender.Unlock()
-	b, err := s.renderShare(p)
+	h.shareRender.Lock()
+	defer h.shareRender.Unlock()
+	b, err := h.renderShare(p)
 	if err == nil {
-		s.shares.put(key, b)
+		h.shares.put(key, b)
 	}
 	return b, err
 }
 
-func (s *Server) renderShare(p *store.Profile) ([]byte, error) {
+func (h *Handler) renderShare(p *store.Profile) ([]byte, error) {
 	faces, err := loadShareFaces()
 	if err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func (s *Server) renderShare(p *store.Profile) ([]byte, error) {
 	draw.Draw(img, img.Bounds(), image.NewUniform(hexColor(t.Background)), image.Point{}, draw.Src)
 	draw.Draw(img, image.Rect(0, shareH-24, shareW, shareH), image.NewUniform(hexColor(t.Accent)), image.Point{}, draw.Src)
 	centered(img, title, hexColor(t.Text), fit(displayName(p), title, shareW-120), 290)
-	centered(img, sub, hexColor(t.Text), s.publicHost()+"/@"+p.Handle, 370)
+	centered(img, sub, hexColor(t.Text), h.publicHost()+"/@"+p.Handle, 370)
 	var b bytes.Buffer
 	err = png.Encode(&b, img)
 	return b.Bytes(), err
@@ -120,11 +120,11 @@ func hexColor(s string) color.Color {
 }
 
 // publicHost is the public URL without its scheme, for display.
-func (s *Server) publicHost() string {
+func (h *Handler) publicHost() string {
 	for _, p := range []string{"https://", "http://"} {
-		if len(s.public) > len(p) && s.public[:len(p)] == p {
-			return s.public[len(p):]
+		if len(h.public) > len(p) && h.public[:len(p)] == p {
+			return h.public[len(p):]
 		}
 	}
-	return s.public
+	return h.public
 }

@@ -1,4 +1,4 @@
-package httpd
+package public
 
 import (
 	"net"
@@ -7,22 +7,21 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/linkd/linkd/httpd/httpx"
 	"github.com/linkd/linkd/node/clicks"
 )
 
 var (
-	hdrDNT          = []byte("DNT")
-	hdrGPC          = []byte("Sec-GPC")
-	hdrCFConnecting = []byte("CF-Connecting-IP")
-	hdrXFF          = []byte("X-Forwarded-For")
-	hdrCFCountry    = []byte("CF-IPCountry")
+	hdrDNT       = []byte("DNT")
+	hdrGPC       = []byte("Sec-GPC")
+	hdrCFCountry = []byte("CF-IPCountry")
 )
 
 // record hands a visit to the click log. It copies what it needs out of
 // fasthttp's buffers into a fixed-size event and never blocks or
 // allocates.
-func (s *Server) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now time.Time) {
-	if s.cfg.Clicks == nil {
+func (h *Handler) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now time.Time) {
+	if h.clicks == nil {
 		return
 	}
 	var e clicks.Event
@@ -37,21 +36,17 @@ func (s *Server) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now t
 	}
 	e.SetUserAgent(ctx.UserAgent())
 	e.SetReferer(ctx.Referer())
-	h := &ctx.Request.Header
-	if string(h.PeekBytes(hdrDNT)) == "1" || string(h.PeekBytes(hdrGPC)) == "1" {
+	hd := &ctx.Request.Header
+	if string(hd.PeekBytes(hdrDNT)) == "1" || string(hd.PeekBytes(hdrGPC)) == "1" {
 		e.Flags |= clicks.FlagDNT
 	}
 	if ta, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
 		copy(e.IP[:], ta.IP.To16())
-		if a, ok := netip.AddrFromSlice(ta.IP); ok && s.cfg.TrustedProxies.Trusted(a.Unmap()) {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok && h.proxies.Trusted(a.Unmap()) {
 			e.Flags |= clicks.FlagTrusted
-			if v := h.PeekBytes(hdrCFConnecting); len(v) > 0 {
-				e.SetForwarded(v)
-			} else {
-				e.SetForwarded(h.PeekBytes(hdrXFF))
-			}
-			copy(e.Country[:], h.PeekBytes(hdrCFCountry))
+			e.SetForwarded(httpx.Forwarded(ctx))
+			copy(e.Country[:], hd.PeekBytes(hdrCFCountry))
 		}
 	}
-	s.cfg.Clicks.Record(&e)
+	h.clicks.Record(&e)
 }

@@ -1,4 +1,4 @@
-package httpd
+package console
 
 import (
 	"html/template"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/linkd/linkd/httpd/ops"
 	"github.com/linkd/linkd/httpd/svgchart"
 	"github.com/linkd/linkd/store"
 )
@@ -33,7 +34,8 @@ const (
 	barsMax      = 8
 )
 
-func (c *console) analyticsPage(ctx *fasthttp.RequestCtx, se session, l *store.Link) {
+func (c *Console) analyticsPage(ctx *fasthttp.RequestCtx, rq request, l *store.Link) {
+	se := rq.se
 	r := analyticsRanges[2]
 	for _, ar := range analyticsRanges {
 		if ar.Key == string(ctx.QueryArgs().Peek("range")) {
@@ -45,10 +47,10 @@ func (c *console) analyticsPage(ctx *fasthttp.RequestCtx, se session, l *store.L
 	if r.interval == "day" {
 		to = now.Truncate(24 * time.Hour).Add(24 * time.Hour)
 	}
-	q := analyticsQuery{from: to.Add(-r.span), to: to, interval: r.interval, loc: time.UTC}
-	rep, err := c.s.report(l.Code, q)
+	q := ops.AnalyticsQuery{From: to.Add(-r.span), To: to, Interval: r.interval, Loc: time.UTC}
+	rep, err := c.ops.Report(l.Code, q)
 	if err != nil {
-		c.s.log.Error("reading analytics", "code", l.Code, "err", err)
+		c.log.Error("reading analytics", "code", l.Code, "err", err)
 		c.errorPage(ctx, se, fasthttp.StatusInternalServerError, "Something went wrong", "The analytics could not be read.")
 		return
 	}
@@ -57,17 +59,17 @@ func (c *console) analyticsPage(ctx *fasthttp.RequestCtx, se session, l *store.L
 		t, _ := time.Parse(time.RFC3339, p.T)
 		pts[i] = svgchart.Point{Label: t.Format(r.label), Value: float64(p.Clicks)}
 	}
-	data := map[string]any{
-		"Code": l.Code, "Range": r.Key, "Ranges": analyticsRanges, "R": rep,
-		"SeriesChart": svgchart.Series("Clicks per "+r.interval, pts, chartWidth, seriesHeight),
-		"ClassChart": svgchart.Share("Visits by kind", []svgchart.Bar{
+	data := &analyticsPage{
+		Code: l.Code, Range: r.Key, Ranges: analyticsRanges, R: rep,
+		SeriesChart: svgchart.Series("Clicks per "+r.interval, pts, chartWidth, seriesHeight),
+		ClassChart: svgchart.Share("Visits by kind", []svgchart.Bar{
 			{Label: "Humans", Value: rep.Humans}, {Label: "Bots", Value: rep.Bots},
 			{Label: "Link previews", Value: rep.Previews}, {Label: "QR scans", Value: rep.Scans}}, chartWidth),
-		"Referrers": bars("Top referrers", rep.Referrers),
-		"Countries": bars("Countries", rep.Countries),
-		"Devices":   bars("Devices", rep.Devices),
-		"Browsers":  bars("Browsers", rep.Browsers),
-		"OS":        bars("Operating systems", rep.OS),
+		Referrers: bars("Top referrers", rep.Referrers),
+		Countries: bars("Countries", rep.Countries),
+		Devices:   bars("Devices", rep.Devices),
+		Browsers:  bars("Browsers", rep.Browsers),
+		OS:        bars("Operating systems", rep.OS),
 	}
 	c.render(ctx, se, fasthttp.StatusOK, "analytics", view{Title: "Analytics " + l.Code, Nav: "links", Data: data})
 }

@@ -1,4 +1,4 @@
-package httpd
+package public
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/linkd/linkd/httpd/httpx"
+	"github.com/linkd/linkd/httpd/ops"
 	"github.com/linkd/linkd/store"
 )
 
@@ -19,10 +21,11 @@ func BenchmarkProfileRender(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	s, err := New(Config{Store: st, PublicURL: "https://sho.rt", Logger: quiet})
+	o, err := ops.New(ops.Config{Store: st, PublicURL: "https://sho.rt", Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
+	s := New(Config{Ops: o, Limiters: httpx.NewLimiters(httpx.Limits{}, nil)}, quiet)
 	hosts := []string{"instagram.com", "youtube.com", "tiktok.com", "x.com", "github.com", "twitch.tv"}
 	p := &store.Profile{User: 2, Handle: "bench", DisplayName: "Ada Lovelace", Bio: "Mathematician.", Theme: "midnight", PageCode: "pagecod"}
 	for i := 0; i < store.MaxProfileLinks; i++ {

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"github.com/linkd/linkd/httpd/httpx"
+	"github.com/linkd/linkd/httpd/imaging"
+	"github.com/linkd/linkd/httpd/ops"
+)
+
+// uploadBody is the body limit of image uploads: the largest image the
+// imaging package accepts, plus room so that it, not the transport, says
+// an image is too large.
+const uploadBody = imaging.MaxUpload + 64<<10
+
+// table is the API: every endpoint, with its policy. Paths are relative to
+// /api/v1/. Writes spend the write budget and accept a JSON body of
+// httpx.DefaultBodyLimit; reads accept no body; only image uploads take
+// more.
+func (a *API) table() httpx.Table[handler] {
+	const (
+		read  = httpx.NoBudget
+		write = httpx.Writes
+		json  = httpx.DefaultBodyLimit
+	)
+	return httpx.Table[handler]{
+		{Method: "GET", Pattern: "links", Scope: ops.ScopeLinksRead, Handle: a.listLinks},
+		{Method: "POST", Pattern: "links", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.createLink},
+		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: a.linkAnalytics},
+		{Method: "GET", Pattern: "links/{code}", Scope: ops.ScopeLinksRead, Handle: a.getLink},
+		{Method: "PATCH", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.patchLink},
+		{Method: "DELETE", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.deleteLink},
+		{Method: "GET", Pattern: "analytics/orphans", Scope: ops.ScopeAdmin, Handle: a.orphans},
+		{Method: "GET", Pattern: "cluster", Scope: ops.ScopeAdmin, Handle: a.cluster},
+		{Method: "DELETE", Pattern: "cluster/members/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.removeMember},
+
+		{Method: "GET", Pattern: "profile", Scope: ops.ScopeSignedIn, Handle: a.ownProfile},
+		{Method: "PUT", Pattern: "profile", Scope: ops.ScopeProfileWrite, Budget: write, Body: json, Handle: a.putProfile},
+		{Method: "POST", Pattern: "images", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadBody, Handle: a.uploadImage},
+		{Method: "GET", Pattern: "profiles/{handle}", Public: true, Budget: read, Handle: a.publicProfile},
+
+		{Method: "GET", Pattern: "me", Scope: ops.ScopeSignedIn, Handle: a.me},
+		{Method: "GET", Pattern: "keys", Scope: ops.ScopeSignedIn, Handle: a.listKeys},
+		{Method: "POST", Pattern: "keys", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.createKey},
+		{Method: "DELETE", Pattern: "keys/{id}", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.deleteKey},
+		{Method: "GET", Pattern: "users", Scope: ops.ScopeAdmin, Handle: a.listUsers},
+		{Method: "POST", Pattern: "users", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.createUser},
+		{Method: "GET", Pattern: "users/{uid}", Scope: ops.ScopeAdmin, Handle: a.getUser},
+		{Method: "PATCH", Pattern: "users/{uid}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.patchUser},
+		{Method: "DELETE", Pattern: "users/{uid}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteUser},
+		{Method: "GET", Pattern: "invites", Scope: ops.ScopeAdmin, Handle: a.listInvites},
+		{Method: "POST", Pattern: "invites", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.createInvite},
+		{Method: "DELETE", Pattern: "invites/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteInvite},
+	}
+}

@@ -1,0 +1,193 @@
+package console
+
+import (
+	"html/template"
+	"time"
+
+	"github.com/linkd/linkd/httpd/ops"
+	"github.com/linkd/linkd/store"
+)
+
+// view is what every console template gets: the layout's fields, the
+// form's values and errors, and Data, the page's own typed model (one of
+// the *Page types below; a string for the error page; the cluster status).
+type view struct {
+	Title  string
+	Nav    string
+	User   *store.User
+	Admin  bool
+	CSRF   string
+	Flash  string
+	Error  string
+	Fields map[string]string
+	Form   map[string]string
+	CSS    string
+	JS     string
+	Data   any
+	page   string // for Input
+}
+
+// fieldArgs feeds the "field" template.
+type fieldArgs struct {
+	Name, Label, Type, Value, Err, Hint string
+	Required                            bool
+	Auto                                string
+}
+
+// fieldSpec is how one page shows one input; the value and error come from
+// the view. Secret inputs (passwords) are never filled in again.
+type fieldSpec struct {
+	Label, Type, Hint string
+	Required          bool
+	Auto              string
+	Secret            bool
+}
+
+// fieldSpecs are the text inputs of each page, by page and name.
+var fieldSpecs = map[string]map[string]fieldSpec{
+	"keys": {
+		"name":      {Label: "Name", Type: "text", Hint: "what uses it", Required: true, Auto: "off", Secret: false},
+		"expiresAt": {Label: "Expires", Type: "datetime-local", Hint: "optional, UTC", Required: false, Auto: "", Secret: false},
+	},
+	"link": {
+		"url":       {Label: "Destination URL", Type: "url", Hint: "", Required: true, Auto: "", Secret: false},
+		"title":     {Label: "Title", Type: "text", Hint: "optional", Required: false, Auto: "off", Secret: false},
+		"tags":      {Label: "Tags", Type: "text", Hint: "comma separated", Required: false, Auto: "off", Secret: false},
+		"expiresAt": {Label: "Expires", Type: "datetime-local", Hint: "optional, UTC; empty for never", Required: false, Auto: "", Secret: false},
+	},
+	"links": {
+		"url":       {Label: "Destination URL", Type: "url", Hint: "", Required: true, Auto: "", Secret: false},
+		"alias":     {Label: "Custom alias", Type: "text", Hint: "optional", Required: false, Auto: "off", Secret: false},
+		"title":     {Label: "Title", Type: "text", Hint: "optional", Required: false, Auto: "off", Secret: false},
+		"tags":      {Label: "Tags", Type: "text", Hint: "comma separated", Required: false, Auto: "off", Secret: false},
+		"expiresAt": {Label: "Expires", Type: "datetime-local", Hint: "optional, UTC", Required: false, Auto: "", Secret: false},
+	},
+	"login": {
+		"email":    {Label: "Email", Type: "email", Hint: "", Required: true, Auto: "username", Secret: false},
+		"password": {Label: "Password", Type: "password", Hint: "", Required: true, Auto: "current-password", Secret: true},
+	},
+	"profile": {
+		"handle":      {Label: "Handle", Type: "text", Hint: "your page is /@handle", Required: true, Auto: "off", Secret: false},
+		"displayName": {Label: "Display name", Type: "text", Hint: "", Required: false, Auto: "name", Secret: false},
+	},
+	"signup": {
+		"email":    {Label: "Email", Type: "email", Hint: "", Required: true, Auto: "username", Secret: false},
+		"password": {Label: "Password", Type: "password", Hint: "at least 10 characters", Required: true, Auto: "new-password", Secret: true},
+	},
+	"users": {
+		"email":    {Label: "Email", Type: "email", Hint: "", Required: true, Auto: "off", Secret: false},
+		"password": {Label: "Password", Type: "password", Hint: "at least 10 characters", Required: true, Auto: "new-password", Secret: true},
+	}}
+
+// Input is the "field" template's data for the named input of this page.
+func (v view) Input(name string) fieldArgs {
+	s := fieldSpecs[v.page][name]
+	f := fieldArgs{Name: name, Label: s.Label, Type: s.Type, Err: v.Fields[name], Hint: s.Hint, Required: s.Required, Auto: s.Auto}
+	if !s.Secret {
+		f.Value = v.Form[name]
+	}
+	return f
+}
+
+var templateFuncs = template.FuncMap{
+	// day shows an RFC 3339 time as a short UTC date.
+	"day": func(rfc string) string {
+		t, err := time.Parse(time.RFC3339Nano, rfc)
+		if err != nil {
+			return rfc
+		}
+		return t.UTC().Format("2 Jan 2006")
+	},
+	"deref": func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	},
+}
+
+// redirectChoice is one option of the redirect-type select.
+type redirectChoice struct{ Code, Label string }
+
+var redirectChoices = []redirectChoice{
+	{"302", "302 Found (default: edits reach everyone)"},
+	{"301", "301 Moved permanently (browsers cache it)"},
+	{"307", "307 Temporary, keeps the method"},
+	{"308", "308 Permanent, keeps the method"},
+}
+
+// linksPage is the model of the link list.
+type linksPage struct {
+	Links      []ops.Link
+	Q, Tag     string
+	Statuses   []redirectChoice
+	First      bool   // the first page
+	FirstQuery string // the query of the first page
+	Next       string // the query of the next page; "" for none
+	OpenCreate bool   // open the create form
+}
+
+// linkPage is the model of one link's page.
+type linkPage struct {
+	Link     ops.Link
+	Statuses []redirectChoice
+	QR       template.HTML
+}
+
+// deletePage is the model of the delete confirmation.
+type deletePage struct{ Link ops.Link }
+
+// scopeChoice is one checkbox of the new-key form.
+type scopeChoice struct {
+	Name, Help string
+	Checked    bool
+}
+
+// keysPage is the model of the API keys page; NewToken is shown once,
+// right after the key is made.
+type keysPage struct {
+	Keys              []ops.Key
+	Scopes            []scopeChoice
+	NewToken, NewName string
+}
+
+// usersPage is the model of the admin's users page.
+type usersPage struct {
+	Users     []ops.User
+	Invites   []ops.Invite
+	Mode      string
+	Next      uint64 // the after= of the next page; 0 for none
+	InviteURL string // a new invite, shown once
+}
+
+// loginPage is the model of the login form.
+type loginPage struct{ CanSignUp bool }
+
+// signupPage is the model of the sign-up form.
+type signupPage struct {
+	Invite, Mode string
+	Closed       bool // no invite and registration is not open
+}
+
+// analyticsPage is the model of a link's analytics.
+type analyticsPage struct {
+	Code, Range                                 string
+	Ranges                                      []analyticsRange
+	R                                           ops.Report
+	SeriesChart, ClassChart                     template.HTML
+	Referrers, Countries, Devices, Browsers, OS template.HTML
+}
+
+// profilePage is the model of the profile editor.
+type profilePage struct {
+	Rows        []editorRow
+	Themes      []themeChoice
+	Colors      []colorField
+	Fonts       []string
+	Shapes      []string
+	PreviewVars template.CSS
+	Customised  bool
+	URL         string // the public page, once it exists
+	Views       uint64
+	QR          template.HTML
+}

@@ -1,0 +1,133 @@
+package httpx
+
+import (
+	"math"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/linkd/linkd/httpd/ops"
+	"github.com/linkd/linkd/httpd/ratelimit"
+	"github.com/linkd/linkd/internal/clientaddr"
+)
+
+// Limits are the request budgets, each a token bucket kept per node (see
+// package ratelimit). A zero Rate turns one off.
+type Limits struct {
+	// WritesPerKey bounds API writes per API key (console writes per user).
+	WritesPerKey ratelimit.Limit
+	// WritesPerIP bounds API and console writes per client address.
+	WritesPerIP ratelimit.Limit
+	// LoginsPerIP and LoginsPerEmail bound login and sign-up attempts, so
+	// passwords cannot be guessed quickly from one address or against one
+	// account from many.
+	LoginsPerIP    ratelimit.Limit
+	LoginsPerEmail ratelimit.Limit
+	// RedirectsPerIP is a generous budget that stops one client from
+	// flooding the redirect path; it is checked in memory, never in raft.
+	RedirectsPerIP ratelimit.Limit
+}
+
+// DefaultLimits are generous for people and tight for scripts that guess.
+// Keys with the admin scope are not limited on writes: operators bulk-load.
+func DefaultLimits() Limits {
+	return Limits{
+		WritesPerKey:   ratelimit.Limit{Rate: 20, Burst: 100},
+		WritesPerIP:    ratelimit.Limit{Rate: 50, Burst: 200},
+		LoginsPerIP:    ratelimit.PerMinute(10, 20),
+		LoginsPerEmail: ratelimit.PerMinute(5, 10),
+		RedirectsPerIP: ratelimit.Limit{Rate: 1000, Burst: 5000},
+	}
+}
+
+// Limiters holds the live buckets of a server, and the trusted proxies
+// that say which client a request is from.
+type Limiters struct {
+	proxies    clientaddr.Proxies
+	writesKey  *ratelimit.Limiter[string]
+	writesIP   *ratelimit.Limiter[netip.Addr]
+	loginIP    *ratelimit.Limiter[netip.Addr]
+	loginEmail *ratelimit.Limiter[string]
+	redirectIP *ratelimit.Limiter[netip.Addr]
+}
+
+// NewLimiters starts empty buckets for l.
+func NewLimiters(l Limits, proxies clientaddr.Proxies) *Limiters {
+	return &Limiters{
+		proxies:    proxies,
+		writesKey:  ratelimit.New[string](l.WritesPerKey),
+		writesIP:   ratelimit.New[netip.Addr](l.WritesPerIP),
+		loginIP:    ratelimit.New[netip.Addr](l.LoginsPerIP),
+		loginEmail: ratelimit.New[string](l.LoginsPerEmail),
+		redirectIP: ratelimit.New[netip.Addr](l.RedirectsPerIP),
+	}
+}
+
+// SetRateHeaders reports a bucket in the IETF RateLimit header fields.
+func SetRateHeaders(ctx *fasthttp.RequestCtx, d ratelimit.Decision) {
+	if d.Limit == 0 {
+		return
+	}
+	h := &ctx.Response.Header
+	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("RateLimit-Reset", strconv.Itoa(CeilSeconds(d.Reset)))
+}
+
+// RetryAfter is how many whole seconds (at least 1) a refusal asks to wait.
+func RetryAfter(d ratelimit.Decision) int { return max(CeilSeconds(d.RetryAfter), 1) }
+
+// CeilSeconds rounds d up to whole seconds.
+func CeilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// Refuse answers a problem+json 429 for a spent bucket, with when to come
+// back.
+func Refuse(ctx *fasthttp.RequestCtx, d ratelimit.Decision, what string) {
+	WriteProblem(ctx, ops.KindRateLimited, "Too many "+what+"; retry in "+strconv.Itoa(RetryAfter(d))+" s.")
+	ctx.Response.Header.Set("Retry-After", strconv.Itoa(RetryAfter(d)))
+	SetRateHeaders(ctx, d)
+}
+
+// WriteRefusal spends one write from the client address's and the
+// principal's budgets. It returns the refusal, or nil and sets the
+// RateLimit headers of the principal's budget.
+func (l *Limiters) WriteRefusal(ctx *fasthttp.RequestCtx, p ops.Principal) *ratelimit.Decision {
+	if p.IsAdmin() {
+		return nil
+	}
+	now := time.Now()
+	if d := l.writesIP.Allow(ClientKey(ctx, l.proxies), now); !d.OK {
+		return &d
+	}
+	d := l.writesKey.Allow(p.LimiterKey(), now)
+	if !d.OK {
+		return &d
+	}
+	SetRateHeaders(ctx, d)
+	return nil
+}
+
+// LoginRefusal spends one login attempt from the address's and the email's
+// budgets; it returns the refusal to show, or nil.
+func (l *Limiters) LoginRefusal(ctx *fasthttp.RequestCtx, email string) *ratelimit.Decision {
+	now := time.Now()
+	if d := l.loginIP.Allow(ClientKey(ctx, l.proxies), now); !d.OK {
+		return &d
+	}
+	if d := l.loginEmail.Allow(ops.NormEmail(email), now); !d.OK {
+		return &d
+	}
+	return nil
+}
+
+// RedirectRefusal takes one redirect from the client address's budget; it
+// returns false and how long to wait when the budget is spent. It
+// allocates nothing for a direct client.
+func (l *Limiters) RedirectRefusal(ctx *fasthttp.RequestCtx, now time.Time) (ok bool, wait time.Duration) {
+	if !l.redirectIP.Enabled() {
+		return true, 0
+	}
+	return l.redirectIP.Take(ClientKey(ctx, l.proxies), now)
+}

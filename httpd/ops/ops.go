@@ -1,0 +1,177 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/linkd/linkd/cluster"
+	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/store"
+)
+
+// applyTimeout bounds how long a write waits for its commit.
+const applyTimeout = 10 * time.Second
+
+// Cluster is what the HTTP side needs from the cluster: commit commands,
+// and know the cluster's state.
+type Cluster interface {
+	Propose(ctx context.Context, c fsm.Command) (*fsm.Result, error)
+	// ReadIndex waits until local reads are linearizable.
+	ReadIndex(ctx context.Context) error
+	Status() cluster.Status
+	FullStatus(ctx context.Context) cluster.Status
+	Remove(ctx context.Context, id string) error
+	Ready() error
+}
+
+// Minter mints fresh codes.
+type Minter interface {
+	Code(ctx context.Context) (string, error)
+}
+
+// Registration is how people get accounts on this instance.
+type Registration string
+
+// Registration modes.
+const (
+	RegistrationOpen   Registration = "open"   // anyone may sign up
+	RegistrationInvite Registration = "invite" // only with an admin's invite link
+	RegistrationClosed Registration = "closed" // only admins create accounts
+)
+
+// ParseRegistration checks a mode name.
+func ParseRegistration(s string) (Registration, error) {
+	switch r := Registration(s); r {
+	case RegistrationOpen, RegistrationInvite, RegistrationClosed:
+		return r, nil
+	}
+	return "", fmt.Errorf("registration mode %q: want open, invite or closed", s)
+}
+
+// Config configures Ops.
+type Config struct {
+	Store   *store.Store
+	Cluster Cluster
+	Minter  Minter
+	// PublicURL is the base of every short URL, e.g. https://sho.rt.
+	PublicURL    string
+	Registration Registration // default RegistrationInvite
+	Logger       *slog.Logger
+}
+
+// Ops carries out the domain operations. It is safe for concurrent use.
+type Ops struct {
+	st        *store.Store
+	cl        Cluster
+	minter    Minter
+	public    string   // PublicURL without a trailing slash
+	selfHosts []string // hosts that would make a destination a redirect loop
+	reg       Registration
+	log       *slog.Logger
+}
+
+// New returns Ops for cfg.
+func New(cfg Config) (*Ops, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	pu, err := url.Parse(cfg.PublicURL)
+	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		return nil, fmt.Errorf("httpd: public URL %q must be an absolute http(s) URL", cfg.PublicURL)
+	}
+	if cfg.Registration == "" {
+		cfg.Registration = RegistrationInvite
+	}
+	return &Ops{st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
+		selfHosts: []string{pu.Host}, reg: cfg.Registration, log: cfg.Logger}, nil
+}
+
+// Store is the node's store, for the front ends' reads.
+func (o *Ops) Store() *store.Store { return o.st }
+
+// Cluster is the cluster, for status pages.
+func (o *Ops) Cluster() Cluster { return o.cl }
+
+// Public is the public URL without a trailing slash.
+func (o *Ops) Public() string { return o.public }
+
+// Registration is who may sign up.
+func (o *Ops) Registration() Registration { return o.reg }
+
+// Classify maps err to an *Error (see the package function), logging
+// unknown errors with this Ops' logger.
+func (o *Ops) Classify(err error) *Error { return Classify(o.log, err) }
+
+// WriteCtx is the context of one write: applyTimeout from now. fasthttp's
+// RequestCtx is never used as a context: it is only valid inside the
+// handler and its Done races with server shutdown.
+func WriteCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), applyTimeout)
+}
+
+// propose commits c with the write timeout; a domain refusal in the result
+// is returned as the error.
+func (o *Ops) propose(c fsm.Command) (*fsm.Result, error) {
+	wctx, cancel := WriteCtx()
+	defer cancel()
+	res, err := o.cl.Propose(wctx, c)
+	if err == nil && res.Err != nil {
+		err = res.Err
+	}
+	return res, err
+}
+
+// proposeValid proposes c unless building it failed: it takes a command
+// constructor's results directly.
+func (o *Ops) proposeValid(c fsm.Command, err error) (*fsm.Result, error) {
+	if err != nil {
+		return nil, err
+	}
+	return o.propose(c)
+}
+
+func (o *Ops) mint() (string, error) {
+	wctx, cancel := WriteCtx()
+	defer cancel()
+	return o.minter.Code(wctx)
+}
+
+// Consistent waits until local reads are linearizable (for
+// ?consistency=linearizable).
+func (o *Ops) Consistent() error {
+	rctx, cancel := WriteCtx()
+	defer cancel()
+	if err := o.cl.ReadIndex(rctx); err != nil {
+		return Fail(KindUnavailable, "A linearizable read needs the leader: "+err.Error()+".")
+	}
+	return nil
+}
+
+// FullStatus asks every member for its progress, for a second at most.
+func (o *Ops) FullStatus() cluster.Status {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return o.cl.FullStatus(ctx)
+}
+
+// RemoveMember removes a server from the cluster (admins).
+func (o *Ops) RemoveMember(id string) error {
+	wctx, cancel := WriteCtx()
+	defer cancel()
+	return o.cl.Remove(wctx, id)
+}
+
+// MsTime formats a store time (Unix ms) as the API shows times.
+func MsTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
+
+func optTime(ms int64) *string {
+	if ms == 0 {
+		return nil
+	}
+	t := MsTime(ms)
+	return &t
+}

@@ -1,0 +1,99 @@
+package public
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/linkd/linkd/httpd/httpx"
+	"github.com/linkd/linkd/httpd/ops"
+	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/store"
+)
+
+var (
+	hdrLocation     = []byte("Location")
+	hdrCacheControl = []byte("Cache-Control")
+	hdrRobots       = []byte("X-Robots-Tag")
+	valNoIndex      = []byte("noindex")
+)
+
+// Redirect serves GET/HEAD /{code} and /{code}+ (preview). On a hot-set hit
+// it touches no disk and allocates nothing.
+func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		httpx.WritePage(ctx, fasthttp.StatusMethodNotAllowed, httpx.Page{Title: "Method not allowed", Message: "Links can only be followed with GET or HEAD."})
+		return
+	}
+	now := time.Now() // once: reading the clock is a visible share of a hit
+	if ok, wait := h.lim.RedirectRefusal(ctx, now); !ok {
+		h.m.Limited.Inc()
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(httpx.CeilSeconds(wait), 1)))
+		httpx.WritePage(ctx, fasthttp.StatusTooManyRequests, httpx.Page{Title: "Too many requests", Message: "This address sent too many requests. Please wait a moment and try again."})
+		return
+	}
+	code := ctx.Path()[1:]
+	preview := len(code) > 0 && code[len(code)-1] == '+'
+	if preview {
+		code = code[:len(code)-1]
+	}
+	if !ops.ValidCode(code) {
+		h.m.NotFound.Inc()
+		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NotFound)
+		return
+	}
+	bp := h.bufs.Get().(*[]byte)
+	defer h.bufs.Put(bp)
+	e, buf, err := h.st.Resolve(*bp, code)
+	*bp = buf[:0]
+	if err != nil {
+		h.log.Error("resolving code", "code", string(code), "err", err)
+		httpx.WritePage(ctx, fasthttp.StatusInternalServerError, httpx.Page{Title: "Something went wrong", Message: "Please try again in a moment."})
+		return
+	}
+	switch {
+	case e.Kind == store.HotMissing:
+		h.m.NotFound.Inc()
+		h.record(ctx, code, clicks.KindOrphan, now)
+		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NotFound)
+	case e.Kind == store.HotGone:
+		h.m.Gone.Inc()
+		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Gone)
+	case e.Kind == store.HotBlocked:
+		h.m.Blocked.Inc()
+		httpx.WriteHTML(ctx, fasthttp.StatusUnavailableForLegalReasons, h.pages.Blocked)
+	case e.Expired(now.UnixMilli()):
+		h.m.Gone.Inc()
+		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Expired)
+	case preview:
+		h.m.Preview.Inc()
+		h.previewPage(ctx, string(code), string(e.URL))
+	default:
+		h.m.Redirects.Inc()
+		kind := clicks.KindClick
+		if ctx.IsHead() {
+			kind = clicks.KindPreview
+		}
+		h.record(ctx, code, kind, now)
+		ctx.SetStatusCode(int(e.RedirectStatus))
+		ctx.Response.Header.SetCanonical(hdrLocation, e.URL)
+		ctx.Response.Header.SetCanonical(hdrCacheControl, h.cacheCtl)
+		ctx.Response.Header.SetCanonical(hdrRobots, valNoIndex)
+	}
+}
+
+func (h *Handler) previewPage(ctx *fasthttp.RequestCtx, code, dest string) {
+	var title string
+	if l, err := h.st.Link(code); err == nil {
+		title = l.Title
+	}
+	httpx.WritePage(ctx, fasthttp.StatusOK, httpx.Page{
+		Title:     "Where this link goes",
+		Message:   h.public + "/" + code + " leads to:",
+		URL:       dest,
+		LinkTitle: title,
+		Detail:    "linkd shows this preview because the link ends in “+”. Nothing was counted.",
+	})
+}
