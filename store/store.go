@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"sync"
 
-	"github.com/cockroachdb/errors/oserror"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -111,7 +111,7 @@ func (s *Store) openDB(name string) (*pebble.DB, error) {
 // readCurrent returns the live directory name, creating CURRENT on first use.
 func (s *Store) readCurrent() (string, error) {
 	f, err := s.fs.Open(s.fs.PathJoin(s.dir, currentFile))
-	if oserror.IsNotExist(err) {
+	if errors.Is(err, fs.ErrNotExist) {
 		const first = "db-000001"
 		return first, s.writeCurrent(first)
 	}

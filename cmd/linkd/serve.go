@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -20,8 +19,8 @@ import (
 	"github.com/linkd/linkd/httpd/ratelimit"
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/internal/textlist"
+	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
-	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -38,6 +37,7 @@ type serveFlags struct {
 	analyticsLag, keepMinutes, keepHours                              time.Duration
 	trustedProxies, registration, profileHost                         string
 	secureCookies                                                     bool
+	maxConnsPerIP                                                     int
 	limits                                                            httpd.Limits
 }
 
@@ -84,6 +84,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.registration, "registration", string(httpd.RegistrationInvite), "who may sign up in the console: open, invite (with an admin's invite link) or closed")
 	fs.StringVar(&f.profileHost, "profile-host", "", "a host name (e.g. bio.example) that serves profile pages at /{handle}; /@{handle} works on every host")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
+	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", httpd.DefaultMaxConnsPerIP, "concurrent HTTP connections one client address may hold (0: no cap); behind a proxy or CDN, visitors share its addresses, so raise it there")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
 		name, help string
@@ -149,6 +150,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if f.analyticsLag < 100*time.Millisecond {
+		return errors.New("--analytics-lag must be at least 100ms")
+	}
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
@@ -164,47 +168,45 @@ func serve(args []string, stderr io.Writer) error {
 	if f.bootstrapExpect > 0 && len(join) == 0 {
 		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
 	}
-	n, err := node.Open(node.Config{
-		NodeID: f.nodeID, DataDir: f.dataDir, RaftAdvertise: mux.Addr().String(), Stream: mux.RaftLayer(),
-		Bootstrap: len(join) == 0, AdminToken: f.adminToken, OnInit: announceToken(stderr, public),
-		HeartbeatTimeout: f.heartbeat, ElectionTimeout: f.heartbeat,
-		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, TrailingLogs: f.trailingLogs,
-		HotSetBytes: f.hotSetBytes, Logger: log,
-	})
+	cfg := wire.Config{
+		Node: node.Config{
+			NodeID: f.nodeID, DataDir: f.dataDir, RaftAdvertise: mux.Addr().String(), Stream: mux.RaftLayer(),
+			Bootstrap: len(join) == 0, AdminToken: f.adminToken, OnInit: announceToken(stderr, public),
+			HeartbeatTimeout: f.heartbeat, ElectionTimeout: f.heartbeat,
+			SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, TrailingLogs: f.trailingLogs,
+			HotSetBytes: f.hotSetBytes,
+		},
+		Mux: mux,
+		Cluster: cluster.Config{
+			HTTPAdvertise: advertise(f.httpAdvertise, ln), Join: join, BootstrapExpect: f.bootstrapExpect,
+			NonVoter: f.nonVoter, MaxStaleness: f.maxStaleness,
+		},
+		Proxies: trusted,
+		HTTP: httpd.Config{
+			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP,
+			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
+		},
+		ShutdownGrace: shutdownGrace,
+		Logger:        log,
+	}
+	if f.analytics {
+		cfg.Analytics = &wire.Analytics{Lag: f.analyticsLag, HonorDNT: f.honorDNT,
+			Retention: store.Retention{Minutes: f.keepMinutes, Hours: f.keepHours}}
+	}
+	w, err := wire.Start(cfg)
 	if err != nil {
 		return err
 	}
-	cl := cluster.New(n, mux, cluster.Config{
-		HTTPAdvertise: advertise(f.httpAdvertise, ln), Join: join, BootstrapExpect: f.bootstrapExpect,
-		NonVoter: f.nonVoter, MaxStaleness: f.maxStaleness, Logger: log,
-	})
-	an, err := f.startAnalytics(n, cl, log)
-	if err != nil {
-		cl.Close()
-		n.Close()
-		return err
-	}
-	srv, err := httpd.New(httpd.Config{
-		Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
-		PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Clicks: an.rec, Logger: log,
-		TrustedProxies: trusted, Limits: f.limits, Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
-	})
-	if err != nil {
-		an.close()
-		cl.Close()
-		n.Close()
-		return err
-	}
-	return runUntilSignal(log, srv, ln, an, cl, n)
+	return runUntilSignal(log, w, ln)
 }
 
-// runUntilSignal serves until SIGINT/SIGTERM, then stops accepting, drains
-// open requests, and closes the node (raft, then Pebble).
-func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, an analytics, cl *cluster.Cluster, n *node.Node) error {
+// runUntilSignal serves until SIGINT/SIGTERM, then stops the node the one
+// way nodes stop (wire.Node.Close).
+func runUntilSignal(log *slog.Logger, w *wire.Node, ln net.Listener) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- w.Serve(ln) }()
 	log.Info("serving HTTP", "addr", ln.Addr().String())
 	var serveErr error
 	select {
@@ -212,62 +214,9 @@ func runUntilSignal(log *slog.Logger, srv *httpd.Server, ln net.Listener, an ana
 		log.Info("shutting down")
 	case serveErr = <-errc:
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		log.Warn("HTTP shutdown", "err", err)
-	}
-	an.close()
-	n.HandOffLeadership()
-	cl.Close()
-	err := n.Close()
+	err := w.Close()
 	log.Info("stopped", "err", err)
 	return errors.Join(serveErr, err)
-}
-
-// analytics is the click pipeline of a node (both nil when turned off).
-type analytics struct {
-	rec  *clicks.Recorder
-	comp *clicks.Compactor
-}
-
-func (f *serveFlags) startAnalytics(n *node.Node, cl *cluster.Cluster, log *slog.Logger) (analytics, error) {
-	if !f.analytics {
-		return analytics{}, nil
-	}
-	trusted, err := clientaddr.Parse(f.trustedProxies)
-	if err != nil {
-		return analytics{}, fmt.Errorf("--trusted-proxies: %w", err)
-	}
-	if f.analyticsLag < 100*time.Millisecond {
-		return analytics{}, errors.New("--analytics-lag must be at least 100ms")
-	}
-	dir := filepath.Join(f.dataDir, "clicks")
-	src, err := clicks.LoadSource(dir, f.nodeID)
-	if err != nil {
-		return analytics{}, fmt.Errorf("click log: %w", err)
-	}
-	cfg := clicks.Config{Dir: dir, Source: src, Store: n.Store(), Lag: f.analyticsLag,
-		HonorDNT: f.honorDNT, TrustedProxies: trusted, Logger: log}
-	rec, err := clicks.NewRecorder(cfg)
-	if err != nil {
-		return analytics{}, fmt.Errorf("click log: %w", err)
-	}
-	comp := clicks.NewCompactor(cfg, store.Retention{Minutes: f.keepMinutes, Hours: f.keepHours}, cl.Propose)
-	return analytics{rec: rec, comp: comp}, nil
-}
-
-// close seals the click log and proposes what is sealed while the node is
-// still in the cluster, so a node that never comes back loses nothing.
-func (a analytics) close() {
-	if a.rec == nil {
-		return
-	}
-	a.rec.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	a.comp.Pass(ctx)
-	a.comp.Close()
 }
 
 // advertise returns the HTTP address to advertise.

@@ -4,22 +4,21 @@ package httpdtest
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/httpd"
+	"github.com/linkd/linkd/internal/clientaddr"
+	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
-	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -34,10 +33,7 @@ const AnalyticsLag = 300 * time.Millisecond
 type Node struct {
 	URL  string // http://127.0.0.1:port
 	Node *node.Node
-	srv  *httpd.Server
-	cl   *cluster.Cluster
-	rec  *clicks.Recorder
-	comp *clicks.Compactor
+	w    *wire.Node
 	t    testing.TB
 	once sync.Once
 
@@ -46,10 +42,11 @@ type Node struct {
 
 // Options configure StartWith.
 type Options struct {
-	Dir          string // data directory; a new temp dir when empty
-	Limits       httpd.Limits
-	Registration httpd.Registration
-	ProfileHost  string
+	Dir           string // data directory; a new temp dir when empty
+	Limits        httpd.Limits
+	Registration  httpd.Registration
+	ProfileHost   string
+	MaxConnsPerIP int // 0: httpd.DefaultMaxConnsPerIP, as linkd serve
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -97,35 +94,33 @@ func StartWith(t testing.TB, o Options) *Node {
 	}
 	log := Logger()
 	secrets := make(chan node.InitSecrets, 1)
-	n, err := node.Open(node.Config{
-		NodeID: "n1", DataDir: dir, RaftAddr: FreeAddr(t), Bootstrap: true, AdminToken: Token,
-		HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond, Logger: log,
-		OnInit: func(s node.InitSecrets) { secrets <- s },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "http://" + ln.Addr().String()
-	cl := cluster.New(n, nil, cluster.Config{HTTPAdvertise: ln.Addr().String(), Logger: log})
-	ccfg := clicks.Config{Dir: filepath.Join(dir, "clicks"), Source: "n1/test", Store: n.Store(), Lag: AnalyticsLag,
-		HonorDNT: true, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Logger: log}
-	rec, err := clicks.NewRecorder(ccfg)
+	if o.MaxConnsPerIP == 0 {
+		o.MaxConnsPerIP = httpd.DefaultMaxConnsPerIP
+	}
+	w, err := wire.Start(wire.Config{
+		Node: node.Config{NodeID: "n1", DataDir: dir, RaftAddr: FreeAddr(t), Bootstrap: true, AdminToken: Token,
+			HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond,
+			OnInit: func(s node.InitSecrets) { secrets <- s }},
+		Cluster: cluster.Config{HTTPAdvertise: ln.Addr().String()},
+		Analytics: &wire.Analytics{Lag: AnalyticsLag, HonorDNT: true,
+			Retention: store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}},
+		Proxies: clientaddr.Proxies{netip.MustParsePrefix("127.0.0.0/8")},
+		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
+			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP},
+		ShutdownGrace: 5 * time.Second,
+		Logger:        log,
+	})
 	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
-	comp := clicks.NewCompactor(ccfg, store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}, cl.Propose)
-	srv, err := httpd.New(httpd.Config{Store: n.Store(), Cluster: cl, Minter: node.NewMinter(n.ID(), n.Store(), cl.Propose),
-		PublicURL: "http://sho.rt", Clicks: rec, Logger: log, Limits: o.Limits, Registration: o.Registration,
-		TrustedProxies: ccfg.TrustedProxies, ProfileHost: o.ProfileHost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	tn := &Node{URL: url, Node: n, srv: srv, cl: cl, rec: rec, comp: comp, t: t, secrets: secrets}
+	go w.Serve(ln)
+	n, cl := w.Node, w.Cluster
+	tn := &Node{URL: "http://" + ln.Addr().String(), Node: n, w: w, t: t, secrets: secrets}
 	t.Cleanup(tn.Close)
 	deadline := time.Now().Add(10 * time.Second)
 	for cl.Ready() != nil || !hasSalt(n.Store()) {
@@ -144,16 +139,13 @@ func hasSalt(st *store.Store) bool {
 	return err == nil
 }
 
-// Close stops the node; calling it twice is fine.
+// Close stops the node as linkd serve stops it (wire.Node.Close); calling
+// it twice is fine.
 func (n *Node) Close() {
 	n.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		n.srv.Shutdown(ctx)
-		n.rec.Close()
-		n.comp.Close()
-		n.cl.Close()
-		n.Node.Close()
+		if err := n.w.Close(); err != nil {
+			n.t.Errorf("closing the node: %v", err)
+		}
 	})
 }
 

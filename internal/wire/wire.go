@@ -1,0 +1,148 @@
+// Package wire builds one running linkd node from its parts — raft node,
+// cluster layer, click log and compactor, HTTP server — and stops it. It is
+// the one wiring: `linkd serve` (cmd/linkd) and the in-process test nodes
+// (httpd/httpdtest) both call Start and Close, so tests run the production
+// shutdown (HTTP drain, the compactor's final pass, leadership hand-off,
+// raft, then Pebble).
+//
+// wire sits above httpd in the layering and below cmd/linkd; nothing but
+// those two imports it.
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/linkd/linkd/cluster"
+	"github.com/linkd/linkd/httpd"
+	"github.com/linkd/linkd/internal/clientaddr"
+	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/store"
+)
+
+// Analytics configures the click pipeline.
+type Analytics struct {
+	// Lag bounds the time from a redirect to its click in analytics.
+	Lag time.Duration
+	// HonorDNT records no dimensions for DNT / Sec-GPC requests.
+	HonorDNT  bool
+	Retention store.Retention
+}
+
+// Config is a whole node's configuration.
+type Config struct {
+	Node node.Config
+	// Mux is the raft/RPC listener (nil for a node that uses
+	// Node.RaftAddr and no internode RPC, as single-node tests do).
+	Mux     *cluster.Mux
+	Cluster cluster.Config
+	// Analytics nil turns analytics off.
+	Analytics *Analytics
+	// Proxies is the one trusted-proxy list: rate limits and analytics
+	// both resolve client addresses with it.
+	Proxies clientaddr.Proxies
+	// HTTP configures the server; Store, Cluster, Minter, Clicks,
+	// TrustedProxies and Logger are filled in here.
+	HTTP httpd.Config
+	// ShutdownGrace bounds how long Close waits for open requests.
+	ShutdownGrace time.Duration
+	Logger        *slog.Logger
+}
+
+// Node is one running node.
+type Node struct {
+	Node    *node.Node
+	Cluster *cluster.Cluster
+	HTTP    *httpd.Server
+	rec     *clicks.Recorder
+	comp    *clicks.Compactor
+	grace   time.Duration
+	log     *slog.Logger
+}
+
+// Start opens the node and builds everything above it. The HTTP server is
+// built but not serving: call Serve.
+func Start(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = 10 * time.Second
+	}
+	cfg.Node.Logger, cfg.Cluster.Logger = cfg.Logger, cfg.Logger
+	n, err := node.Open(cfg.Node)
+	if err != nil {
+		return nil, err
+	}
+	w := &Node{Node: n, grace: cfg.ShutdownGrace, log: cfg.Logger}
+	w.Cluster = cluster.New(n, cfg.Mux, cfg.Cluster)
+	if a := cfg.Analytics; a != nil {
+		if err := w.startAnalytics(cfg, *a); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	h := cfg.HTTP
+	h.Store, h.Cluster, h.Minter, h.Logger = n.Store(), w.Cluster, node.NewMinter(n.ID(), n.Store(), w.Cluster.Propose), cfg.Logger
+	h.Clicks, h.TrustedProxies = w.rec, cfg.Proxies
+	if w.HTTP, err = httpd.New(h); err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Node) startAnalytics(cfg Config, a Analytics) error {
+	if a.Lag < 100*time.Millisecond {
+		return errors.New("the analytics lag must be at least 100ms")
+	}
+	dir := filepath.Join(cfg.Node.DataDir, "clicks")
+	src, err := clicks.LoadSource(dir, cfg.Node.NodeID)
+	if err != nil {
+		return fmt.Errorf("click log: %w", err)
+	}
+	ccfg := clicks.Config{Dir: dir, Source: src, Store: w.Node.Store(), Lag: a.Lag,
+		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger}
+	if w.rec, err = clicks.NewRecorder(ccfg); err != nil {
+		return fmt.Errorf("click log: %w", err)
+	}
+	w.comp = clicks.NewCompactor(ccfg, a.Retention, w.Cluster.Propose)
+	return nil
+}
+
+// Serve serves HTTP on ln until Close.
+func (w *Node) Serve(ln net.Listener) error { return w.HTTP.Serve(ln) }
+
+// Close stops the node the one way it is stopped: the HTTP server stops
+// accepting and drains open requests; the click log is sealed and what is
+// sealed is proposed while the node is still a member (so a node that
+// never comes back loses nothing); a leader hands leadership to a
+// follower; then the cluster layer, raft and the store close.
+func (w *Node) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.grace)
+	defer cancel()
+	if err := w.HTTP.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		w.log.Warn("HTTP shutdown", "err", err)
+	}
+	return w.close()
+}
+
+// close stops everything below the HTTP server.
+func (w *Node) close() error {
+	if w.rec != nil {
+		w.rec.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		w.comp.Pass(ctx)
+		cancel()
+		w.comp.Close()
+	}
+	w.Node.HandOffLeadership()
+	w.Cluster.Close()
+	return w.Node.Close()
+}
