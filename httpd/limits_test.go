@@ -3,11 +3,14 @@ package httpd_test
 import (
 	"bufio"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/linkd/linkd/httpd"
 	"github.com/linkd/linkd/httpd/httpdtest"
+	"github.com/linkd/linkd/httpd/ratelimit"
 )
 
 // TestMaxConnsPerIP holds connections open from one address: at the cap
@@ -73,5 +76,27 @@ func TestMaxConnsPerIP(t *testing.T) {
 			t.Fatalf("after closing one connection: %q", got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestConsoleWritesShareOneBudget: every console write spends the write
+// budget through the route table, including revoking a key (which once
+// did not), and logging out while logged out spends only the address's.
+func TestConsoleWritesShareOneBudget(t *testing.T) {
+	n := httpdtest.StartWith(t, httpdtest.Options{Limits: httpd.Limits{
+		WritesPerKey: ratelimit.PerMinute(1, 3), WritesPerIP: ratelimit.PerMinute(1, 100)}})
+	c, _ := n.User(t, "budget@example.com", pw) // making its key spends 1 of 3
+	c.Get("/app/keys")
+	codes := []int{}
+	for i := 0; i < 3; i++ {
+		codes = append(codes, c.Post("/app/keys/nosuchkey/delete", nil).Status)
+	}
+	if codes[0] == http.StatusTooManyRequests || codes[2] != http.StatusTooManyRequests {
+		t.Fatalf("revocations answered %v; want the third refused with 429", codes)
+	}
+	out := n.NewConsole(t)
+	out.Get("/app/login")
+	if r := out.Post("/app/logout", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("logout while logged out: %d %s", r.Status, r.Body)
 	}
 }

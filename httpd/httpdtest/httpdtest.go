@@ -1,5 +1,7 @@
 // Package httpdtest starts real linkd nodes (raft, Pebble, fasthttp on
 // loopback sockets) inside a test process, for tests of the HTTP contract.
+// Nodes are built and stopped by internal/wire, exactly as linkd serve
+// builds and stops them.
 package httpdtest
 
 import (

@@ -101,6 +101,9 @@ func (l *Limiters) WriteRefusal(ctx *fasthttp.RequestCtx, p ops.Principal) *rate
 	if d := l.writesIP.Allow(ClientKey(ctx, l.proxies), now); !d.OK {
 		return &d
 	}
+	if p.User == nil {
+		return nil // logged out (the console's logout): the address's budget only
+	}
 	d := l.writesKey.Allow(p.LimiterKey(), now)
 	if !d.OK {
 		return &d

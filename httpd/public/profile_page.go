@@ -301,6 +301,12 @@ func profileLD(d profilePage) any {
 	return map[string]any{"@context": "https://schema.org", "@type": "ProfilePage", "mainEntity": person}
 }
 
+// warnPage is the model of the sensitive-link warning.
+type warnPage struct {
+	Name, Title, Href, Back string
+	CSS                     template.CSS
+}
+
 // sensitiveWarning serves /@{handle}/go/{code}: a click-through warning
 // before a link its owner marked sensitive.
 func (h *Handler) sensitiveWarning(ctx *fasthttp.RequestCtx, p *store.Profile, code string) {
@@ -308,14 +314,14 @@ func (h *Handler) sensitiveWarning(ctx *fasthttp.RequestCtx, p *store.Profile, c
 		if l.Code != code || !l.Sensitive || !l.Visible(time.Now().UnixMilli()) {
 			continue
 		}
-		d := map[string]any{"Name": displayName(p), "Title": l.Title, "Href": h.public + "/" + l.Code, "Back": h.public + "/@" + p.Handle,
-			"CSS": pageCSS(p)}
+		d := warnPage{Name: displayName(p), Title: l.Title, Href: h.public + "/" + l.Code, Back: h.public + "/@" + p.Handle,
+			CSS: pageCSS(p)}
 		var b bytes.Buffer
 		if err := warnTmpl.ExecuteTemplate(&b, "page", d); err != nil {
 			h.log.Error("rendering warning", "err", err)
 			return
 		}
-		ctx.Response.Header.Set("Content-Security-Policy", profileCSP(string(d["CSS"].(template.CSS))))
+		ctx.Response.Header.Set("Content-Security-Policy", profileCSP(string(d.CSS)))
 		ctx.Response.Header.Set("Cache-Control", profileCacheControl)
 		ctx.SetContentType("text/html; charset=utf-8")
 		ctx.SetBody(b.Bytes())
