@@ -39,7 +39,7 @@ const (
 	MaxDecodeBytes = 96 << 20
 	// maxSide bounds either side, whatever the budget says: scaling cost
 	// grows with it.
-	maxSide = 12_000
+	maxSide     = 12_000
 	jpegQuality = 85
 )
 
