@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -179,11 +181,23 @@ func setIf(b map[string]any, k, v string) {
 func apiCmd(noun string, args []string, stdout, stderr io.Writer) error {
 	verbs := clientCmds[noun]
 	if len(args) == 0 || verbs[args[0]].flags == nil {
-		fmt.Fprintf(stderr, "usage:\n")
-		for _, c := range verbs {
-			fmt.Fprintf(stderr, "  %s\n", c.usage)
+		help := len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help")
+		w := stderr
+		if help {
+			w = stdout
 		}
-		return fmt.Errorf("bad %s command: %s", noun, strings.Join(args, " "))
+		fmt.Fprintf(w, "usage:\n")
+		for _, v := range slices.Sorted(maps.Keys(verbs)) {
+			fmt.Fprintf(w, "  %s\n", verbs[v].usage)
+		}
+		fmt.Fprintf(w, "\nEach takes --server URL and --token TOKEN (or LINKD_SERVER, LINKD_TOKEN); linkd %s VERB -h for its flags.\n", noun)
+		switch {
+		case help:
+			return flag.ErrHelp
+		case len(args) == 0:
+			return fmt.Errorf("%s needs a command", noun)
+		}
+		return fmt.Errorf("unknown %s command %q", noun, args[0])
 	}
 	cmd := verbs[args[0]]
 	fs := flag.NewFlagSet("linkd "+noun+" "+args[0], flag.ContinueOnError)

@@ -7,9 +7,51 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	_ "time/tzdata" // analytics time zones work in a scratch image too
 )
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise it comes from the module and VCS information Go embeds.
+var version = ""
+
+// versionString says which linkd this is: the release, or the commit it
+// was built from (with +dirty for uncommitted changes).
+func versionString() string {
+	v := version
+	info, ok := debug.ReadBuildInfo()
+	if v == "" && ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = info.Main.Version
+	}
+	rev, dirty := "", ""
+	if ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+	}
+	if v == "" {
+		v = "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (" + rev + dirty + ")"
+	}
+	goVersion := "go"
+	if ok {
+		goVersion = info.GoVersion
+	}
+	return "linkd " + v + " " + goVersion
+}
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
@@ -19,6 +61,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		cmd = "version"
+	}
 	var err error
 	switch cmd {
 	case "serve":
@@ -27,8 +72,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = clusterCmd(args, stdout, stderr)
 	case "link", "key", "user":
 		err = apiCmd(cmd, args, stdout, stderr)
-	case "help":
+	case "help", "-h", "--help":
 		usage(stdout)
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, versionString())
 		return 0
 	default:
 		fmt.Fprintf(stderr, "linkd: unknown command %q\n\n", cmd)
@@ -55,6 +103,8 @@ Usage:
   linkd link create URL    create a short link (also: list, get, update, delete)
   linkd key create NAME    create an API key --scope ... (also: list, delete)
   linkd user create EMAIL  create an account (admins; also: list)
+  linkd version            print the version (also: linkd --version)
+  linkd help               this text; linkd COMMAND -h for a command's own
 
 Client commands take --server (any node's URL) and --token, or
 LINKD_SERVER and LINKD_TOKEN; "linkd link" alone lists its commands.

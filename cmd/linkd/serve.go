@@ -129,6 +129,11 @@ func (f *serveFlags) publicBase(ln net.Listener) string {
 func serve(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("linkd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		usage(stderr)
+		fmt.Fprint(stderr, "\nFlags of linkd serve (each also LINKD_<NAME>, e.g. --data-dir is LINKD_DATA_DIR):\n")
+		fs.PrintDefaults()
+	}
 	var f serveFlags
 	f.register(fs)
 	pos, err := parseFlags(fs, args)

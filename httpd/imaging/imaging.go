@@ -1,33 +1,54 @@
 // Package imaging turns uploaded images into safe, small ones: it accepts
-// PNG, JPEG, GIF and WebP, refuses anything else and decompression bombs
-// (dimensions are checked before pixels are decoded), scales down, and
-// re-encodes, which drops all metadata (EXIF location, comments, ICC
-// quirks) and any payload hidden after the image data.
+// PNG, JPEG, GIF and WebP, refuses anything else and decompression bombs,
+// scales down, and re-encodes, which drops all metadata (EXIF location,
+// comments, ICC quirks) and any payload hidden after the image data.
+//
+// Memory is budgeted in bytes, not pixels: before any pixel is decoded, the
+// header says how large the decoded image will be (a 16-bit RGBA PNG costs
+// 8 bytes a pixel, a progressive JPEG keeps every DCT coefficient besides
+// its pixels), and an image whose decoding would cost more than
+// MaxDecodeBytes is refused. Decodes then run under one process-wide
+// weighted semaphore of the same size, so however many uploads arrive at
+// once, decoding holds at most MaxDecodeBytes of pixels; an upload that
+// cannot get its share within queueWait is refused with ErrBusy.
 package imaging
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	_ "image/gif" // registered decoders
 	"image/jpeg"
 	"image/png"
+	"time"
 
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
+	"golang.org/x/sync/semaphore"
 )
 
 // Limits, kept together.
 const (
 	// MaxUpload is the largest file accepted.
 	MaxUpload = 5 << 20
-	// maxPixels bounds width × height before decoding: a 40 MP image
-	// decodes to 160 MB, a safe ceiling for a few at a time.
-	maxPixels   = 40_000_000
+	// MaxDecodeBytes bounds the memory that decoding one image may take,
+	// and all decodes running at once together: 96 MiB is a 24-megapixel
+	// 8-bit image, or a 12-megapixel 16-bit one.
+	MaxDecodeBytes = 96 << 20
+	// maxSide bounds either side, whatever the budget says: scaling cost
+	// grows with it.
 	maxSide     = 12_000
 	jpegQuality = 85
 )
+
+// queueWait is how long an upload waits for decoding memory (a variable
+// so tests can shorten it).
+var queueWait = 20 * time.Second
+
+// decoding is the memory all decodes in flight may hold, in bytes.
+var decoding = semaphore.NewWeighted(MaxDecodeBytes)
 
 // Kind is what an image is for; it decides size and cropping.
 type Kind struct {
@@ -50,7 +71,10 @@ var Kinds = map[string]Kind{"avatar": Avatar, "thumbnail": Thumbnail, "backgroun
 var (
 	ErrTooLarge      = fmt.Errorf("the file is larger than %d MiB", MaxUpload>>20)
 	ErrNotImage      = errors.New("the file is not a PNG, JPEG, GIF or WebP image")
-	ErrTooManyPixels = fmt.Errorf("the image has more than %d million pixels or a side over %d", maxPixels/1_000_000, maxSide)
+	ErrTooManyPixels = fmt.Errorf("the image is too large to process: it would take more than %d MiB to decode, or a side is over %d pixels", MaxDecodeBytes>>20, maxSide)
+	// ErrBusy means other uploads held the decoding budget for too long;
+	// the caller should answer 503 and ask the client to retry.
+	ErrBusy = errors.New("the server is busy processing other images; try again in a moment")
 )
 
 // Result is a processed image.
@@ -65,13 +89,24 @@ func Process(data []byte, k Kind) (Result, error) {
 	if len(data) > MaxUpload {
 		return Result{}, ErrTooLarge
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return Result{}, ErrNotImage
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxSide || cfg.Height > maxSide || cfg.Width*cfg.Height > maxPixels {
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxSide || cfg.Height > maxSide {
 		return Result{}, ErrTooManyPixels
 	}
+	// The scaled result is allocated while the source is still held.
+	cost := DecodeCost(data, format, cfg) + int64(k.Max)*int64(k.Max)*4
+	if cost > MaxDecodeBytes {
+		return Result{}, ErrTooManyPixels
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), queueWait)
+	defer cancel()
+	if decoding.Acquire(ctx, cost) != nil {
+		return Result{}, ErrBusy
+	}
+	defer decoding.Release(cost)
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return Result{}, ErrNotImage

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // MaxURLLen is the longest destination URL accepted, in bytes.
@@ -252,6 +254,20 @@ func URL(raw string, selfHosts []string) (string, error) {
 	if !ok {
 		return "", ErrURLHost
 	}
+	// Internationalised names are stored and redirected to in their ASCII
+	// (punycode) form: Location carries no raw UTF-8, the preview page shows
+	// what DNS will be asked, and a homograph cannot pass for the name it
+	// imitates. UTS 46 also refuses malformed xn-- labels.
+	if host.name != "" {
+		ascii, err := idna.Lookup.ToASCII(host.name)
+		if err != nil {
+			return "", ErrURLHost
+		}
+		if ascii != host.name {
+			authority = strings.Replace(authority, host.name, ascii, 1)
+			host.name = ascii
+		}
+	}
 	if isSelf(host, port, selfHosts) {
 		return "", ErrURLLoop
 	}
@@ -420,11 +436,19 @@ func compatLetter(r rune) bool {
 	return false
 }
 
-// isSelf reports whether host:port is one of selfHosts.
+// isSelf reports whether host:port is one of selfHosts, under any of its
+// names: names known to resolve to an address without asking DNS count as
+// that address (see knownAddr), and every loopback or unspecified address
+// is one machine, so "localhost:8080", "[::1]:8080" and
+// "127.0.0.1.nip.io:8080" are all the self host "localhost:8080".
 func isSelf(host hostKey, port int, selfHosts []string) bool {
+	host = host.canonical()
 	for _, sh := range selfHosts {
 		k, p, ok := parseSelfHost(sh)
-		if !ok || k != host {
+		if !ok {
+			continue
+		}
+		if k = k.canonical(); k != host && !(k.local() && host.local()) {
 			continue
 		}
 		if isDefaultPort(p) {
@@ -473,6 +497,9 @@ func parseSelfHost(sh string) (hostKey, int, bool) {
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return hostKey{ip: ip.WithZone("").Unmap()}, port, true
+	}
+	if ascii, err := idna.Lookup.ToASCII(host); err == nil {
+		host = ascii
 	}
 	return hostKey{name: host}, port, true
 }

@@ -28,15 +28,20 @@ var urlCases = []struct {
 	{"odd but valid path", "http://x.com//a/../b/./c;p?a=b@c&&#x#y", "http://x.com//a/../b/./c;p?a=b@c&&#x#y", nil},
 	{"at sign in query", "http://x.com?u=a@b", "http://x.com?u=a@b", nil},
 	{"at sign in fragment", "http://x.com#a@b", "http://x.com#a@b", nil},
-	{"ipv6 with port", "http://[::1]:8080/", "http://[::1]:8080/", nil},
+	{"ipv6 with port", "http://[::1]:8082/", "http://[::1]:8082/", nil},
 	{"ipv6 without port", "http://[::1]/", "http://[::1]/", nil},
 	{"ipv6 lowercased", "http://[2001:DB8::A]/X", "http://[2001:db8::a]/X", nil},
 	{"ipv4", "https://192.0.2.1:8443/x", "https://192.0.2.1:8443/x", nil},
-	{"idn", "https://bücher.example/", "https://bücher.example/", nil},
-	{"idn lowercased", "https://BÜCHER.Example/Ü", "https://bücher.example/Ü", nil},
+	{"idn", "https://bücher.example/", "https://xn--bcher-kva.example/", nil},
+	{"idn lowercased", "https://BÜCHER.Example/Ü", "https://xn--bcher-kva.example/Ü", nil},
 	{"idn punycode", "https://xn--bcher-kva.example/", "https://xn--bcher-kva.example/", nil},
-	{"idn with marks", "https://हिन्दी.भारत/", "https://हिन्दी.भारत/", nil},
-	{"idn cjk", "https://例え.テスト/", "https://例え.テスト/", nil},
+	{"idn with marks", "https://हिन्दी.भारत/", "https://xn--j2bd4cyah0f.xn--h2brj9c/", nil},
+	{"idn cjk", "https://例え.テスト/", "https://xn--r8jz45g.xn--zckzah/", nil},
+	{"idn with port and trailing dot", "https://Bücher.example.:8443/", "https://xn--bcher-kva.example.:8443/", nil},
+	{"homograph cyrillic a", "https://pаypal.com/", "https://xn--pypal-4ve.com/", nil},
+	{"loopback on another port", "http://127.0.0.1:3000/", "http://127.0.0.1:3000/", nil},
+	{"nip.io on another port", "http://127.0.0.1.nip.io:3000/", "http://127.0.0.1.nip.io:3000/", nil},
+	{"nip.io elsewhere", "http://192.0.2.7.nip.io:8080/", "http://192.0.2.7.nip.io:8080/", nil},
 	{"trailing dot", "https://example.com./", "https://example.com./", nil},
 	{"single label", "http://intranet/x", "http://intranet/x", nil},
 	{"digits in labels", "http://1a.2b.c3/", "http://1a.2b.c3/", nil},
@@ -148,6 +153,18 @@ var urlCases = []struct {
 	{"loop ipv4", "http://127.0.0.1:9000/x", "", ErrURLLoop},
 	{"loop ipv4-mapped ipv6", "http://[::ffff:127.0.0.1]:9000/", "", ErrURLLoop},
 	{"loop self :443 without port", "http://example.org/", "", ErrURLLoop},
+	// Other names of a loopback self host ("localhost:8080" above).
+	{"loop other loopback name", "http://[::1]:8080/", "", ErrURLLoop},
+	{"loop 127.0.0.2", "http://127.0.0.2:8080/", "", ErrURLLoop},
+	{"loop unspecified", "http://0.0.0.0:8080/", "", ErrURLLoop},
+	{"loop localhost subdomain", "http://app.localhost:8080/", "", ErrURLLoop},
+	{"loop localtest.me", "http://x.localtest.me:8080/", "", ErrURLLoop},
+	{"loop nip.io dotted", "http://127.0.0.1.nip.io:8080/", "", ErrURLLoop},
+	{"loop nip.io dashed", "http://app-127-0-0-1.nip.io:8080/", "", ErrURLLoop},
+	{"loop nip.io hex", "http://7f000001.nip.io:8080/", "", ErrURLLoop},
+	{"loop sslip.io ipv6", "http://0--1.sslip.io:8080/", "", ErrURLLoop},
+	{"sslip.io leading hyphen", "http://--1.sslip.io:8080/", "", ErrURLHost},
+	{"bad punycode", "http://xn--a.example/", "", ErrURLHost},
 	{"loop self :443 on https", "https://EXAMPLE.org/", "", ErrURLLoop},
 }
 
@@ -192,6 +209,11 @@ func TestURLSelfHosts(t *testing.T) {
 		{[]string{"[::1]:8080"}, "http://[::1]:8081/", false},
 		{[]string{"127.0.0.1"}, "http://[::ffff:7f00:1]/", true},
 		{[]string{"bücher.example"}, "https://BÜCHER.example/", true},
+		{[]string{"bücher.example"}, "https://xn--bcher-kva.example/", true},
+		{[]string{"xn--bcher-kva.example"}, "https://bücher.example/", true},
+		{[]string{"192.0.2.7:8080"}, "http://192-0-2-7.sslip.io:8080/", true},
+		{[]string{"localhost:8080"}, "http://127.0.0.1.nip.io:8080/", true},
+		{[]string{"sho.rt"}, "http://localhost/", false},
 		{[]string{"other.example", "sho.rt"}, "https://sho.rt/", true},
 	} {
 		_, err := URL(tc.in, tc.self)
@@ -442,8 +464,12 @@ func FuzzURL(f *testing.F) {
 		if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
 			t.Fatalf("result %q does not parse as an absolute URL: %v", got, err)
 		}
-		// Everything after the authority is kept byte for byte.
+		// Everything after the authority is kept byte for byte; the
+		// authority itself is ASCII (punycode for international names).
 		after := got[strings.Index(got, "://")+3:]
+		if auth, _, _ := strings.Cut(after, "/"); strings.IndexFunc(auth, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+			t.Fatalf("%q -> %q has a non-ASCII host", s, got)
+		}
 		if i := strings.IndexAny(after, "/?#"); i >= 0 && !strings.HasSuffix(strings.Trim(s, asciiSpace), after[i:]) {
 			t.Fatalf("%q -> %q changed the path, query or fragment", s, got)
 		}
