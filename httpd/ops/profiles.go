@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -205,24 +204,9 @@ func (o *Ops) profileLinks(in []ProfileLink, prev *store.Profile, errs *Fields) 
 }
 
 // profileURL accepts what validate.URL accepts, plus mailto: and tel:
-// links, which link-in-bio pages commonly carry.
+// links, which link-in-bio pages commonly carry (validate.LinkURL).
 func (o *Ops) profileURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	switch {
-	case strings.HasPrefix(strings.ToLower(raw), "mailto:"):
-		a, err := mail.ParseAddress(raw[len("mailto:"):])
-		if err != nil || a.Name != "" || len(raw) > maxEmailLen+7 {
-			return "", errors.New("must be mailto: followed by one email address")
-		}
-		return "mailto:" + a.Address, nil
-	case strings.HasPrefix(strings.ToLower(raw), "tel:"):
-		num := raw[len("tel:"):]
-		if len(num) < 3 || len(num) > 20 || strings.Trim(num, "+0123456789-. ()") != "" {
-			return "", errors.New("must be tel: followed by a phone number")
-		}
-		return "tel:" + strings.NewReplacer(" ", "", "(", "", ")", "", ".", "").Replace(num), nil
-	}
-	return validate.URL(raw, o.selfHosts)
+	return validate.LinkURL(raw, o.selfHosts)
 }
 
 func optRFC3339(v *string) (int64, error) {
@@ -325,6 +309,8 @@ func (o *Ops) StoreImage(p Principal, data []byte, kind imaging.Kind) (Image, er
 	res, err := imaging.Process(data, kind)
 	if errors.Is(err, imaging.ErrTooLarge) {
 		return Image{}, Fail(KindTooLarge, "The image was not stored: "+err.Error()+".")
+	} else if errors.Is(err, imaging.ErrBusy) {
+		return Image{}, Fail(KindUnavailable, "The image was not stored: "+err.Error()+".")
 	} else if err != nil {
 		return Image{}, Fail(KindValidation, "The image was not stored: "+err.Error()+".",
 			FieldError{Field: "image", Message: err.Error()})
