@@ -10,17 +10,18 @@ import (
 // The encoding of a command, pinned by the golden files under
 // testdata/golden/fsm (see encoding_test.go):
 //
-//	type(1 byte)  msgpack map { "v": version, then the command's tagged fields }
+//	type(1 byte)  msgpack map { the command's tagged fields and "v": version }
 //
-// msgpack encodes structs as maps keyed by the codec tags, so a field can be
+// msgpack encodes structs as maps keyed by the codec tags (in the order of
+// the tags, not of the Go fields), so a field can be
 // added under a new tag without a version bump: old readers ignore it, new
 // readers see its zero value in old entries. A change that old readers
 // would misread (a field's meaning or type changes) needs a new version of
 // the command, and a change of the whole envelope a new type number.
 //
-// Header is embedded first in every command, so "v" is always the first key
-// and Peek can read it without decoding the rest. Entries written before
-// versions existed (release 47bad8b) have no "v": they are version 1.
+// Every command embeds Header, which adds the "v" key. Entries written
+// before versions existed (release 47bad8b) have no "v": they are version
+// 1. Old readers skip the key, so a 47bad8b node reads today's entries.
 
 // Header carries a command's encoding version.
 type Header struct {
@@ -103,53 +104,43 @@ func checkVersion(t Type, v uint8) error {
 	return nil
 }
 
-// Peek returns an encoded command's type and version. An entry without a
-// leading "v" key is version 1.
+// Peek returns an encoded command's type and version. It decodes only the
+// "v" key (skipping the others), so it works on entries whose fields this
+// binary would misread.
 func Peek(b []byte) (Type, uint8, error) {
 	if len(b) < 2 {
 		return 0, 0, errors.New("fsm: command too short")
 	}
-	t, m := Type(b[0]), b[1:]
-	switch {
-	case m[0] >= 0x81 && m[0] <= 0x8f: // fixmap with entries
-		m = m[1:]
-	case m[0] == 0xde && len(m) >= 3: // map16
-		m = m[3:]
-	case m[0] == 0xdf && len(m) >= 5: // map32
-		m = m[5:]
-	default:
-		return t, 1, nil
+	var h struct{ Header }
+	if err := codec.NewDecoderBytes(b[1:], mh).Decode(&h); err != nil {
+		return 0, 0, fmt.Errorf("fsm: command type %d: %w", b[0], err)
 	}
-	// "v" as a fixstr, then a positive fixint or a uint8.
-	if len(m) < 3 || m[0] != 0xa1 || m[1] != 'v' {
-		return t, 1, nil
-	}
-	switch v := m[2]; {
-	case v < 0x80:
-		return t, max(v, 1), nil
-	case v == 0xcc && len(m) >= 4:
-		return t, m[3], nil
-	}
-	return 0, 0, fmt.Errorf("fsm: command type %d: malformed version", t)
+	return Type(b[0]), max(h.V, 1), nil
 }
 
 // Decode parses what Encode produced. An entry this binary is too old for
 // yields an error wrapping ErrTooNew.
 func Decode(b []byte) (Command, error) {
-	t, v, err := Peek(b)
-	if err != nil {
-		return nil, err
+	if len(b) < 2 {
+		return nil, errors.New("fsm: command too short")
 	}
-	if err := checkVersion(t, v); err != nil {
-		return nil, err
-	}
+	t := Type(b[0])
 	c := newCommand(t)
 	if c == nil {
 		return nil, fmt.Errorf("%w %d", ErrUnknownCommand, t)
 	}
 	if err := codec.NewDecoderBytes(b[1:], mh).Decode(c); err != nil {
+		// A newer version may have changed a field's type: say so
+		// rather than calling it corruption.
+		if _, v, perr := Peek(b); perr == nil && checkVersion(t, v) != nil {
+			return nil, checkVersion(t, v)
+		}
 		return nil, fmt.Errorf("fsm: decode type %d: %w", t, err)
 	}
-	c.header().V = v
+	h := c.header()
+	h.V = max(h.V, 1)
+	if err := checkVersion(t, h.V); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
