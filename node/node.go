@@ -203,6 +203,9 @@ func (n *Node) open() error {
 	if n.trans, err = n.transport(hlog); err != nil {
 		return err
 	}
+	if err := n.adoptRestored(logs, snaps); err != nil {
+		return err
+	}
 	rc := n.raftConfig(hlog)
 	if n.cfg.Bootstrap {
 		if err := n.bootstrap(rc, logs, snaps); err != nil {
@@ -310,6 +313,9 @@ func (n *Node) Propose(ctx context.Context, c fsm.Command) (*fsm.Result, error) 
 // ProposeEncoded is Propose for an already encoded command (forwarded from
 // another node).
 func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, error) {
+	if err := fsm.Check(cmd); err != nil {
+		return nil, err // never append what this leader could not apply
+	}
 	timeout := proposeTimeout
 	if d, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(d))
