@@ -98,6 +98,8 @@ func (s *Server) apiRoutes(ctx *fasthttp.RequestCtx, p principal, rest string) m
 		}
 	case rest == "analytics/orphans":
 		return map[string]route{"GET": {scopeAdmin, func() { s.orphans(ctx) }}}
+	case rest == "backup":
+		return map[string]route{"GET": {scopeAdmin, func() { s.backup(ctx) }}}
 	case rest == "cluster":
 		return map[string]route{"GET": {scopeAdmin, func() { writeJSON(ctx, fasthttp.StatusOK, s.fullStatus()) }}}
 	case first == "cluster" && strings.HasPrefix(id, "members/"):
