@@ -25,6 +25,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args, stderr)
 	case "cluster":
 		err = clusterCmd(args, stdout, stderr)
+	case "backup":
+		err = backupCmd(args, stdout, stderr)
+	case "restore":
+		err = restoreCmd(args, stdout, stderr)
 	case "link", "key", "user":
 		err = apiCmd(cmd, args, stdout, stderr)
 	case "help":
@@ -55,6 +59,9 @@ Usage:
   linkd link create URL    create a short link (also: list, get, update, delete)
   linkd key create NAME    create an API key --scope ... (also: list, delete)
   linkd user create EMAIL  create an account (admins; also: list)
+  linkd backup -o FILE     stream a consistent backup of the cluster (admins)
+  linkd restore FILE --data-dir DIR
+                           verify a backup and seed a new data directory with it
 
 Client commands take --server (any node's URL) and --token, or
 LINKD_SERVER and LINKD_TOKEN; "linkd link" alone lists its commands.
