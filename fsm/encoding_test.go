@@ -1,15 +1,14 @@
 package fsm
 
 import (
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/linkd/linkd/internal/golden"
 )
 
 // -update rewrites the golden files from the current encoder. Only do it
@@ -17,45 +16,6 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/golden/fsm from the current encoder")
 
 const goldenDir = "../testdata/golden/fsm"
-
-// readHex reads a golden .hex file (hex digits; whitespace and # comments
-// ignored).
-func readHex(t *testing.T, path string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./fsm -run Golden -update to create it)", err)
-	}
-	var digits strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "#") {
-			digits.WriteString(strings.Join(strings.Fields(line), ""))
-		}
-	}
-	b, err := hex.DecodeString(digits.String())
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return b
-}
-
-func writeHex(t *testing.T, path, comment string, b []byte) {
-	t.Helper()
-	var sb strings.Builder
-	sb.WriteString("# " + comment + "\n")
-	h := hex.EncodeToString(b)
-	for len(h) > 64 {
-		sb.WriteString(h[:64] + "\n")
-		h = h[64:]
-	}
-	sb.WriteString(h + "\n")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // Every command type and version has a golden encoding; encoding the sample
 // must give exactly those bytes, and decoding them must give the sample.
@@ -67,15 +27,8 @@ func TestGoldenCommands(t *testing.T) {
 	for name, c := range samples {
 		seen[c.Type()] = true
 		path := filepath.Join(goldenDir, fmt.Sprintf("%s.v%d.hex", name, versions[c.Type()]))
-		got := mustEncode(t, c)
-		if *update {
-			writeHex(t, path, fmt.Sprintf("fsm %T, type %d, version %d", c, c.Type(), versions[c.Type()]), got)
-			continue
-		}
-		want := readHex(t, path)
-		if string(got) != string(want) {
-			t.Errorf("%s: encoding changed:\n got %x\nwant %x", name, got, want)
-		}
+		want := golden.Check(t, path, fmt.Sprintf("fsm %T, type %d, version %d", c, c.Type(), versions[c.Type()]),
+			mustEncode(t, c), *update)
 		dec, err := Decode(want)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -101,7 +54,7 @@ func TestGoldenCommands(t *testing.T) {
 // goldenSamples with that release's fsm.Encode.
 func TestLegacyEntriesDecode(t *testing.T) {
 	for name, want := range goldenSamples() {
-		b := readHex(t, filepath.Join(goldenDir, "legacy-47bad8b", name+".hex"))
+		b := golden.Read(t, filepath.Join(goldenDir, "legacy-47bad8b", name+".hex"))
 		if _, v, err := Peek(b); err != nil || v != 1 {
 			t.Fatalf("%s: Peek = %d, %v", name, v, err)
 		}

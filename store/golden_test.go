@@ -2,17 +2,17 @@ package store
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	goldenfile "github.com/linkd/linkd/internal/golden"
 )
 
 // -update rewrites testdata/golden/store from the current encoders. Only for
@@ -21,46 +21,11 @@ var update = flag.Bool("update", false, "rewrite testdata/golden/store from the 
 
 const goldenDir = "../testdata/golden/store"
 
-// golden compares b with the golden file name (hex), or rewrites it with
+// golden compares b with the golden file name, or rewrites it with
 // -update, and returns the golden bytes.
 func golden(t *testing.T, name, comment string, b []byte) []byte {
 	t.Helper()
-	path := filepath.Join(goldenDir, name+".hex")
-	if *update {
-		var sb strings.Builder
-		sb.WriteString("# " + comment + "\n")
-		h := hex.EncodeToString(b)
-		for len(h) > 64 {
-			sb.WriteString(h[:64] + "\n")
-			h = h[64:]
-		}
-		sb.WriteString(h + "\n")
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./store -run Golden -update creates it)", err)
-	}
-	var digits strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "#") {
-			digits.WriteString(strings.TrimSpace(line))
-		}
-	}
-	want, err := hex.DecodeString(digits.String())
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("%s: encoding changed (records on disk and in snapshots would be read differently):\n got %x\nwant %x", name, b, want)
-	}
-	return want
+	return goldenfile.Check(t, filepath.Join(goldenDir, name+".hex"), comment, b, *update)
 }
 
 // goldenRecord is one record type: a sample with every field set, its

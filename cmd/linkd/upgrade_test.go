@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -67,58 +66,24 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 		p.waitReady(t, 30*time.Second)
 	}
 
-	var mu sync.Mutex
-	live := append([]*proc(nil), procs...)
-	pick := func(i int) *proc {
-		mu.Lock()
-		defer mu.Unlock()
-		return live[i%len(live)]
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var failed, done int
-	acked := map[string]string{}
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				url := fmt.Sprintf("https://upgrade.test/%d/%d", w, i)
-				code, ok := createRetrying(pick(w+i), pick(w+i+1), url, fmt.Sprintf("upgrade-%d-%d", w, i))
-				mu.Lock()
-				if ok {
-					done++
-					acked[code] = url
-				} else {
-					failed++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	live := newLiveSet(procs)
+	stopWriters := startWriters(4, live, "upgrade")
 	isOld := func(p *proc) bool { return p.spec.bin != "" }
 	// replace stops live[i] and starts it again on bin, under load.
 	replace := func(i int, bin string) {
 		time.Sleep(time.Second)
-		p := pick(i)
+		p := live.get(i)
 		p.stop(t)
 		s := p.spec
 		s.bin = bin
 		np := launch(t, s)
 		np.waitReady(t, 30*time.Second)
-		mu.Lock()
-		live[i] = np
-		mu.Unlock()
+		live.set(i, np)
 	}
-	for i := range live {
+	for i := range procs {
 		replace(i, "") // this build
-		leader := leaderOf(t, live)
-		t.Logf("%s upgraded; leader %s (old: %v)", live[i].id, leader.id, isOld(leader))
+		leader := leaderOf(t, live.all())
+		t.Logf("%s upgraded; leader %s (old: %v)", live.get(i).id, leader.id, isOld(leader))
 		if i != 0 {
 			continue
 		}
@@ -126,8 +91,8 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 		// until the new node leads, so old followers apply entries a new
 		// leader wrote, not only the other way round.
 		for tries := 0; isOld(leader) && tries < 8; tries++ {
-			replace(indexOf(live, leader), oldBin)
-			leader = leaderOf(t, live)
+			replace(indexOf(live.all(), leader), oldBin)
+			leader = leaderOf(t, live.all())
 		}
 		if isOld(leader) {
 			t.Fatal("the upgraded node never became leader; the mixed cluster was not exercised with a new leader")
@@ -136,19 +101,19 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	time.Sleep(time.Second)
-	close(stop)
-	wg.Wait()
+	done, failed, acked := stopWriters()
 	if failed > 0 || done < 50 {
 		t.Fatalf("%d creates failed, %d succeeded during the rolling upgrade", failed, done)
 	}
+	nodes := live.all()
 	for code, url := range acked {
-		for _, p := range live {
+		for _, p := range nodes {
 			redirectsTo(t, p, code, url)
 		}
 	}
 	eventually(t, 10*time.Second, "applied indexes to converge", func() bool {
 		var idx []uint64
-		for _, p := range live {
+		for _, p := range nodes {
 			s, err := status(p)
 			if err != nil {
 				return false
@@ -157,7 +122,7 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 		}
 		return idx[0] == idx[1] && idx[1] == idx[2]
 	})
-	for _, p := range live {
+	for _, p := range nodes {
 		if strings.Contains(p.logs.String(), "REFUSING") || strings.Contains(p.logs.String(), "panic") {
 			t.Fatalf("%s refused or panicked:\n%s", p.id, p.logs)
 		}
