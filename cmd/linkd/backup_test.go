@@ -124,6 +124,11 @@ func TestBackupRestoreIntoNewCluster(t *testing.T) {
 	// redirectsTo's own request counts too.
 	eventually(t, 15*time.Second, "clicks to reach analytics", func() bool { return totalClicks(t, old[0], clicked) >= 6 })
 
+	// Only admins may take a backup.
+	if st, _ := apiDo(t, "GET", base+"/api/v1/backup", key.Token, ""); st != 403 {
+		t.Fatalf("a links:read key got %d from /api/v1/backup, want 403", st)
+	}
+
 	// Writers on every node, before, during and after the backup.
 	var mu sync.Mutex
 	acked := map[string]string{} // code -> url, acknowledged
