@@ -58,7 +58,10 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 	}
 	procs := make([]*proc, 3)
 	for i := range specs {
-		specs[i].args = []string{"--join", strings.Join(joins, ","), "--bootstrap-expect", "3", "--raft-heartbeat", "500ms"}
+		// Frequent snapshots and a short log, so a restarted node is
+		// likely caught up by a snapshot from a leader of the other version.
+		specs[i].args = []string{"--join", strings.Join(joins, ","), "--bootstrap-expect", "3", "--raft-heartbeat", "500ms",
+			"--snapshot-threshold", "200", "--snapshot-interval", "1s", "--raft-trailing-logs", "100"}
 		specs[i].bin = oldBin
 		procs[i] = launch(t, specs[i])
 	}
@@ -98,7 +101,26 @@ func TestRollingUpgradeFromPreviousRelease(t *testing.T) {
 			t.Fatal("the upgraded node never became leader; the mixed cluster was not exercised with a new leader")
 		}
 		t.Logf("new node %s leads two old followers", leader.id)
-		time.Sleep(2 * time.Second)
+		code := mustCreateOn(t, leader, "https://written-by-new-leader.test/")
+		for _, p := range live.all() {
+			redirectsTo(t, p, code, "https://written-by-new-leader.test/") // old followers apply it
+		}
+		// An old follower that missed more than the leader's log keeps
+		// is caught up by a snapshot the new leader made.
+		fi := (indexOf(live.all(), leader) + 1) % 3
+		follower := live.get(fi)
+		follower.stop(t)
+		for j := range 400 {
+			mustCreateOn(t, leader, fmt.Sprintf("https://while-%s-was-down.test/%d", follower.id, j))
+		}
+		time.Sleep(4 * time.Second) // the leader snapshots (every 1-2 s) and compacts its log
+		np := launch(t, follower.spec)
+		np.waitReady(t, 30*time.Second)
+		live.set(fi, np)
+		eventually(t, 20*time.Second, "old "+follower.id+" to install the new leader's snapshot", func() bool {
+			return strings.Contains(np.logs.String(), "restored state from snapshot")
+		})
+		t.Logf("old %s installed a snapshot from new leader %s", np.id, leader.id)
 	}
 	time.Sleep(time.Second)
 	done, failed, acked := stopWriters()
