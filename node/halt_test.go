@@ -14,24 +14,24 @@ import (
 	"github.com/linkd/linkd/fsm"
 )
 
-type lockedBuffer struct {
+type haltLogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *haltLogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *haltLogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+func haltFreeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func openSingle(t *testing.T, dir, addr string, logs *lockedBuffer) *Node {
+func openHaltNode(t *testing.T, dir, addr string, logs *haltLogBuffer) *Node {
 	t.Helper()
 	n, err := Open(Config{NodeID: "n1", DataDir: dir, RaftAddr: addr, Bootstrap: true,
 		HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond,
@@ -51,7 +51,7 @@ func openSingle(t *testing.T, dir, addr string, logs *lockedBuffer) *Node {
 	return n
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func haltWaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -67,10 +67,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // (no panic, no loop), its state unchanged. ProposeEncoded refuses to
 // append such an entry in the first place.
 func TestNewerEntryMakesNodeNotReadyWithoutCrash(t *testing.T) {
-	dir, addr := t.TempDir(), freeAddr(t)
-	logs := &lockedBuffer{}
-	n := openSingle(t, dir, addr, logs)
-	waitFor(t, "ready", func() bool { return n.Ready() == nil })
+	dir, addr := t.TempDir(), haltFreeAddr(t)
+	logs := &haltLogBuffer{}
+	n := openHaltNode(t, dir, addr, logs)
+	haltWaitFor(t, "ready", func() bool { return n.Ready() == nil })
 	ctx := context.Background()
 	if _, err := n.Propose(ctx, &fsm.CreateLink{Now: 1, Code: "before", URL: "https://a.test", Owner: 1, RedirectStatus: 302}); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestNewerEntryMakesNodeNotReadyWithoutCrash(t *testing.T) {
 	if err := n.raft.Apply(newer, time.Second).Error(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "not ready", func() bool { return errors.Is(n.Ready(), fsm.ErrHalted) })
+	haltWaitFor(t, "not ready", func() bool { return errors.Is(n.Ready(), fsm.ErrHalted) })
 	if _, err := n.Propose(ctx, &fsm.DeleteLink{Now: 3, Code: "before", Actor: 1}); err == nil {
 		t.Fatal("a halted node applied a later command")
 	}
@@ -101,10 +101,10 @@ func TestNewerEntryMakesNodeNotReadyWithoutCrash(t *testing.T) {
 		t.Fatalf("%d refusal lines, want 1:\n%s", c, logs)
 	}
 
-	logs2 := &lockedBuffer{}
-	n = openSingle(t, dir, addr, logs2)
+	logs2 := &haltLogBuffer{}
+	n = openHaltNode(t, dir, addr, logs2)
 	defer n.Close()
-	waitFor(t, "halt after restart", func() bool { return errors.Is(n.Ready(), fsm.ErrHalted) })
+	haltWaitFor(t, "halt after restart", func() bool { return errors.Is(n.Ready(), fsm.ErrHalted) })
 	if !strings.Contains(logs2.String(), "REFUSING a raft entry") {
 		t.Fatalf("no refusal line after restart:\n%s", logs2)
 	}
