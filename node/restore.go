@@ -30,7 +30,8 @@ func SeedFromBackup(dataDir string, r io.Reader) (*store.BackupInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(filepath.Join(dataDir, "fsm"), store.Options{})
+	dir := filepath.Join(dataDir, "fsm")
+	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -38,10 +39,15 @@ func SeedFromBackup(dataDir string, r io.Reader) (*store.BackupInfo, error) {
 	if err == nil {
 		err = st.SyncWAL()
 	}
-	if err = errors.Join(err, st.Close()); err != nil {
+	err = errors.Join(err, st.Close())
+	if err == nil {
+		err = writeFileSync(filepath.Join(dataDir, restoredMarker), []byte(info.ClusterID+"\n"))
+	}
+	if err != nil {
+		os.RemoveAll(dir) // leave the directory as empty as it was, so a retry is allowed
 		return nil, err
 	}
-	return info, writeFileSync(filepath.Join(dataDir, restoredMarker), []byte(info.ClusterID+"\n"))
+	return info, nil
 }
 
 func writeFileSync(path string, b []byte) error {
