@@ -3,6 +3,7 @@ package fsm
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
@@ -112,11 +113,20 @@ func Peek(b []byte) (Type, uint8, error) {
 		return 0, 0, errors.New("fsm: command too short")
 	}
 	var h struct{ Header }
-	if err := codec.NewDecoderBytes(b[1:], mh).Decode(&h); err != nil {
+	d := peekDecoders.Get().(*codec.Decoder)
+	d.ResetBytes(b[1:])
+	err := d.Decode(&h)
+	d.ResetBytes(nil)
+	peekDecoders.Put(d)
+	if err != nil {
 		return 0, 0, fmt.Errorf("fsm: command type %d: %w", b[0], err)
 	}
 	return Type(b[0]), max(h.V, 1), nil
 }
+
+// peekDecoders are reused: a leader peeks at every proposal, and making a
+// decoder costs more than skipping a small command's fields.
+var peekDecoders = sync.Pool{New: func() any { return codec.NewDecoderBytes(nil, mh) }}
 
 // Decode parses what Encode produced. An entry this binary is too old for
 // yields an error wrapping ErrTooNew.
