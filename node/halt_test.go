@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/linkd/linkd/fsm"
 )
@@ -110,5 +113,58 @@ func TestNewerEntryMakesNodeNotReadyWithoutCrash(t *testing.T) {
 	}
 	if l, err := n.Store().Link("before"); err != nil || l.Status.String() != "active" {
 		t.Fatalf("state after restart: %+v %v", l, err)
+	}
+}
+
+// A halted node that wins leadership hands it over, so the cluster keeps
+// accepting writes while the node waits for its upgrade.
+func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
+	var nodes []*Node
+	var peers []Peer
+	for i := range 3 {
+		id, addr := fmt.Sprintf("n%d", i+1), haltFreeAddr(t)
+		n, err := Open(Config{NodeID: id, DataDir: t.TempDir(), RaftAddr: addr,
+			HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(&haltLogBuffer{}, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+		nodes = append(nodes, n)
+		peers = append(peers, Peer{ID: id, Addr: addr, Voter: true})
+	}
+	for _, n := range nodes {
+		if err := n.Bootstrap(peers); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leader := func() *Node {
+		for _, n := range nodes {
+			if n.IsLeader() && n.Ready() == nil {
+				return n
+			}
+		}
+		return nil
+	}
+	haltWaitFor(t, "a ready leader", func() bool { return leader() != nil })
+	// Halt n3's fsm as an entry from a newer linkd would.
+	halted := nodes[2]
+	b, _ := fsm.Encode(&fsm.DeleteLink{Now: 1, Code: "x", Actor: 1})
+	halted.fsm.ApplyBatch([]*raft.Log{{Index: halted.fsm.Applied() + 1, Type: raft.LogCommand, Data: append([]byte{200}, b[1:]...)}})
+	if halted.fsm.Halted() == nil {
+		t.Fatal("fsm not halted")
+	}
+	// Give it leadership; it must give it away again.
+	if l := leader(); l != halted {
+		if err := l.raft.LeadershipTransferToServer(raft.ServerID(halted.ID()), raft.ServerAddress(peers[2].Addr)).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	haltWaitFor(t, "a ready leader other than the halted node", func() bool {
+		l := leader()
+		return l != nil && l != halted
+	})
+	if _, err := leader().Propose(context.Background(), &fsm.CreateLink{Now: 2, Code: "after", URL: "https://b.test", Owner: 1, RedirectStatus: 302}); err != nil {
+		t.Fatalf("write after the hand-off: %v", err)
 	}
 }

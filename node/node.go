@@ -166,6 +166,7 @@ func Open(cfg Config) (*Node, error) {
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
 	n.every(50*time.Millisecond, n.initWhenLeader)
 	n.every(10*time.Millisecond, n.settleLeadership)
+	n.every(100*time.Millisecond, n.handOffIfHalted)
 	return n, nil
 }
 
