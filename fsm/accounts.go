@@ -33,6 +33,7 @@ const sessionPrunePerCommand = 16
 // CreateUser registers a user. With InviteHash, the invite decides the role
 // (and may claim an existing user without a login) and is used up.
 type CreateUser struct {
+	Header
 	Now          int64  `codec:"now"`
 	Email        string `codec:"email"`
 	PasswordHash string `codec:"pw"`
@@ -43,6 +44,7 @@ type CreateUser struct {
 // UpdateUser changes the fields that are set. A new password or disabling
 // ends the user's sessions.
 type UpdateUser struct {
+	Header
 	Now          int64   `codec:"now"`
 	ID           uint64  `codec:"id"`
 	Email        *string `codec:"email,omitempty"`
@@ -53,12 +55,14 @@ type UpdateUser struct {
 
 // DeleteUser deletes a user with their links, analytics, keys and sessions.
 type DeleteUser struct {
+	Header
 	Now int64  `codec:"now"`
 	ID  uint64 `codec:"id"`
 }
 
 // CreateAPIKey stores a new key for an enabled user.
 type CreateAPIKey struct {
+	Header
 	Now       int64    `codec:"now"`
 	Hash      []byte   `codec:"h"`
 	ID        string   `codec:"id"`
@@ -70,6 +74,7 @@ type CreateAPIKey struct {
 
 // DeleteAPIKey revokes one of Owner's keys.
 type DeleteAPIKey struct {
+	Header
 	Now   int64  `codec:"now"`
 	Owner uint64 `codec:"owner"`
 	ID    string `codec:"id"`
@@ -77,6 +82,7 @@ type DeleteAPIKey struct {
 
 // CreateSession logs an enabled user in to the console.
 type CreateSession struct {
+	Header
 	Now       int64  `codec:"now"`
 	Hash      []byte `codec:"h"`
 	User      uint64 `codec:"user"`
@@ -85,12 +91,14 @@ type CreateSession struct {
 
 // DeleteSession logs a session out.
 type DeleteSession struct {
+	Header
 	Now  int64  `codec:"now"`
 	Hash []byte `codec:"h"`
 }
 
 // CreateInvite lets one person sign up with Role.
 type CreateInvite struct {
+	Header
 	Now       int64  `codec:"now"`
 	Hash      []byte `codec:"h"`
 	ID        string `codec:"id"`
@@ -101,6 +109,7 @@ type CreateInvite struct {
 
 // DeleteInvite revokes an invite.
 type DeleteInvite struct {
+	Header
 	Now int64  `codec:"now"`
 	ID  string `codec:"id"`
 }

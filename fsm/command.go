@@ -1,11 +1,6 @@
 package fsm
 
 import (
-	"errors"
-	"fmt"
-
-	"github.com/hashicorp/go-msgpack/v2/codec"
-
 	"github.com/linkd/linkd/store"
 )
 
@@ -41,13 +36,18 @@ const (
 
 // Command is anything that can be proposed. Every field that is not a pure
 // function of state (time, codes, keys, random ids) is decided by the
-// proposer and carried in the command.
-type Command interface{ Type() Type }
+// proposer and carried in the command. Every command embeds Header, so its
+// encoding carries its version (see encoding.go).
+type Command interface {
+	Type() Type
+	header() *Header
+}
 
 // Init initialises a new cluster: the code permutation key, the bootstrap
 // admin (user 1), its API key and the invite with which it sets its console
 // login. Only the first Init applied takes effect.
 type Init struct {
+	Header
 	Now             int64  `codec:"now"`
 	ClusterID       string `codec:"cid"`
 	PermKey         []byte `codec:"pk"`
@@ -59,6 +59,7 @@ type Init struct {
 
 // AllocRange hands the next Size ids to NodeID.
 type AllocRange struct {
+	Header
 	Now    int64  `codec:"now"`
 	NodeID string `codec:"node"`
 	Size   uint64 `codec:"n"`
@@ -68,6 +69,7 @@ type AllocRange struct {
 // proposer or a custom alias. Uniqueness is decided here, so of two racing
 // creates for one alias exactly one wins.
 type CreateLink struct {
+	Header
 	Now            int64    `codec:"now"`
 	Code           string   `codec:"code"`
 	Custom         bool     `codec:"custom,omitempty"`
@@ -84,6 +86,7 @@ type CreateLink struct {
 // UpdateLink changes the fields that are set. Actor is the user asking; an
 // Admin may change any link and block or unblock it.
 type UpdateLink struct {
+	Header
 	Now            int64     `codec:"now"`
 	Code           string    `codec:"code"`
 	Actor          uint64    `codec:"actor"`
@@ -98,6 +101,7 @@ type UpdateLink struct {
 
 // DeleteLink turns a link into a tombstone.
 type DeleteLink struct {
+	Header
 	Now   int64  `codec:"now"`
 	Code  string `codec:"code"`
 	Actor uint64 `codec:"actor"`
@@ -107,6 +111,7 @@ type DeleteLink struct {
 // SetMember records a node's public HTTP address, so every node can show
 // and link to every other.
 type SetMember struct {
+	Header
 	Now      int64  `codec:"now"`
 	NodeID   string `codec:"node"`
 	HTTPAddr string `codec:"http"`
@@ -114,6 +119,7 @@ type SetMember struct {
 
 // DelMember forgets a removed node.
 type DelMember struct {
+	Header
 	Now    int64  `codec:"now"`
 	NodeID string `codec:"node"`
 }
@@ -122,6 +128,7 @@ type DelMember struct {
 // (Source, Segment) identifies it: a source's segments are proposed in
 // order, so the fsm applies each at most once by remembering the last.
 type Clicks struct {
+	Header
 	Now       int64               `codec:"now"`
 	Source    string              `codec:"src"`
 	Segment   uint64              `codec:"seg"`
@@ -132,6 +139,7 @@ type Clicks struct {
 
 // SetSalt sets the visitor-hash salt of a UTC day (the first one wins).
 type SetSalt struct {
+	Header
 	Now  int64  `codec:"now"`
 	Day  int64  `codec:"day"`
 	Salt []byte `codec:"salt"`
@@ -192,43 +200,4 @@ func newCommand(t Type) Command {
 		return &PutImage{}
 	}
 	return nil
-}
-
-// ErrUnknownCommand means a log entry has a type this binary does not know:
-// it was written by a newer version.
-var ErrUnknownCommand = errors.New("fsm: unknown command type")
-
-// msgpack encodes structs as maps keyed by the codec tags, so fields can be
-// added (old readers ignore them, new readers see zero values) without a
-// version bump.
-// The handle is configured once and is safe for concurrent use; it caches
-// per-type encoders, which is why it is shared.
-var mh = func() *codec.MsgpackHandle {
-	h := &codec.MsgpackHandle{}
-	h.WriteExt = true
-	return h
-}()
-
-// Encode serialises a command: one type byte, then the msgpack body.
-func Encode(c Command) ([]byte, error) {
-	var body []byte
-	if err := codec.NewEncoderBytes(&body, mh).Encode(c); err != nil {
-		return nil, fmt.Errorf("fsm: encode %T: %w", c, err)
-	}
-	return append([]byte{byte(c.Type())}, body...), nil
-}
-
-// Decode parses what Encode produced.
-func Decode(b []byte) (Command, error) {
-	if len(b) == 0 {
-		return nil, errors.New("fsm: empty command")
-	}
-	c := newCommand(Type(b[0]))
-	if c == nil {
-		return nil, fmt.Errorf("%w %d", ErrUnknownCommand, b[0])
-	}
-	if err := codec.NewDecoderBytes(b[1:], mh).Decode(c); err != nil {
-		return nil, fmt.Errorf("fsm: decode type %d: %w", b[0], err)
-	}
-	return c, nil
 }

@@ -48,6 +48,7 @@ type FSM struct {
 	st      *store.Store
 	log     *slog.Logger
 	applied atomic.Uint64
+	halted  atomic.Pointer[error] // why applying stopped; nil while applying
 }
 
 // New returns an FSM over st, resuming from the store's applied index.
@@ -68,8 +69,20 @@ func (f *FSM) Applied() uint64 { return f.applied.Load() }
 func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 
 // ApplyBatch applies a raft batch as one store transaction.
+//
+// An entry written by a newer linkd (ErrTooNew) halts the fsm instead of
+// panicking: a panic would only repeat on every restart under a supervisor,
+// a crash loop. The whole batch is discarded, so the store's applied index
+// stays below the refused entry and a restart with a newer binary applies
+// it; from then on every batch is refused, snapshots fail (so raft keeps the
+// log the upgraded binary will need), and Halted makes the node report not
+// ready. The node keeps replicating and voting, so the cluster keeps its
+// quorum while the operator upgrades it.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out := make([]any, len(logs))
+	if err := f.Halted(); err != nil {
+		return refuseAll(out, err)
+	}
 	last := f.applied.Load()
 	txn := f.st.Begin()
 	var newest uint64
@@ -78,9 +91,15 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 			continue // already applied before a restart
 		}
 		newest = l.Index
-		if l.Type == raft.LogCommand {
-			out[i] = f.applyOne(txn, l.Data)
+		if l.Type != raft.LogCommand {
+			continue
 		}
+		r, err := f.applyOne(txn, l.Data)
+		if err != nil {
+			txn.Abort()
+			return refuseAll(out, f.halt(l.Index, err))
+		}
+		out[i] = r
 	}
 	if newest == 0 {
 		txn.Abort()
@@ -93,8 +112,43 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	return out
 }
 
-func (f *FSM) applyOne(txn *store.Txn, data []byte) *Result {
+// ErrHalted means the fsm stopped applying at an entry this binary is too
+// old for. It wraps ErrTooNew.
+var ErrHalted = errors.New("fsm: halted")
+
+// Halted returns why the fsm stopped applying, or nil while it applies.
+func (f *FSM) Halted() error {
+	if p := f.halted.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (f *FSM) halt(index uint64, cause error) error {
+	err := fmt.Errorf("%w at raft index %d: %w; upgrade this node's linkd binary", ErrHalted, index, cause)
+	f.halted.Store(&err)
+	f.log.Error("REFUSING a raft entry written by a newer linkd: this node stops applying and reports not ready "+
+		"(it keeps its log and its vote); start a newer linkd binary on the same data directory to resume",
+		"index", index, "appliedIndex", f.applied.Load(), "err", cause)
+	return err
+}
+
+func refuseAll(out []any, err error) []any {
+	for i := range out {
+		out[i] = &Result{Err: err}
+	}
+	return out
+}
+
+// applyOne applies one command to txn. It returns an error only for an
+// entry this binary is too old for (ErrTooNew, or a record in the store
+// that a newer version wrote); anything else that fails is corruption and
+// panics.
+func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 	c, err := Decode(data)
+	if errors.Is(err, ErrTooNew) {
+		return nil, err
+	}
 	if err != nil {
 		panic(fmt.Sprintf("fsm: %v", err))
 	}
@@ -130,10 +184,13 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) *Result {
 			}
 		}
 	}
+	if errors.Is(err, store.ErrNewerRecord) {
+		return nil, err
+	}
 	if err != nil {
 		panic(fmt.Sprintf("fsm: apply %T: %v", c, err))
 	}
-	return r
+	return r, nil
 }
 
 func applyInit(txn *store.Txn, c *Init) (*Result, error) {
@@ -300,6 +357,11 @@ func Idempotent(c Command) bool {
 // Snapshot captures the state for raft. It is cheap: the stream is written
 // later by Persist, concurrently with further applies.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	if err := f.Halted(); err != nil {
+		// raft compacts its log up to a snapshot's index; the entries
+		// this node has not applied must stay for the upgraded binary.
+		return nil, err
+	}
 	return &snapshot{st: f.st, snap: f.st.Snapshot()}, nil
 }
 

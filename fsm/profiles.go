@@ -16,26 +16,33 @@ var ErrHandleTaken = errors.New("handle already taken")
 // user's live links and get the given URL and title, and links the
 // previous version had but this one lacks are deleted. PageCode is the
 // short link whose clicks count the page's views; it points at PageURL.
+//
+// Custom and Links use store's types for the callers' convenience, but are
+// never encoded through them: CodecEncodeSelf writes setProfileWire, whose
+// tags pin every field, so renaming a store field cannot change the log.
 type SetProfile struct {
-	Now         int64               `codec:"now"`
-	User        uint64              `codec:"user"`
-	Handle      string              `codec:"handle"`
-	DisplayName string              `codec:"name,omitempty"`
-	Bio         string              `codec:"bio,omitempty"`
-	Avatar      string              `codec:"avatar,omitempty"`
-	Theme       string              `codec:"theme"`
-	Custom      store.ThemeCustom   `codec:"custom"`
-	PageCode    string              `codec:"page"`
-	PageURL     string              `codec:"pageurl"`
-	Links       []store.ProfileLink `codec:"links,omitempty"`
-	NewCodes    []string            `codec:"new,omitempty"`
+	Header
+	Now         int64
+	User        uint64
+	Handle      string
+	DisplayName string
+	Bio         string
+	Avatar      string
+	Theme       string
+	Custom      store.ThemeCustom
+	PageCode    string
+	PageURL     string
+	Links       []store.ProfileLink
+	NewCodes    []string
 }
 
-// PutImage stores a re-encoded image under the SHA-256 of its bytes.
+// PutImage stores a re-encoded image under the SHA-256 of its bytes. Like
+// SetProfile it is encoded through a wire struct of its own (putImageWire).
 type PutImage struct {
-	Now   int64       `codec:"now"`
-	ID    []byte      `codec:"id"`
-	Image store.Image `codec:"img"`
+	Header
+	Now   int64
+	ID    []byte
+	Image store.Image
 }
 
 func (*SetProfile) Type() Type { return TypeSetProfile }

@@ -166,6 +166,7 @@ func Open(cfg Config) (*Node, error) {
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
 	n.every(50*time.Millisecond, n.initWhenLeader)
 	n.every(10*time.Millisecond, n.settleLeadership)
+	n.every(100*time.Millisecond, n.handOffIfHalted)
 	return n, nil
 }
 
@@ -201,6 +202,9 @@ func (n *Node) open() error {
 		return err
 	}
 	if n.trans, err = n.transport(hlog); err != nil {
+		return err
+	}
+	if err := n.adoptRestored(logs, snaps); err != nil {
 		return err
 	}
 	rc := n.raftConfig(hlog)
@@ -310,6 +314,9 @@ func (n *Node) Propose(ctx context.Context, c fsm.Command) (*fsm.Result, error) 
 // ProposeEncoded is Propose for an already encoded command (forwarded from
 // another node).
 func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, error) {
+	if err := fsm.Check(cmd); err != nil {
+		return nil, err // never append what this leader could not apply
+	}
 	timeout := proposeTimeout
 	if d, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(d))

@@ -87,6 +87,9 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 // Ready reports whether this node can serve: it knows a leader, the cluster
 // is initialised, and it has applied everything it knows to be committed.
 func (n *Node) Ready() error {
+	if err := n.fsm.Halted(); err != nil {
+		return err // an entry from a newer linkd: never ready until upgraded
+	}
 	if _, id := n.raft.LeaderWithID(); id == "" {
 		return ErrNoLeader
 	}

@@ -3,11 +3,17 @@ package store
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 )
 
 // ErrCorrupt is returned when a stored record cannot be decoded. It means the
 // data on disk is damaged or was written by an incompatible version.
 var ErrCorrupt = errors.New("store: corrupt record")
+
+// ErrNewerRecord is returned for a record (or snapshot stream) whose version
+// is newer than this binary reads: a newer linkd wrote it. The fsm halts on
+// it rather than treating it as corruption.
+var ErrNewerRecord = errors.New("store: record written by a newer linkd")
 
 // recordV1 is the first record version. A decoder accepts any version at or
 // above the one that introduced a field and treats missing trailing fields as
@@ -126,7 +132,10 @@ func (d *decoder) version(newest uint8) uint8 {
 		return 0
 	}
 	v := d.u8()
-	if v < recordV1 || v > newest {
+	switch {
+	case v > newest:
+		d.err, d.b = fmt.Errorf("%w: version %d, this binary reads up to %d", ErrNewerRecord, v, newest), nil
+	case v < recordV1:
 		d.fail()
 	}
 	return v

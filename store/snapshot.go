@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -171,13 +172,40 @@ func (s *Store) buildFrom(name string, r io.Reader) error {
 }
 
 func load(db *pebble.DB, r io.Reader) error {
+	b := db.NewBatch()
+	defer func() { b.Close() }()
+	err := readSnapshot(r, func(k, v []byte) error {
+		if err := b.Set(k, v, nil); err != nil {
+			return err
+		}
+		if b.Len() < restoreBatchBytes {
+			return nil
+		}
+		if err := b.Commit(pebble.NoSync); err != nil {
+			return err
+		}
+		b.Close()
+		b = db.NewBatch()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// scanSnapshot checks a snapshot stream's framing and checksum.
+func scanSnapshot(r io.Reader) error { return readSnapshot(r, nil) }
+
+// readSnapshot parses a snapshot stream, handing each pair to fn (if set),
+// and checks its checksum. fn sees pairs before the checksum is known to
+// match: a caller must be able to discard them.
+func readSnapshot(r io.Reader, fn func(k, v []byte) error) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	hr := &hashingReader{r: br, crc: crc32.New(castagnoli)}
 	if _, err := readSnapshotHeader(hr); err != nil {
 		return err
 	}
-	b := db.NewBatch()
-	defer func() { b.Close() }()
 	for {
 		k, err := readFrame(hr)
 		if err != nil {
@@ -190,15 +218,10 @@ func load(db *pebble.DB, r io.Reader) error {
 		if err != nil {
 			return err
 		}
-		if err := b.Set(k, v, nil); err != nil {
-			return err
-		}
-		if b.Len() >= restoreBatchBytes {
-			if err := b.Commit(pebble.NoSync); err != nil {
+		if fn != nil {
+			if err := fn(k, v); err != nil {
 				return err
 			}
-			b.Close()
-			b = db.NewBatch()
 		}
 	}
 	var trailer [4]byte
@@ -208,13 +231,20 @@ func load(db *pebble.DB, r io.Reader) error {
 	if binary.BigEndian.Uint32(trailer[:]) != hr.crc.Sum32() {
 		return fmt.Errorf("%w: checksum mismatch", ErrSnapshotCorrupt)
 	}
-	return b.Commit(pebble.NoSync)
+	return nil
 }
 
 func readSnapshotHeader(r io.Reader) (applied uint64, err error) {
 	hdr := make([]byte, len(snapMagic)+8)
-	if _, err := io.ReadFull(r, hdr); err != nil || string(hdr[:len(snapMagic)]) != string(snapMagic) {
+	name := snapMagic[:len(snapMagic)-1]
+	if _, err := io.ReadFull(r, hdr); err != nil || !bytes.HasPrefix(hdr, name) {
 		return 0, fmt.Errorf("%w: bad header", ErrSnapshotCorrupt)
+	}
+	if v, newest := hdr[len(name)], snapMagic[len(name)]; v != newest {
+		if v > newest {
+			return 0, fmt.Errorf("%w: snapshot format version %d, this binary reads %d", ErrNewerRecord, v, newest)
+		}
+		return 0, fmt.Errorf("%w: snapshot format version %d", ErrSnapshotCorrupt, v)
 	}
 	return binary.BigEndian.Uint64(hdr[len(snapMagic):]), nil
 }

@@ -70,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args, stderr)
 	case "cluster":
 		err = clusterCmd(args, stdout, stderr)
+	case "backup":
+		err = backupCmd(args, stdout, stderr)
+	case "restore":
+		err = restoreCmd(args, stdout, stderr)
 	case "link", "key", "user":
 		err = apiCmd(cmd, args, stdout, stderr)
 	case "help", "-h", "--help":
@@ -103,6 +107,9 @@ Usage:
   linkd link create URL    create a short link (also: list, get, update, delete)
   linkd key create NAME    create an API key --scope ... (also: list, delete)
   linkd user create EMAIL  create an account (admins; also: list)
+  linkd backup -o FILE     stream a consistent backup of the cluster (admins)
+  linkd restore FILE --data-dir DIR
+                           verify a backup and seed a new data directory with it
   linkd version            print the version (also: linkd --version)
   linkd help               this text; linkd COMMAND -h for a command's own
 

@@ -45,6 +45,7 @@ const testToken = "lk_process_test_token"
 type spec struct {
 	id, dir, httpAddr, raftAddr string
 	args                        []string
+	bin                         string // the linkd binary; "" is the one built by TestMain
 }
 
 // proc is a linkd process started by a test.
@@ -88,7 +89,11 @@ func launch(t testing.TB, s spec) *proc {
 		// redirect budget per address is tested in httpd.
 		"--rate-redirects-per-ip", "off",
 		"--log-level", "info"}, s.args...)
-	cmd := exec.Command(binary, all...)
+	bin := s.bin
+	if bin == "" {
+		bin = binary
+	}
+	cmd := exec.Command(bin, all...)
 	p := &proc{spec: s, cmd: cmd, URL: "http://" + s.httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

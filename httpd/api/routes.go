@@ -29,6 +29,7 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "PATCH", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.patchLink},
 		{Method: "DELETE", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.deleteLink},
 		{Method: "GET", Pattern: "analytics/orphans", Scope: ops.ScopeAdmin, Handle: a.orphans},
+		{Method: "GET", Pattern: "backup", Scope: ops.ScopeAdmin, Handle: a.backup},
 		{Method: "GET", Pattern: "cluster", Scope: ops.ScopeAdmin, Handle: a.cluster},
 		{Method: "DELETE", Pattern: "cluster/members/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.removeMember},
 

@@ -175,3 +175,13 @@ func optTime(ms int64) *string {
 	t := MsTime(ms)
 	return &t
 }
+
+// Backup opens a consistent view for a backup: after a linearizable read
+// index, so it holds every write acknowledged before the call; the caller
+// streams it (store.Snapshot.WriteBackup) and closes it.
+func (o *Ops) Backup() (*store.Snapshot, error) {
+	if err := o.Consistent(); err != nil {
+		return nil, err
+	}
+	return o.st.Snapshot(), nil
+}
