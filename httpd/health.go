@@ -21,7 +21,7 @@ func (s *Server) internal(ctx *fasthttp.RequestCtx) {
 	case path == "/_/readyz":
 		s.readyz(ctx)
 	case path == "/_/status":
-		writeJSON(ctx, fasthttp.StatusOK, s.fullStatus())
+		s.status(ctx)
 	case path == "/_/metrics":
 		s.metrics(ctx)
 	case strings.HasPrefix(path, "/_/img/"):
@@ -45,6 +45,28 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetBodyString("ready\n")
+}
+
+// publicStatus is what /_/status tells anyone: what a load balancer needs,
+// and nothing an attacker could use (no member addresses, no indexes).
+type publicStatus struct {
+	NodeID string `json:"nodeId"`
+	State  string `json:"state"`
+	Ready  bool   `json:"ready"`
+}
+
+// status serves /_/status: the full cluster view to an admin API token,
+// the public view to anyone else (a bad token is not an error here, so the
+// endpoint stays a plain health probe).
+func (s *Server) status(ctx *fasthttp.RequestCtx) {
+	if token, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
+		if p, err := s.principalForToken(strings.TrimSpace(token), time.Now()); err == nil && p.isAdmin() {
+			writeJSON(ctx, fasthttp.StatusOK, s.fullStatus())
+			return
+		}
+	}
+	st := s.cfg.Cluster.Status()
+	writeJSON(ctx, fasthttp.StatusOK, publicStatus{NodeID: st.NodeID, State: st.State, Ready: s.cfg.Cluster.Ready() == nil})
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
