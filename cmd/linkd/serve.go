@@ -38,6 +38,7 @@ type serveFlags struct {
 	trustedProxies, registration, profileHost                         string
 	secureCookies                                                     bool
 	limits                                                            httpd.Limits
+	peer                                                              peerFlags
 }
 
 // limitFlag lets a ratelimit.Limit be a flag ("20/s:100", "off").
@@ -65,6 +66,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.join, "join", "", "comma-separated raft addresses of the cluster's nodes (this one may be listed too); empty runs a single-node cluster")
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 0, "with --join: bootstrap a new cluster once this many nodes (all of --join, none with state) are up")
 	fs.BoolVar(&f.nonVoter, "non-voter", false, "with --join: join as a read replica that serves redirects but does not vote")
+	f.peer.register(fs)
 	fs.StringVar(&f.publicURL, "public-url", "", "base URL of short links, e.g. https://sho.rt (default http://localhost:<http port>)")
 	fs.StringVar(&f.adminToken, "admin-token", "", "API token of the first admin, used only when this node creates a new cluster (default: generate and print one)")
 	fs.DurationVar(&f.redirectMaxAge, "redirect-max-age", 0, "let browsers and CDNs cache redirects this long (0: no-store, so edits and takedowns apply at once)")
@@ -148,21 +150,30 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	join := splitList(f.join)
+	if f.bootstrapExpect > 0 && len(join) == 0 {
+		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
+	}
+	auth, err := f.peer.auth(len(join) > 0 || f.bootstrapExpect > 1, f.nodeID)
+	if err != nil {
+		return err
+	}
+	if auth.Insecure() {
+		log.Warn("raft port peer authentication is OFF (--insecure-cluster)", "mode", auth.String())
+	} else {
+		log.Info("raft port peer authentication", "mode", auth.String())
+	}
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
 	defer ln.Close()
 	public := f.publicBase(ln)
-	mux, err := cluster.Listen(f.raftAddr, f.raftAdvertise)
+	mux, err := cluster.Listen(f.raftAddr, f.raftAdvertise, auth, log)
 	if err != nil {
 		return err
 	}
 	defer mux.Close()
-	join := splitList(f.join)
-	if f.bootstrapExpect > 0 && len(join) == 0 {
-		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
-	}
 	n, err := node.Open(node.Config{
 		NodeID: f.nodeID, DataDir: f.dataDir, RaftAdvertise: mux.Addr().String(), Stream: mux.RaftLayer(),
 		Bootstrap: len(join) == 0, AdminToken: f.adminToken, OnInit: announceToken(stderr, public),
@@ -172,6 +183,9 @@ func serve(args []string, stderr io.Writer) error {
 	})
 	if err != nil {
 		return err
+	}
+	if members := len(n.Status().Members); members > 1 && f.peer.none() {
+		log.Error("this node belongs to a cluster of several nodes but has no --cluster-secret (or --cluster-ca...): its peers will refuse it", "members", members)
 	}
 	cl := cluster.New(n, mux, cluster.Config{
 		HTTPAdvertise: advertise(f.httpAdvertise, ln), Join: join, BootstrapExpect: f.bootstrapExpect,
