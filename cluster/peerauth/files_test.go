@@ -1,77 +1,20 @@
 package peerauth
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/linkd/linkd/cluster/peerauth/peerauthtest"
 )
 
-// testCA is an operator's CA, made the way a PKI would (ECDSA P-256).
-type testCA struct {
-	key  *ecdsa.PrivateKey
-	cert *x509.Certificate
-	pem  []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{key: key, cert: cert, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue writes a certificate and key for name with the given uses and
-// returns the two file names.
-func (c *testCA) issue(t *testing.T, name string, uses ...x509.ExtKeyUsage) (string, string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: uses}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalPKCS8PrivateKey(key)
-	dir := t.TempDir()
-	cf, kf := filepath.Join(dir, "node.crt"), filepath.Join(dir, "node.key")
-	os.WriteFile(cf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600)
-	return cf, kf
-}
-
-func writeCAs(t *testing.T, cas ...*testCA) string {
-	t.Helper()
-	var b []byte
-	for _, c := range cas {
-		b = append(b, c.pem...)
-	}
-	f := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(f, b, 0o600)
-	return f
-}
-
 // filesAuth is a member of ca's cluster.
-func filesAuth(t *testing.T, ca *testCA, name string) *Auth {
+func filesAuth(t *testing.T, ca *peerauthtest.CA, name string) *Auth {
 	t.Helper()
-	cf, kf := ca.issue(t, name, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
-	a, err := FromFiles(writeCAs(t, ca), cf, kf)
+	cf, kf := ca.Member(t, name)
+	a, err := FromFiles(peerauthtest.WriteCAs(t, ca), cf, kf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,12 +22,12 @@ func filesAuth(t *testing.T, ca *testCA, name string) *Auth {
 }
 
 func TestFilesMutualTLS(t *testing.T) {
-	ca := newTestCA(t, "ops CA")
+	ca := peerauthtest.NewCA(t, "ops CA")
 	a, b := filesAuth(t, ca, "n1"), filesAuth(t, ca, "n2")
 	if got, err := exchange(t, a.ServerTLS(), b.ClientTLS()); err != nil || got != "pong" {
 		t.Fatalf("same CA: %q, %v", got, err)
 	}
-	other := filesAuth(t, newTestCA(t, "other CA"), "evil")
+	other := filesAuth(t, peerauthtest.NewCA(t, "other CA"), "evil")
 	if got, err := exchange(t, a.ServerTLS(), other.ClientTLS()); err == nil || got != "" {
 		t.Fatalf("a certificate of another CA got %q, %v", got, err)
 	}
@@ -100,10 +43,10 @@ func TestFilesMutualTLS(t *testing.T) {
 // the new CA; (3) the old CA leaves the bundle. Neighbours of each step
 // talk; a node of step 3 and one of step 1 do not (they never coexist).
 func TestFilesCARotation(t *testing.T) {
-	oldCA, newCA := newTestCA(t, "old"), newTestCA(t, "new")
-	bundle, onlyNew := writeCAs(t, oldCA, newCA), writeCAs(t, newCA)
-	node := func(caFile string, issuer *testCA) *Auth {
-		cf, kf := issuer.issue(t, "n", x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+	oldCA, newCA := peerauthtest.NewCA(t, "old"), peerauthtest.NewCA(t, "new")
+	bundle, onlyNew := peerauthtest.WriteCAs(t, oldCA, newCA), peerauthtest.WriteCAs(t, newCA)
+	node := func(caFile string, issuer *peerauthtest.CA) *Auth {
+		cf, kf := issuer.Member(t, "n")
 		a, err := FromFiles(caFile, cf, kf)
 		if err != nil {
 			t.Fatal(err)
@@ -124,16 +67,16 @@ func TestFilesCARotation(t *testing.T) {
 }
 
 func TestFilesMistakesFailAtStart(t *testing.T) {
-	ca, other := newTestCA(t, "ops"), newTestCA(t, "other")
-	serverOnly, serverOnlyKey := ca.issue(t, "n1", x509.ExtKeyUsageServerAuth)
-	foreign, foreignKey := other.issue(t, "n1", x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
-	good, goodKey := ca.issue(t, "n1", x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+	ca, other := peerauthtest.NewCA(t, "ops"), peerauthtest.NewCA(t, "other")
+	serverOnly, serverOnlyKey := ca.Issue(t, "n1", x509.ExtKeyUsageServerAuth)
+	foreign, foreignKey := other.Member(t, "n1")
+	good, goodKey := ca.Member(t, "n1")
 	empty := filepath.Join(t.TempDir(), "empty.pem")
 	os.WriteFile(empty, []byte("nothing"), 0o600)
 	for name, c := range map[string][4]string{
-		"server use only":     {writeCAs(t, ca), serverOnly, serverOnlyKey, "both server and client"},
-		"cert of another CA":  {writeCAs(t, ca), foreign, foreignKey, "does not verify"},
-		"key of another cert": {writeCAs(t, ca), good, foreignKey, "private key does not match"},
+		"server use only":     {peerauthtest.WriteCAs(t, ca), serverOnly, serverOnlyKey, "both server and client"},
+		"cert of another CA":  {peerauthtest.WriteCAs(t, ca), foreign, foreignKey, "does not verify"},
+		"key of another cert": {peerauthtest.WriteCAs(t, ca), good, foreignKey, "private key does not match"},
 		"no CA in file":       {empty, good, goodKey, "no PEM certificate"},
 		"missing CA file":     {filepath.Join(t.TempDir(), "nope"), good, goodKey, "no such file"},
 	} {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkd/linkd/cluster/peerauth/peerauthtest"
 )
 
 const (
@@ -123,7 +125,7 @@ func TestOutsidersGetNothing(t *testing.T) {
 		}
 		return c
 	}
-	other := filesAuth(t, newTestCA(t, "other CA"), "evil")
+	other := filesAuth(t, peerauthtest.NewCA(t, "other CA"), "evil")
 	for name, cli := range map[string]*tls.Config{
 		"no certificate":          permissive(nil),
 		"wrong secret":            permissive(wrong.ClientTLS()),
