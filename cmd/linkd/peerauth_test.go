@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -401,5 +402,28 @@ func TestClusteredNodeNeedsCredentials(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: exit %d, want 1 and %q in:\n%s", c.args, code, c.want, stderr.String())
 		}
+	}
+}
+
+// A cluster that ran with --insecure-cluster moves to a secret with one
+// full restart, keeping its data.
+func TestInsecureClusterMovesToSecret(t *testing.T) {
+	procs := startCluster(t, 3, "--insecure-cluster")
+	code := mustCreateOn(t, procs[0], "https://migrated.test/")
+	for _, p := range procs {
+		p.stop(t)
+	}
+	for i, p := range procs {
+		s := p.spec
+		s.args = slices.DeleteFunc(slices.Clone(s.args), func(a string) bool { return a == "--insecure-cluster" })
+		s.args = append(s.args, "--cluster-secret", testSecret)
+		procs[i] = launch(t, s)
+	}
+	for _, p := range procs {
+		p.waitReady(t, 30*time.Second)
+		redirectsTo(t, p, code, "https://migrated.test/")
+	}
+	if s, err := status(procs[0]); err != nil || len(s.Members) != 3 {
+		t.Fatalf("members after the move: %+v %v", s, err)
 	}
 }
