@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkd/linkd/cluster/peerauth/peerauthtest"
 )
@@ -83,5 +84,37 @@ func TestFilesMistakesFailAtStart(t *testing.T) {
 		if _, err := FromFiles(c[0], c[1], c[2]); err == nil || !strings.Contains(err.Error(), c[3]) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// A renewed certificate is picked up without a restart; a broken renewal
+// keeps the previous one.
+func TestFilesReload(t *testing.T) {
+	ca := peerauthtest.NewCA(t, "ops")
+	caFile := peerauthtest.WriteCAs(t, ca)
+	cf, kf := ca.Member(t, "first")
+	fc := &fileCert{caFile: caFile, certFile: cf, keyFile: kf}
+	fc.pool, _, _ = loadCAs(caFile)
+	now := time.Now()
+	if err := fc.load(now); err != nil {
+		t.Fatal(err)
+	}
+	renew := func(name string) {
+		ncf, nkf := ca.Member(t, name)
+		for _, p := range [][2]string{{ncf, cf}, {nkf, kf}} {
+			b, _ := os.ReadFile(p[0])
+			os.WriteFile(p[1], b, 0o600)
+		}
+	}
+	renew("second")
+	if got := fc.current(now.Add(time.Second)).Leaf.Subject.CommonName; got != "first" {
+		t.Fatalf("reloaded before reloadEvery: %s", got)
+	}
+	if got := fc.current(now.Add(reloadEvery + time.Second)).Leaf.Subject.CommonName; got != "second" {
+		t.Fatalf("after a renewal: %s", got)
+	}
+	os.WriteFile(kf, []byte("garbage"), 0o600)
+	if got := fc.current(now.Add(3 * reloadEvery)).Leaf.Subject.CommonName; got != "second" {
+		t.Fatalf("after a broken renewal: %s", got)
 	}
 }
