@@ -31,6 +31,14 @@ const (
 	// refusedLogEvery bounds the logging of refused peers, so a scan of
 	// the port cannot flood the log.
 	refusedLogEvery = 10 * time.Second
+	// maxPending and maxPendingPerIP bound the connections that have not
+	// yet authenticated and named their protocol, in all and from one
+	// address, so that an outsider holding connections open costs bounded
+	// memory and cannot crowd out the members. Members keep their
+	// connections open (raft and the RPC client pool them), so few are
+	// ever pending.
+	maxPending      = 1024
+	maxPendingPerIP = 64 // as many as a burst of the RPC client's pool
 )
 
 // ErrMuxClosed is returned by the mux's listeners after Close.
@@ -45,6 +53,7 @@ type Mux struct {
 	auth      *peerauth.Auth
 	log       *slog.Logger
 	refused   atomic.Int64 // unix nanoseconds of the last logged refusal
+	pending   pendingConns
 	closeOnce sync.Once
 }
 
@@ -92,11 +101,18 @@ func (m *Mux) serve() {
 			m.Close()
 			return
 		}
-		go m.route(c)
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		if !m.pending.add(host) {
+			m.logRefused(c.RemoteAddr(), errors.New("too many connections not yet authenticated"))
+			c.Close()
+			continue
+		}
+		go m.route(c, host)
 	}
 }
 
-func (m *Mux) route(c net.Conn) {
+func (m *Mux) route(c net.Conn, host string) {
+	defer m.pending.done(host)
 	c.SetDeadline(time.Now().Add(muxHeaderTimeout))
 	if cfg := m.auth.ServerTLS(); cfg != nil {
 		tc := tls.Server(c, cfg)
@@ -120,6 +136,36 @@ func (m *Mux) route(c net.Conn) {
 		m.rpc.deliver(c)
 	default:
 		c.Close()
+	}
+}
+
+// pendingConns counts connections not yet routed, in all and per address.
+type pendingConns struct {
+	mu     sync.Mutex
+	total  int
+	byHost map[string]int
+}
+
+func (p *pendingConns) add(host string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byHost == nil {
+		p.byHost = map[string]int{}
+	}
+	if p.total >= maxPending || p.byHost[host] >= maxPendingPerIP {
+		return false
+	}
+	p.total++
+	p.byHost[host]++
+	return true
+}
+
+func (p *pendingConns) done(host string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total--
+	if p.byHost[host]--; p.byHost[host] == 0 {
+		delete(p.byHost, host)
 	}
 }
 
