@@ -96,7 +96,7 @@ func New(n *node.Node, mux *Mux, cfg Config) *Cluster {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Cluster{n: n, cfg: cfg, log: cfg.Logger, rpc: newRPCClient(), stop: make(chan struct{})}
+	c := &Cluster{n: n, cfg: cfg, log: cfg.Logger, rpc: newRPCClient(mux), stop: make(chan struct{})}
 	if mux != nil {
 		c.raftAddr = mux.Addr().String()
 		c.srv = &http.Server{Handler: c.rpcHandler(), ReadHeaderTimeout: rpcTimeout}

@@ -15,9 +15,8 @@ import (
 	"github.com/linkd/linkd/node"
 )
 
-// Internode RPC is plain HTTP/1.1 on the shared raft port (after the mux
-// byte). It is unauthenticated, like raft itself: the raft address must be on
-// a private network.
+// Internode RPC is HTTP/1.1 on the shared raft port, after the mux's mutual
+// TLS handshake and its protocol byte: only members reach these handlers.
 const (
 	rpcTimeout      = 5 * time.Second
 	maxRPCBody      = 1 << 20
@@ -137,13 +136,20 @@ func readRPC(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// rpcClient calls other nodes' RPC over their shared raft port.
+// rpcClient calls other nodes' RPC over their shared raft port, through
+// mux's authenticated dialer.
 type rpcClient struct{ hc *http.Client }
 
-func newRPCClient() *rpcClient {
+// errNoPeerPort: a node without a raft port (mux nil) has no peers to call.
+var errNoPeerPort = errors.New("cluster: this node has no raft port")
+
+func newRPCClient(mux *Mux) *rpcClient {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			return dialMux(ctx, addr, muxRPC)
+			if mux == nil {
+				return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errNoPeerPort}
+			}
+			return mux.dial(ctx, addr, muxRPC)
 		},
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     time.Minute,

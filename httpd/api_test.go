@@ -350,6 +350,14 @@ func TestHealthReadyStatus(t *testing.T) {
 		st.AppliedIndex == 0 || st.AppliedIndex < st.CommitIndex || len(st.Members) != 1 || st.Members[0].Suffrage != "Voter" {
 		t.Fatalf("status: %+v", st)
 	}
+	// Without an admin token: what a load balancer needs, no member
+	// addresses or raft internals.
+	for _, opts := range [][]string{{"Authorization", ""}, httpdtest.As("lk_not_a_token")} {
+		r := n.Do("GET", "/_/status", nil, opts...)
+		if r.Status != 200 || string(r.Body) != `{"nodeId":"n1","state":"Leader","ready":true}`+"\n" {
+			t.Fatalf("anonymous status: %d %s", r.Status, r.Body)
+		}
+	}
 	r := n.Do("GET", "/_/metrics", nil)
 	if r.Status != 200 || !bytes.Contains(r.Body, []byte("linkd_redirect_requests_total")) {
 		t.Fatalf("metrics: %d", r.Status)

@@ -31,9 +31,12 @@ type clusterStatus struct {
 	} `json:"members"`
 }
 
+// status reads the full /_/status (with the admin token).
 func status(p *proc) (clusterStatus, error) {
 	var s clusterStatus
-	resp, err := http.Get(p.URL + "/_/status")
+	req, _ := http.NewRequest("GET", p.URL+"/_/status", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return s, err
 	}
@@ -42,8 +45,12 @@ func status(p *proc) (clusterStatus, error) {
 	return s, err
 }
 
+// testSecret is the cluster secret of the process tests' clusters.
+const testSecret = "process-test-cluster-secret-0123456789abcdef"
+
 // startCluster starts n nodes with one identical command line (apart from
-// their own id and addresses) and waits until all are ready.
+// their own id and addresses) and waits until all are ready. The nodes
+// share testSecret unless extra chooses another peer authentication.
 func startCluster(t *testing.T, n int, extra ...string) []*proc {
 	t.Helper()
 	specs := make([]spec, n)
@@ -55,6 +62,9 @@ func startCluster(t *testing.T, n int, extra ...string) []*proc {
 	procs := make([]*proc, n)
 	for i := range specs {
 		specs[i].args = append([]string{"--join", strings.Join(joins, ","), "--bootstrap-expect", fmt.Sprint(n)}, extra...)
+		if !strings.Contains(strings.Join(extra, " "), "-cluster") {
+			specs[i].args = append(specs[i].args, "--cluster-secret", testSecret)
+		}
 		procs[i] = launch(t, specs[i])
 	}
 	for _, p := range procs {
@@ -249,7 +259,7 @@ func TestLateJoinSnapshotRemoveNonVoter(t *testing.T) {
 		links[mustCreateOn(t, procs[i%3], url)] = url
 	}
 	joins := strings.Join([]string{procs[0].raftAddr, procs[1].raftAddr, procs[2].raftAddr}, ",")
-	late := launch(t, newSpec(t, "n4", "--join", joins))
+	late := launch(t, newSpec(t, "n4", "--join", joins, "--cluster-secret", testSecret))
 	late.waitReady(t, 30*time.Second)
 	for code, url := range links {
 		redirectsTo(t, late, code, url)
@@ -257,7 +267,7 @@ func TestLateJoinSnapshotRemoveNonVoter(t *testing.T) {
 	if !strings.Contains(late.logs.String(), "restored state from snapshot") {
 		t.Fatalf("n4 caught up without a snapshot; the test did not exercise snapshot install:\n%s", late.logs)
 	}
-	replica := launch(t, newSpec(t, "r1", "--join", joins, "--non-voter"))
+	replica := launch(t, newSpec(t, "r1", "--join", joins, "--non-voter", "--cluster-secret", testSecret))
 	replica.waitReady(t, 30*time.Second)
 	code := mustCreateOn(t, leader, "https://replica.test")
 	redirectsTo(t, replica, code, "https://replica.test")

@@ -73,7 +73,8 @@ type container struct {
 // runContainer starts a container and returns it once its HTTP port is published.
 func runContainer(t *testing.T, name, network, host string, args ...string) *container {
 	t.Helper()
-	all := []string{"run", "-d", "--name", name, "-p", "127.0.0.1::8080", "-e", "LINKD_ADMIN_TOKEN=" + testToken}
+	all := []string{"run", "-d", "--name", name, "-p", "127.0.0.1::8080", "-e", "LINKD_ADMIN_TOKEN=" + testToken,
+		"-e", "LINKD_CLUSTER_SECRET=" + testSecret}
 	if network != "" {
 		all = append(all, "--network", network, "--hostname", host, "--network-alias", host)
 	}
@@ -144,7 +145,7 @@ func TestDockerSingleNode(t *testing.T) {
 }
 
 // Three containers on a private network, bootstrapped with one command
-// line; writes through a follower while the leader is killed, a node is
+// line and a cluster secret (LINKD_CLUSTER_SECRET); writes through a follower while the leader is killed, a node is
 // partitioned off and reconnected, and containers restart. At the end every
 // acknowledged link is on every node with its destination, and no link
 // exists in a form nobody asked for.

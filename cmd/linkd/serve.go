@@ -39,6 +39,7 @@ type serveFlags struct {
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
 	limits                                                            httpd.Limits
+	peer                                                              peerFlags
 }
 
 // limitFlag lets a ratelimit.Limit be a flag ("20/s:100", "off").
@@ -66,6 +67,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.join, "join", "", "comma-separated raft addresses of the cluster's nodes (this one may be listed too); empty runs a single-node cluster")
 	fs.IntVar(&f.bootstrapExpect, "bootstrap-expect", 0, "with --join: bootstrap a new cluster once this many nodes (all of --join, none with state) are up")
 	fs.BoolVar(&f.nonVoter, "non-voter", false, "with --join: join as a read replica that serves redirects but does not vote")
+	f.peer.register(fs)
 	fs.StringVar(&f.publicURL, "public-url", "", "base URL of short links, e.g. https://sho.rt (default http://localhost:<http port>)")
 	fs.StringVar(&f.adminToken, "admin-token", "", "API token of the first admin, used only when this node creates a new cluster (default: generate and print one)")
 	fs.DurationVar(&f.redirectMaxAge, "redirect-max-age", 0, "let browsers and CDNs cache redirects this long (0: no-store, so edits and takedowns apply at once)")
@@ -158,21 +160,30 @@ func serve(args []string, stderr io.Writer) error {
 	if f.analyticsLag < 100*time.Millisecond {
 		return errors.New("--analytics-lag must be at least 100ms")
 	}
+	join := textlist.Split(f.join)
+	if f.bootstrapExpect > 0 && len(join) == 0 {
+		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
+	}
+	auth, err := f.peer.auth(len(join) > 0 || f.bootstrapExpect > 1, f.nodeID)
+	if err != nil {
+		return err
+	}
+	if auth.Insecure() {
+		log.Warn("raft port peer authentication is OFF (--insecure-cluster)", "mode", auth.String())
+	} else {
+		log.Info("raft port peer authentication", "mode", auth.String())
+	}
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
 	defer ln.Close()
 	public := f.publicBase(ln)
-	mux, err := cluster.Listen(f.raftAddr, f.raftAdvertise)
+	mux, err := cluster.Listen(f.raftAddr, f.raftAdvertise, auth, log)
 	if err != nil {
 		return err
 	}
 	defer mux.Close()
-	join := textlist.Split(f.join)
-	if f.bootstrapExpect > 0 && len(join) == 0 {
-		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
-	}
 	cfg := wire.Config{
 		Node: node.Config{
 			NodeID: f.nodeID, DataDir: f.dataDir, RaftAdvertise: mux.Addr().String(), Stream: mux.RaftLayer(),
@@ -201,6 +212,9 @@ func serve(args []string, stderr io.Writer) error {
 	w, err := wire.Start(cfg)
 	if err != nil {
 		return err
+	}
+	if members := len(w.Node.Status().Members); members > 1 && f.peer.none() {
+		log.Error("this node belongs to a cluster of several nodes but has no --cluster-secret (or --cluster-ca...): its peers will refuse it", "members", members)
 	}
 	return runUntilSignal(log, w, ln)
 }

@@ -151,8 +151,27 @@ func (h *Handler) readyz(ctx *fasthttp.RequestCtx) {
 	ctx.SetBodyString("ready\n")
 }
 
+// publicStatus is what /_/status tells anyone: what a load balancer needs,
+// and nothing an attacker could use (no member addresses, no indexes).
+type publicStatus struct {
+	NodeID string `json:"nodeId"`
+	State  string `json:"state"`
+	Ready  bool   `json:"ready"`
+}
+
+// status serves /_/status: the full cluster view to an admin API token,
+// the public view to anyone else (a bad token is not an error here, so the
+// endpoint stays a plain health probe).
 func (h *Handler) status(ctx *fasthttp.RequestCtx) {
-	httpx.WriteJSON(ctx, fasthttp.StatusOK, h.ops.FullStatus())
+	if token, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
+		if p, err := h.ops.ForToken(strings.TrimSpace(token), time.Now()); err == nil && p.IsAdmin() {
+			httpx.WriteJSON(ctx, fasthttp.StatusOK, h.ops.FullStatus())
+			return
+		}
+	}
+	cl := h.ops.Cluster()
+	st := cl.Status()
+	httpx.WriteJSON(ctx, fasthttp.StatusOK, publicStatus{NodeID: st.NodeID, State: st.State, Ready: cl.Ready() == nil})
 }
 
 // problemDocs serves /_/problems/{slug}: the human description of each type.
