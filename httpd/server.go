@@ -11,8 +11,8 @@
 //     limits, client addresses, budgets, the problem catalogue.
 //
 // httpd itself only routes a request to its audience by path prefix, owns
-// the fasthttp.Server (timeouts, streamed request bodies, the per-address
-// connection cap) and the Prometheus registry. See DESIGN.md.
+// the fasthttp.Server (timeouts, streamed request bodies) and the
+// per-address connection cap and the Prometheus registry. See DESIGN.md.
 package httpd
 
 import (
@@ -110,6 +110,7 @@ type Config struct {
 // Server is the HTTP server.
 type Server struct {
 	profileHost string
+	maxConns    int
 	srv         *fasthttp.Server
 	public      *public.Handler
 	api         *api.API
@@ -128,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	lim := httpx.NewLimiters(cfg.Limits, cfg.TrustedProxies)
 	m := newMetrics(cfg)
-	s := &Server{profileHost: cfg.ProfileHost}
+	s := &Server{profileHost: cfg.ProfileHost, maxConns: cfg.MaxConnsPerIP}
 	s.public = public.New(public.Config{Ops: o, Clicks: cfg.Clicks, Proxies: cfg.TrustedProxies, Limiters: lim,
 		RedirectMaxAge: cfg.RedirectMaxAge, Counters: m.redirect, Metrics: m.handler}, cfg.Logger)
 	s.api = api.New(o, lim, m.apiRequests)
@@ -145,7 +146,6 @@ func New(cfg Config) (*Server, error) {
 		// prefetch with the headers.
 		StreamRequestBody:            true,
 		HeaderReceived:               s.headerReceived,
-		MaxConnsPerIP:                cfg.MaxConnsPerIP,
 		ReadTimeout:                  readTimeout,
 		WriteTimeout:                 writeTimeout,
 		IdleTimeout:                  idleTimeout,
@@ -158,8 +158,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Serve serves HTTP on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+// Serve serves HTTP on ln until Shutdown, with at most MaxConnsPerIP
+// connections per client address.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(capConns(ln, s.maxConns)) }
 
 // Shutdown stops accepting connections and waits for open requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }

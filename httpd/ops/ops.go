@@ -146,7 +146,8 @@ func (o *Ops) Consistent() error {
 	rctx, cancel := WriteCtx()
 	defer cancel()
 	if err := o.cl.ReadIndex(rctx); err != nil {
-		return Fail(KindUnavailable, "A linearizable read needs the leader: "+err.Error()+".")
+		o.log.Debug("linearizable read refused", "err", err)
+		return Fail(KindUnavailable, "A linearizable read needs a reachable leader, and none answered in time; retry shortly or read with consistency=local.")
 	}
 	return nil
 }
