@@ -291,10 +291,12 @@ func (s *Server) failureFor(err error) *failure {
 		return fail(probHandleTaken, "Another profile uses this handle.", fieldError{Field: "handle", Message: "already taken"})
 	case errors.Is(err, fsm.ErrProtectedUser):
 		return fail(probProtected, "The bootstrap admin cannot be disabled, demoted or deleted.")
-	case errors.Is(err, node.ErrNotLeader), errors.Is(err, node.ErrNoLeader), errors.Is(err, node.ErrShutdown),
-		errors.Is(err, node.ErrNotInitialized), errors.Is(err, node.ErrUnknownOutcome),
-		errors.Is(err, cluster.ErrNoLeader), errors.Is(err, context.DeadlineExceeded):
-		return fail(probUnavailable, "The write was not committed: "+err.Error()+".")
+	case errors.Is(err, node.ErrUnknownOutcome), errors.Is(err, context.DeadlineExceeded):
+		return fail(probUnknown, "The write may or may not have been applied: "+err.Error()+". Retry with the same Idempotency-Key.")
+	case errors.Is(err, node.ErrNotApplied), errors.Is(err, node.ErrNotInitialized):
+		return fail(probNotApplied, "The write was not applied: "+err.Error()+". Retry it.")
+	case errors.Is(err, cluster.ErrNoLeader), errors.Is(err, node.ErrNoLeader), errors.Is(err, node.ErrShutdown):
+		return fail(probUnavailable, "The cluster cannot answer now: "+err.Error()+".")
 	}
 	s.log.Error("request failed", "err", err)
 	return fail(probInternal, "The request failed.")

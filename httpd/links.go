@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/store"
 	"github.com/linkd/linkd/httpd/validate"
 )
 
@@ -164,7 +165,7 @@ func (s *Server) patchLink(ctx *fasthttp.RequestCtx, p principal, code string) {
 	if !decodeStrict(ctx, body, &raw) {
 		return
 	}
-	if _, ok := s.visibleLink(ctx, p, code); !ok {
+	if !s.writableLink(ctx, p, code) {
 		return
 	}
 	cmd := &fsm.UpdateLink{Code: code, Actor: p.owner(), Admin: p.isAdmin()}
@@ -254,7 +255,7 @@ func parseStatusChange(v json.RawMessage, p principal) (*bool, error) {
 
 // deleteLink serves DELETE /api/v1/links/{code}.
 func (s *Server) deleteLink(ctx *fasthttp.RequestCtx, p principal, code string) {
-	if _, ok := s.visibleLink(ctx, p, code); !ok {
+	if !s.writableLink(ctx, p, code) {
 		return
 	}
 	_, err := s.propose(&fsm.DeleteLink{Now: time.Now().UnixMilli(), Code: code, Actor: p.owner(), Admin: p.isAdmin()})
@@ -263,6 +264,19 @@ func (s *Server) deleteLink(ctx *fasthttp.RequestCtx, p principal, code string) 
 		return
 	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// writableLink answers, before a write is proposed, only what the local
+// store knows for certain: a deleted link stays deleted (410) and a link
+// never changes owner (404 for another user's). A link missing here may
+// exist already on the leader (this replica may be behind a create another
+// node acknowledged), so that case is proposed and the fsm decides.
+func (s *Server) writableLink(ctx *fasthttp.RequestCtx, p principal, code string) bool {
+	if _, err := s.st.Link(code); errors.Is(err, store.ErrNotFound) {
+		return true
+	}
+	_, ok := s.visibleLink(ctx, p, code)
+	return ok
 }
 
 func printable(s string) bool {

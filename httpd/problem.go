@@ -39,12 +39,14 @@ var (
 	probInvalidInvite = problemKind{"invalid-invite", 403, "Invite not valid", "The invite does not exist, has expired or was used already."}
 	probHandleTaken   = problemKind{"handle-taken", 409, "Handle taken", "Another profile uses this handle; choose another."}
 	probRegistration  = problemKind{"registration-closed", 403, "Registration closed", "This instance does not accept sign-ups without an invite."}
+	probNotApplied    = problemKind{"not-applied", 503, "Write not applied", "The write certainly was not applied (no leader, or it could not be handed to one); retry it freely after the delay in `Retry-After`."}
+	probUnknown       = problemKind{"outcome-unknown", 504, "Write outcome unknown", "The write may or may not have been applied (leadership changed, the node stopped, or the deadline passed after it was sent). Retry it with the same `Idempotency-Key` to learn the outcome; a write without one may be applied twice."}
 )
 
 var problemKinds = []problemKind{probBadJSON, probUnauthorized, probForbidden, probNotFound, probMethod,
 	probConflict, probGone, probTooLarge, probMediaType, probValidation, probIdemMismatch, probInternal,
 	probUnavailable, probRequestHeader, probRateLimited, probEmailTaken, probProtected, probInvalidInvite,
-	probRegistration, probHandleTaken}
+	probRegistration, probHandleTaken, probNotApplied, probUnknown}
 
 // failure is an error that is the client's to fix, with the problem that
 // answers it. Handlers shared by the API and the console return failures;
