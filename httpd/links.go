@@ -9,8 +9,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/fsm"
-	"github.com/linkd/linkd/store"
 	"github.com/linkd/linkd/httpd/validate"
+	"github.com/linkd/linkd/store"
 )
 
 // defaultRedirectStatus is what a link redirects with unless told otherwise:
