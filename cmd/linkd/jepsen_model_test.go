@@ -73,14 +73,11 @@ func (s linkState) apply(in jIn) (linkState, int, string) {
 			return s, 410, ""
 		}
 		return s, 404, ""
-	case opDelete:
-		switch s.state {
-		case 1:
-			return linkState{2, ""}, 204, ""
-		case 2:
-			return s, 410, ""
+	case opDelete: // deleting twice is deleting once
+		if s.state == 0 {
+			return s, 404, ""
 		}
-		return s, 404, ""
+		return linkState{2, ""}, 204, ""
 	}
 	switch s.state {
 	case 1:
@@ -148,7 +145,7 @@ type history struct {
 
 func (h *history) now() int64 { return int64(time.Since(h.start)) }
 
-func (h *history) add(client int, in jIn, out jOut, call int64) {
+func (h *history) add(client int, node string, in jIn, out jOut, call int64) {
 	ret := h.now()
 	if out.Unknown {
 		ret = math.MaxInt64 // pending for ever
@@ -158,7 +155,7 @@ func (h *history) add(client int, in jIn, out jOut, call int64) {
 	if out.Unknown {
 		h.unknown++
 	}
-	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret})
+	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Output: out, Call: call, Return: ret, Metadata: node})
 }
 
 func (h *history) drop() {
@@ -186,7 +183,32 @@ func (h *history) check(name string) (porcupine.CheckResult, string) {
 	if err := porcupine.VisualizePath(linkModel, info, path); err != nil {
 		return res, "visualization failed: " + err.Error()
 	}
-	return res, path
+	return res, path + "; " + dumpIllegal(ops, filepath.Join(dir, name))
+}
+
+// dumpIllegal writes, for each key whose sub-history is not linearizable,
+// its operations in call order to <prefix>-<key>.txt, and returns the names.
+func dumpIllegal(ops []porcupine.Operation, prefix string) string {
+	var names []string
+	for _, part := range linkModel.Partition(ops) {
+		if porcupine.CheckOperationsTimeout(linkModel, part, time.Minute) != porcupine.Illegal {
+			continue
+		}
+		slices.SortFunc(part, func(a, b porcupine.Operation) int { return int(a.Call - b.Call) })
+		var b strings.Builder
+		for _, op := range part {
+			ret := "pending"
+			if op.Return != math.MaxInt64 {
+				ret = fmt.Sprintf("%.3f", float64(op.Return)/1e9)
+			}
+			fmt.Fprintf(&b, "%.3f..%s c%d %v %s\n", float64(op.Call)/1e9, ret, op.ClientId, op.Metadata,
+				linkModel.DescribeOperation(op.Input, op.Output))
+		}
+		name := prefix + "-" + part[0].Input.(jIn).Key + ".txt"
+		os.WriteFile(name, []byte(b.String()), 0o644)
+		names = append(names, name)
+	}
+	return "illegal keys: " + strings.Join(names, ", ")
 }
 
 // problemType reads the type of a problem+json answer.

@@ -195,7 +195,7 @@ func (c *jepsenCluster) nemesis(ctx context.Context) map[string]int {
 		}
 	}
 	for ctx.Err() == nil {
-		sleep(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
+		sleep(time.Duration(200+rand.IntN(500)) * time.Millisecond)
 		if ctx.Err() != nil {
 			break
 		}
@@ -209,15 +209,15 @@ func (c *jepsenCluster) nemesis(ctx context.Context) map[string]int {
 		switch kind {
 		case "kill", "kill-leader":
 			c.procs[i].kill()
-			time.Sleep(time.Duration(500+rand.IntN(1500)) * time.Millisecond)
+			time.Sleep(time.Duration(300+rand.IntN(1000)) * time.Millisecond)
 			c.restart(i)
 		case "pause":
 			c.procs[i].signal(syscall.SIGSTOP)
-			time.Sleep(time.Duration(1000+rand.IntN(2000)) * time.Millisecond)
+			time.Sleep(time.Duration(1000+rand.IntN(1500)) * time.Millisecond)
 			c.procs[i].signal(syscall.SIGCONT)
 		case "partition", "partition-leader":
 			c.isolate(i)
-			time.Sleep(time.Duration(1500+rand.IntN(2500)) * time.Millisecond)
+			time.Sleep(time.Duration(1500+rand.IntN(1500)) * time.Millisecond)
 			c.heal()
 		case "rolling-restart":
 			for j := range c.procs {
@@ -265,7 +265,7 @@ func jClient(ctx context.Context, id int, urls []string, keys func() string, h *
 		case notApplied:
 			h.drop()
 		default:
-			h.add(id, in, out, call)
+			h.add(id, base, in, out, call)
 		}
 		if err != nil || notApplied || out.Unknown {
 			time.Sleep(50 * time.Millisecond) // do not spin on a node that is down
@@ -361,7 +361,7 @@ func (c *jepsenCluster) finalReads(t *testing.T, h *history, keys []string) bool
 				agree = false
 				continue
 			}
-			h.add(100+i, in, out, call)
+			h.add(100+i, p.URL, in, out, call)
 			if !c.redirectMatches(p, k, out) {
 				t.Errorf("%s: redirect of %s does not match the API answer %+v", p.id, k, out)
 				agree = false
