@@ -38,7 +38,9 @@ import (
 // its outgoing connections. Needs root and iptables; fails without them.
 //
 //	LINKD_JEPSEN_DURATION (45s) per run, LINKD_JEPSEN_RUNS (3),
-//	LINKD_JEPSEN_BINARY (a linkd binary to test instead of this tree's).
+//	LINKD_JEPSEN_BINARY (a linkd binary to test instead of this tree's),
+//	LINKD_JEPSEN_LEGACY_DELETE=1 (accept an older binary's 410 for deleting
+//	a deleted link).
 func TestJepsen(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("the jepsen suite needs root (it runs nodes as other users and sets iptables rules)")
