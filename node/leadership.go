@@ -117,7 +117,7 @@ func (n *Node) settle() error {
 	if n.barrierTerm.Load() == term {
 		return nil
 	}
-	if err := n.raft.Barrier(proposeTimeout).Error(); err != nil {
+	if err := n.await(n.raft.Barrier(proposeTimeout)); err != nil {
 		return raftError(err)
 	}
 	n.barrierTerm.Store(term)

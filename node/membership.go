@@ -110,7 +110,7 @@ func (n *Node) ReadIndex() (uint64, error) {
 		return 0, err
 	}
 	idx := n.raft.CommitIndex()
-	if err := n.raft.VerifyLeader().Error(); err != nil {
+	if err := n.await(n.raft.VerifyLeader()); err != nil {
 		return 0, raftError(err)
 	}
 	return n.stateIndex(idx)

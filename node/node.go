@@ -356,7 +356,7 @@ func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, err
 		timeout = min(timeout, time.Until(d))
 	}
 	f := n.raft.Apply(cmd, timeout)
-	if err := f.Error(); err != nil {
+	if err := n.await(f); err != nil {
 		return nil, raftError(err)
 	}
 	r, ok := f.Response().(*fsm.Result)
@@ -364,6 +364,24 @@ func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, err
 		return nil, unknownOutcome(fmt.Errorf("node: unexpected apply response %T", f.Response()))
 	}
 	return r, r.Err
+}
+
+// await waits for a raft future, or until the node stops. With
+// BatchApplyCh raft's apply channel is buffered, and raft can take an entry
+// (or a barrier, or a leadership check) into it after it has shut down and
+// then never answer it; a caller must not hang on that for ever. Close stops
+// the node only after the HTTP server and the RPC server have drained, so
+// nothing is normally in flight by then; what is, is reported as a shutdown
+// (an unknown outcome for a proposal).
+func (n *Node) await(f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-n.stop:
+		return raft.ErrRaftShutdown
+	}
 }
 
 // raftError maps raft's errors onto node's, with their kind: raft fails an
