@@ -82,7 +82,7 @@ func (c *Cluster) Add(id string, nonVoter bool) *Node {
 
 func (c *Cluster) start(id, raftAddr, dir string, cfg cluster.Config) *Node {
 	c.t.Helper()
-	log := logger()
+	log := Logger()
 	mux, err := cluster.Listen(raftAddr, "")
 	if err != nil {
 		c.t.Fatal(err)
@@ -171,8 +171,9 @@ func FreeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// logger discards logs unless LINKD_TEST_LOG is set.
-func logger() *slog.Logger {
+// Logger discards logs unless LINKD_TEST_LOG is set. (httpd/httpdtest has
+// the same two helpers; it sits above cluster and could use these.)
+func Logger() *slog.Logger {
 	if os.Getenv("LINKD_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -81,7 +81,6 @@ func TestJepsen(t *testing.T) {
 // jepsenCluster is the nodes of one run and the rules that cut them off.
 type jepsenCluster struct {
 	t     *testing.T
-	mu    sync.Mutex
 	procs []*proc
 	chain string
 }
