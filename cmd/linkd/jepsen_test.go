@@ -230,7 +230,9 @@ func (c *jepsenCluster) nemesis(ctx context.Context) map[string]int {
 				}
 				c.restart(j)
 				c.up(j, 20*time.Second)
+				faults["sigterm-restart"]++ // one fault per node restarted
 			}
+			continue
 		}
 		faults[kind]++
 	}
@@ -341,6 +343,9 @@ func jepsenRun(t *testing.T, run int, dur time.Duration) string {
 	line := fmt.Sprintf("%d ops (%d unknown, %d not applied), %d faults %v, linearizable: %s, nodes agree: %v",
 		len(h.ops), h.unknown, h.dropped, total, faults, res, agree)
 	t.Log(line)
+	if dur >= time.Minute && total < 15 {
+		t.Errorf("only %d faults in %s; a run of a minute must inject at least 15", total, dur)
+	}
 	if res != "Ok" {
 		t.Errorf("history is not linearizable (%s); visualization: %s", res, vis)
 	}
