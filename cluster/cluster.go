@@ -31,8 +31,6 @@ const (
 	DefaultMaxLag = 256
 	// leaderWait bounds how long a write waits for a leader to appear.
 	leaderWait = 3 * time.Second
-	// retryPause is the pause between attempts to reach the leader.
-	retryPause = 25 * time.Millisecond
 	// joinInterval is how often a node that is not yet in a cluster probes
 	// its peers.
 	joinInterval = 500 * time.Millisecond
@@ -124,34 +122,62 @@ func (c *Cluster) Close() error {
 }
 
 // Propose commits cmd: on this node if it leads, otherwise through the
-// leader. An attempt is repeated when the command certainly was not accepted
+// leader. An attempt is repeated when the command certainly was not applied
 // (no leader yet, or the node asked was not the leader), and, for commands
 // that recognise their own replay (fsm.Idempotent), also when its outcome is
-// unknown because leadership changed while it was in flight. So leader
-// changes are invisible to API clients, and nothing is applied twice.
+// unknown: the replay then answers what happened. So leader changes are
+// invisible to API clients, and nothing is applied twice.
+//
+// Between attempts it waits for the next leadership change (node's raft
+// observer), not for a timer. Once any attempt's outcome was unknown, every
+// later failure is reported as node.ErrUnknownOutcome too: a retry that
+// certainly failed says nothing about the earlier attempt.
 func (c *Cluster) Propose(ctx context.Context, cmd fsm.Command) (*fsm.Result, error) {
 	b, err := fsm.Encode(cmd)
 	if err != nil {
 		return nil, err
 	}
 	idempotent := fsm.Idempotent(cmd)
-	deadline := time.Now().Add(leaderWait)
+	deadline := time.NewTimer(leaderWait)
+	defer deadline.Stop()
+	unknown := false
 	for {
+		changed := c.n.LeaderChanged()
 		res, err := c.proposeOnce(ctx, b)
-		if !retryable(err) && !(idempotent && errors.Is(err, node.ErrUnknownOutcome)) {
+		switch {
+		case err == nil || res != nil: // applied; a domain error is an answer
 			return res, err
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w: %v", ErrNoLeader, err)
+		case certainlyNotApplied(err):
+		case idempotent && errors.Is(err, node.ErrUnknownOutcome):
+			unknown = true
+		default:
+			return nil, outcome(true, err)
 		}
 		select {
+		case <-changed:
+			continue
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %v", ErrNoLeader, ctx.Err())
-		case <-time.After(retryPause):
+			err = fmt.Errorf("%w: %v", err, ctx.Err())
+		case <-deadline.C:
+		case <-c.stop:
 		}
+		return nil, outcome(unknown, fmt.Errorf("%w: %v", ErrNoLeader, err))
 	}
 }
 
+// outcome marks err with its kind: unknown, or certainly not applied.
+func outcome(unknown bool, err error) error {
+	switch {
+	case unknown && !errors.Is(err, node.ErrUnknownOutcome):
+		return fmt.Errorf("%w: %w", node.ErrUnknownOutcome, err)
+	case !unknown && !errors.Is(err, node.ErrNotApplied):
+		return fmt.Errorf("%w: %w", node.ErrNotApplied, err)
+	}
+	return err
+}
+
+// proposeOnce makes one attempt. Every error it returns without a Result
+// is either certainlyNotApplied or wrapped in node.ErrUnknownOutcome.
 func (c *Cluster) proposeOnce(ctx context.Context, cmd []byte) (*fsm.Result, error) {
 	if c.n.IsLeader() {
 		return c.n.ProposeEncoded(ctx, cmd)
@@ -162,20 +188,23 @@ func (c *Cluster) proposeOnce(ctx context.Context, cmd []byte) (*fsm.Result, err
 	}
 	var raw []byte
 	if err := c.rpc.call(ctx, addr, "POST", "/v1/apply", cmd, &raw); err != nil {
-		return nil, err
+		return nil, outcome(!certainlyNotApplied(err), err)
 	}
 	res, err := fsm.DecodeResult(raw)
 	if err != nil {
-		return nil, err
+		return nil, outcome(true, err)
 	}
 	return res, res.Err
 }
 
 // onLeader runs fn on this node if it leads, else sends the RPC to the
-// leader, retrying while no leader is known.
+// leader, trying again after the next leadership change while the request
+// certainly had no effect.
 func (c *Cluster) onLeader(ctx context.Context, local func() error, method, path string, in, out any) error {
-	deadline := time.Now().Add(leaderWait)
+	deadline := time.NewTimer(leaderWait)
+	defer deadline.Stop()
 	for {
+		changed := c.n.LeaderChanged()
 		var err error
 		if c.n.IsLeader() {
 			err = local()
@@ -184,17 +213,28 @@ func (c *Cluster) onLeader(ctx context.Context, local func() error, method, path
 		} else {
 			err = c.rpc.call(ctx, addr, method, path, in, out)
 		}
-		if !retryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
+		if !certainlyNotApplied(err) {
 			return err
 		}
-		time.Sleep(retryPause)
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return err
+		case <-deadline.C:
+			return err
+		case <-c.stop:
+			return err
+		}
 	}
 }
 
-// retryable reports whether err says the request certainly had no effect
-// and a leader may be found by trying again.
-func retryable(err error) bool {
-	return errors.Is(err, node.ErrNotLeader) || errors.Is(err, errNotLeaderRemote) ||
+// certainlyNotApplied reports whether err says the request certainly had
+// no effect, so that trying again (on a leader found later) is safe.
+func certainlyNotApplied(err error) bool {
+	if err == nil || errors.Is(err, node.ErrUnknownOutcome) {
+		return false
+	}
+	return errors.Is(err, node.ErrNotApplied) || errors.Is(err, errNotLeaderRemote) ||
 		errors.Is(err, errNotSent) || errors.Is(err, ErrNoLeader)
 }
 

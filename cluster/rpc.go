@@ -107,7 +107,9 @@ func (c *Cluster) serveApply(w http.ResponseWriter, r *http.Request) {
 }
 
 // rpcResult answers v, or the error with a status the caller can act on:
-// 421 for "not the leader" (safe to retry elsewhere), 503 otherwise.
+// 421 for "not the leader" (safe to retry elsewhere), 503 for "certainly
+// not applied", 504 for "outcome unknown", 500 for anything else (which a
+// forwarded write also treats as unknown).
 func rpcResult(w http.ResponseWriter, v any, err error) {
 	switch {
 	case err == nil:
@@ -118,8 +120,10 @@ func rpcResult(w http.ResponseWriter, v any, err error) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 	case errors.Is(err, node.ErrUnknownOutcome):
 		http.Error(w, err.Error(), statusUnknownOutcome)
-	default:
+	case errors.Is(err, node.ErrNotApplied):
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	default:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
 }
 
@@ -203,7 +207,9 @@ func (rc *rpcClient) call(ctx context.Context, addr, method, path string, in, ou
 	case resp.StatusCode == http.StatusNotFound:
 		return node.ErrUnknownPeer
 	case resp.StatusCode == statusUnknownOutcome:
-		return node.ErrUnknownOutcome
+		return fmt.Errorf("%w: %s", node.ErrUnknownOutcome, bytes.TrimSpace(b))
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		return fmt.Errorf("%w: %s", node.ErrNotApplied, bytes.TrimSpace(b))
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("cluster: %s %s on %s: %s: %s", method, path, addr, resp.Status, bytes.TrimSpace(b))
 	}

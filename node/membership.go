@@ -99,19 +99,21 @@ func (n *Node) RemovePeer(id string) error {
 	return ErrUnknownPeer
 }
 
-// ReadIndex returns an index that, once applied locally, makes a read
-// linearizable (leader only): the leader commits a barrier once per term
-// (so its commit index covers every earlier term), takes the commit index,
-// then confirms with a heartbeat round that it still leads.
+// ReadIndex returns an index that, once WaitApplied returns for it, makes a
+// read linearizable (leader only): the leader commits a barrier once per
+// term (so its commit index covers every earlier term), takes the commit
+// index, confirms with a heartbeat round that it still leads, and returns
+// the last entry at or below it that the fsm is handed (see Applied), so
+// that a waiter is woken by the fsm, never by raft's queue.
 func (n *Node) ReadIndex() (uint64, error) {
 	if err := n.settle(); err != nil {
 		return 0, err
 	}
 	idx := n.raft.CommitIndex()
-	if err := n.raft.VerifyLeader().Error(); err != nil {
+	if err := n.await(n.raft.VerifyLeader()); err != nil {
 		return 0, raftError(err)
 	}
-	return idx, nil
+	return n.stateIndex(idx)
 }
 
 // HandOffLeadership transfers leadership if this node leads and another

@@ -26,13 +26,32 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/linkd/linkd/fsm"
-	"github.com/linkd/linkd/internal/retry"
 	"github.com/linkd/linkd/internal/token"
 	"github.com/linkd/linkd/store"
 )
 
 // Errors returned by Propose and the readiness calls.
+//
+// Every error Propose returns for a command that did not produce a Result
+// is exactly one of two kinds, tested with errors.Is:
+//
+//   - ErrNotApplied: the command certainly was not applied and never will
+//     be (not the leader, no leader, not enqueued, shut down before
+//     sending). Retrying is always safe.
+//   - ErrUnknownOutcome: the command may have been committed, now or later
+//     (leadership lost, shutdown or deadline after it was enqueued, a
+//     forwarded request whose reply was lost). Only a retry that the fsm
+//     recognises as a replay (the same Idempotency-Key) is safe.
+//
+// The specific reasons below are wrapped together with one of those two.
 var (
+	// ErrNotApplied marks an error after which the command certainly was
+	// not applied.
+	ErrNotApplied = errors.New("node: not applied")
+	// ErrUnknownOutcome marks an error after which the command may or may
+	// not have been applied. Never retry it blindly; an Idempotency-Key
+	// makes the retry safe.
+	ErrUnknownOutcome = errors.New("node: outcome unknown")
 	// ErrNotLeader means this node cannot commit: it is not the leader.
 	// cluster forwards such writes; a caller of node alone should retry.
 	ErrNotLeader = errors.New("node: not the leader")
@@ -41,16 +60,27 @@ var (
 	// ErrNotInitialized means the cluster's init command has not been
 	// applied yet on this node.
 	ErrNotInitialized = errors.New("node: cluster not initialised yet")
-	// ErrUnknownOutcome means leadership was lost while the command was in
-	// flight: it may or may not be committed. Never retry it blindly; an
-	// Idempotency-Key makes the retry safe.
-	ErrUnknownOutcome = errors.New("node: leadership lost while committing; outcome unknown")
+	// ErrLeadershipLost means leadership was lost while a command was in
+	// flight (always wrapped with ErrUnknownOutcome).
+	ErrLeadershipLost = errors.New("node: leadership lost while committing")
 	// ErrBehind means this node has not yet applied every entry it knows
 	// to be committed.
 	ErrBehind = errors.New("node: applying committed entries")
 	// ErrShutdown means the node is shutting down.
 	ErrShutdown = errors.New("node: shutting down")
 )
+
+// notApplied and unknownOutcome wrap a reason with its kind.
+func notApplied(reason error, detail ...any) error {
+	if len(detail) > 0 {
+		return fmt.Errorf("%w: %w: %v", ErrNotApplied, reason, detail[0])
+	}
+	return fmt.Errorf("%w: %w", ErrNotApplied, reason)
+}
+
+func unknownOutcome(reason error) error {
+	return fmt.Errorf("%w: %w", ErrUnknownOutcome, reason)
+}
 
 // Tuning constants, kept together.
 const (
@@ -145,7 +175,13 @@ type Node struct {
 	bolt  *raftboltdb.BoltStore
 	trans raft.Transport
 
-	barrierTerm atomic.Uint64 // the term in which ReadIndex last committed a barrier
+	barrierTerm atomic.Uint64 // the term in which this leader last committed a barrier
+	logs        raft.LogStore // the raft log, read by Applied and ReadIndex
+	applied     *applyWait    // wakes WaitApplied; triggered by notifyingFSM
+
+	leaderMu sync.Mutex
+	leaderCh chan struct{} // closed at the next leader/state change
+	kick     chan struct{} // wakes the leadership goroutine (watchLeadership)
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -156,7 +192,7 @@ type Node struct {
 func Open(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	start := time.Now()
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1)}
 	if err := n.open(); err != nil {
 		n.closeAll()
 		return nil, err
@@ -164,9 +200,7 @@ func Open(cfg Config) (*Node, error) {
 	links, _ := n.st.LiveLinks()
 	n.log.Info("node started", "appliedIndex", n.fsm.Applied(), "links", links,
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
-	n.every(50*time.Millisecond, n.initWhenLeader)
-	n.every(10*time.Millisecond, n.settleLeadership)
-	n.every(100*time.Millisecond, n.handOffIfHalted)
+	n.watchLeadership()
 	return n, nil
 }
 
@@ -201,6 +235,7 @@ func (n *Node) open() error {
 	if err := n.catchUpFromSnapshot(snaps); err != nil {
 		return err
 	}
+	n.logs, n.applied = logs, newApplyWait(n.fsm.Applied())
 	if n.trans, err = n.transport(hlog); err != nil {
 		return err
 	}
@@ -213,7 +248,7 @@ func (n *Node) open() error {
 			return err
 		}
 	}
-	n.raft, err = raft.NewRaft(rc, n.fsm, logs, n.bolt, snaps, n.trans)
+	n.raft, err = raft.NewRaft(rc, notifyingFSM{n.fsm, n.applied, n.kickLeadership}, logs, n.bolt, snaps, n.trans)
 	if err != nil {
 		return fmt.Errorf("node: start raft: %w", err)
 	}
@@ -315,84 +350,63 @@ func (n *Node) Propose(ctx context.Context, c fsm.Command) (*fsm.Result, error) 
 // another node).
 func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, error) {
 	if err := fsm.Check(cmd); err != nil {
-		return nil, err // never append what this leader could not apply
+		return nil, notApplied(err) // never append what this leader could not apply
+	}
+	select {
+	case <-n.stop:
+		return nil, notApplied(ErrShutdown)
+	default:
 	}
 	timeout := proposeTimeout
 	if d, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(d))
 	}
 	f := n.raft.Apply(cmd, timeout)
-	if err := f.Error(); err != nil {
+	if err := n.await(f); err != nil {
 		return nil, raftError(err)
 	}
 	r, ok := f.Response().(*fsm.Result)
 	if !ok || r == nil {
-		return nil, fmt.Errorf("node: unexpected apply response %T", f.Response())
+		return nil, unknownOutcome(fmt.Errorf("node: unexpected apply response %T", f.Response()))
 	}
 	return r, r.Err
 }
 
-// raftError maps raft's errors onto node's.
+// await waits for a raft future, or until the node stops. With
+// BatchApplyCh raft's apply channel is buffered, and raft can take an entry
+// (or a barrier, or a leadership check) into it after it has shut down and
+// then never answer it; a caller must not hang on that for ever. Close stops
+// the node only after the HTTP server and the RPC server have drained, so
+// nothing is normally in flight by then; what is, is reported as a shutdown
+// (an unknown outcome for a proposal).
+func (n *Node) await(f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-n.stop:
+		return raft.ErrRaftShutdown
+	}
+}
+
+// raftError maps raft's errors onto node's, with their kind: raft fails an
+// Apply future with ErrNotLeader, ErrLeadershipTransferInProgress or
+// ErrEnqueueTimeout only before the entry is in the log; ErrLeadershipLost
+// and ErrRaftShutdown also after, so those are unknown. Anything else is
+// unknown too: never a certain-looking error for an uncertain outcome.
 func raftError(err error) error {
 	switch {
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
-		return fmt.Errorf("%w: %v", ErrNotLeader, err)
-	case errors.Is(err, raft.ErrLeadershipLost):
-		return ErrUnknownOutcome
-	case errors.Is(err, raft.ErrRaftShutdown):
-		return ErrShutdown
+		return notApplied(ErrNotLeader, err)
 	case errors.Is(err, raft.ErrEnqueueTimeout):
-		return fmt.Errorf("%w: %v", ErrNoLeader, err)
+		return notApplied(ErrNoLeader, err)
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return unknownOutcome(ErrLeadershipLost)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return unknownOutcome(ErrShutdown)
 	}
-	return fmt.Errorf("node: %w", err)
-}
-
-// settleLeadership commits a barrier as soon as this node becomes leader.
-// Until an entry of its own term is committed, a new leader does not know
-// the commit index: entries of earlier terms in its log (acknowledged
-// writes whose Pebble commit a crash lost) are not applied yet. Ready waits
-// for the barrier, so a restarted leader never serves traffic without them.
-func (n *Node) settleLeadership() (done bool) {
-	if n.raft.State() == raft.Leader {
-		n.settle()
-	}
-	return false // leadership may come again
-}
-
-// settle commits a barrier once per term (leader only): afterwards this
-// node's commit index covers every earlier term.
-func (n *Node) settle() error {
-	term := n.raft.CurrentTerm()
-	if n.barrierTerm.Load() == term {
-		return nil
-	}
-	if err := n.raft.Barrier(proposeTimeout).Error(); err != nil {
-		return raftError(err)
-	}
-	n.barrierTerm.Store(term)
-	return nil
-}
-
-// every runs fn now and then every d in the background until it reports
-// done or the node stops.
-func (n *Node) every(d time.Duration, fn func() (done bool)) { retry.Every(&n.wg, n.stop, d, fn) }
-
-// initWhenLeader proposes the cluster's Init command the first time this
-// node leads an uninitialised cluster. Keys and tokens are made here, before
-// proposing, so that applying Init stays deterministic.
-func (n *Node) initWhenLeader() (done bool) {
-	if done, err := n.st.Initialized(); err != nil || done {
-		return true
-	}
-	if n.raft.State() != raft.Leader {
-		return false
-	}
-	err := n.proposeInit()
-	if err != nil && !errors.Is(err, fsm.ErrInitialized) {
-		n.log.Warn("initialising cluster", "err", err)
-		return false
-	}
-	return true
+	return unknownOutcome(fmt.Errorf("node: %w", err))
 }
 
 // InitSecrets is what a new cluster's bootstrap admin needs, shown once.

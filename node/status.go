@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -58,31 +57,6 @@ func (n *Node) Status() Status {
 
 // IsLeader reports whether this node is the raft leader.
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
-
-// Applied returns the index up to which the store reflects the log. Raft
-// entries the fsm never sees (leader no-ops, barriers) count too: raft's
-// own applied index covers them, the fsm's covers entries replayed from
-// Pebble before raft caught up after a restart.
-func (n *Node) Applied() uint64 { return max(n.fsm.Applied(), n.raft.AppliedIndex()) }
-
-// WaitApplied blocks until the store has applied index, or ctx ends.
-func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
-	if n.Applied() >= index {
-		return nil
-	}
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	for n.Applied() < index {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-n.stop:
-			return ErrShutdown
-		case <-t.C:
-		}
-	}
-	return nil
-}
 
 // Ready reports whether this node can serve: it knows a leader, the cluster
 // is initialised, and it has applied everything it knows to be committed.

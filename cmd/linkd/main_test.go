@@ -46,6 +46,9 @@ type spec struct {
 	id, dir, httpAddr, raftAddr string
 	args                        []string
 	bin                         string // the linkd binary; "" is the one built by TestMain
+	// uid, when set, runs the process as that user (the jepsen suite cuts
+	// network links between nodes by process owner).
+	uid uint32
 }
 
 // proc is a linkd process started by a test.
@@ -94,6 +97,10 @@ func launch(t testing.TB, s spec) *proc {
 		bin = binary
 	}
 	cmd := exec.Command(bin, all...)
+	if s.uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: s.uid, Gid: s.uid}}
+		cmd.Env = append(os.Environ(), "HOME="+s.dir)
+	}
 	p := &proc{spec: s, cmd: cmd, URL: "http://" + s.httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

@@ -36,6 +36,8 @@ const (
 	KindInvalidInvite             // the invite is unknown, expired or used
 	KindHandleTaken               // another profile has the handle
 	KindRegistration              // sign-ups are closed
+	KindNotApplied                // the write certainly was not applied: retry freely
+	KindUnknownOutcome            // the write may have been applied: retry with the same Idempotency-Key
 	kindCount
 )
 
@@ -93,10 +95,11 @@ func Invalid(detail string, fields Fields) error {
 // the one place that knows those packages' error values.
 //
 // Write errors fall in three groups: domain refusals (the fsm's, certain
-// and final); "certainly not applied" (no leader, not initialised, shut
-// down: retry freely); and "outcome unknown" (the proposal may have
-// committed: retry with the same Idempotency-Key). The last two are both
-// KindUnavailable today, with a detail that says which.
+// and final); KindNotApplied, "certainly not applied" (node.ErrNotApplied:
+// no leader to hand it to, not initialised, refused before sending: retry
+// freely); and KindUnknownOutcome (node.ErrUnknownOutcome or a deadline:
+// the proposal may have committed; retry with the same Idempotency-Key).
+// node and cluster mark every write error with exactly one of the two.
 func Classify(log *slog.Logger, err error) *Error {
 	var e *Error
 	switch {
@@ -127,11 +130,13 @@ func Classify(log *slog.Logger, err error) *Error {
 	case errors.Is(err, node.ErrUnknownPeer):
 		return Fail(KindNotFound, "No such cluster member.")
 	case errors.Is(err, node.ErrUnknownOutcome), errors.Is(err, context.DeadlineExceeded):
-		return Fail(KindUnavailable, "The write may or may not have been applied: its commit was not confirmed in time. "+
-			"Retry with the same Idempotency-Key, or check before retrying.")
+		return Fail(KindUnknownOutcome, "The write may or may not have been applied: its commit was not confirmed "+
+			"(leadership changed, the node stopped, or the deadline passed after it was sent). Retry with the same Idempotency-Key.")
+	case errors.Is(err, node.ErrNotApplied), errors.Is(err, node.ErrNotInitialized):
+		return Fail(KindNotApplied, "The write was not applied: no leader could take it right now. Retry it.")
 	case errors.Is(err, node.ErrNotLeader), errors.Is(err, node.ErrNoLeader), errors.Is(err, node.ErrShutdown),
-		errors.Is(err, node.ErrNotInitialized), errors.Is(err, cluster.ErrNoLeader):
-		return Fail(KindUnavailable, "The write was not applied: the cluster has no reachable leader right now. Retry shortly.")
+		errors.Is(err, cluster.ErrNoLeader):
+		return Fail(KindUnavailable, "The cluster cannot answer now: it has no reachable leader. Retry shortly.")
 	}
 	log.Error("request failed", "err", err)
 	return Fail(KindInternal, "The request failed.")

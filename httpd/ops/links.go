@@ -257,9 +257,23 @@ type LinkPatch struct {
 	Invalid        Fields
 }
 
+// writableLink refuses, before a write is proposed, only what the local
+// store knows for certain: a deleted link stays deleted (KindGone) and a
+// link never changes owner (KindNotFound for another user's). A link
+// missing here may exist already on the leader (this replica may be behind
+// a create another node acknowledged), so that case is proposed and the
+// fsm decides.
+func (o *Ops) writableLink(p Principal, code string) error {
+	if _, err := o.st.Link(code); errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	_, err := o.VisibleLink(p, code)
+	return err
+}
+
 // UpdateLink applies a patch to one of the principal's links.
 func (o *Ops) UpdateLink(p Principal, code string, patch LinkPatch) (*store.Link, error) {
-	if _, err := o.VisibleLink(p, code); err != nil {
+	if err := o.writableLink(p, code); err != nil {
 		return nil, err
 	}
 	now := time.Now()
@@ -318,9 +332,15 @@ func statusChange(st string, p Principal) (*bool, error) {
 	return nil, errors.New(`must be "active" or "blocked"`)
 }
 
-// DeleteLink deletes one of the principal's links.
+// DeleteLink deletes one of the principal's links. Deleting twice is
+// deleting once (the fsm answers a delete of a deleted link with success,
+// so that a retried delete succeeds): a link this replica knows to be
+// deleted is certainly deleted everywhere.
 func (o *Ops) DeleteLink(p Principal, code string) error {
-	if _, err := o.VisibleLink(p, code); err != nil {
+	if l, err := o.st.Link(code); err == nil && l.Status == store.StatusDeleted && (p.IsAdmin() || l.Owner == p.Owner()) {
+		return nil
+	}
+	if err := o.writableLink(p, code); err != nil {
 		return err
 	}
 	_, err := o.propose(&fsm.DeleteLink{Now: time.Now().UnixMilli(), Code: code, Actor: p.Owner(), Admin: p.IsAdmin()})
