@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,6 +152,13 @@ func TestReferrerHost(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://www.Google.com/search?q=x": "google.com", "http://t.co": "t.co", "https://u:p@Example.org:8443/x": "example.org",
 		"android-app://com.slack/": "com.slack", "": "", "not a url": "", "https://[::1]:80/": "[::1]",
+		"http://203.0.113.7:8080/p": "203.0.113.7", "https://WWW.Example.COM./": "example.com", "https://www./": "www",
+		"https://xn--bcher-kva.example/": "xn--bcher-kva.example", "https://a_b.example/": "a_b.example",
+		// Junk a client may send: every kind counts as one value.
+		"https://bücher.example/": InvalidHost, "https://<script>/": InvalidHost, "https://a..b/": InvalidHost,
+		"https://-a.example/": InvalidHost, "https://1.2.3.999/": InvalidHost, "https://[1.2.3.4]/": InvalidHost,
+		"https://[::1/": InvalidHost, "https://" + strings.Repeat("a.", 127) + "com/": InvalidHost,
+		"https://" + strings.Repeat("a", 64) + ".com/": InvalidHost, "https://a%20b/": InvalidHost,
 	} {
 		if got := string(referrerHost(nil, []byte(in))); got != want {
 			t.Errorf("referrerHost(%q) = %q, want %q", in, got, want)
