@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,22 +18,7 @@ import (
 // "(other)"), the junk counts as one "(invalid)" value, the orphan hosts
 // are capped alike, and every total still adds up.
 func TestCardinalityCapsThroughPipeline(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	f, _ := fsm.New(st, quiet)
-	var mu sync.Mutex
-	var index uint64
-	propose := func(_ context.Context, c fsm.Command) (*fsm.Result, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		index++
-		b, _ := fsm.Encode(c)
-		r := f.ApplyBatch(rafted(index, b))[0].(*fsm.Result)
-		return r, r.Err
-	}
+	st, propose := applyingStore(t, nil)
 	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "abc", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
 	dir := t.TempDir()
 	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet}

@@ -170,26 +170,12 @@ func TestReferrerHost(t *testing.T) {
 // rollups out; the same segment proposed twice counts once; segment numbers
 // keep rising across a restart of the log.
 func TestRecorderCompactorExactlyOnce(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	f, _ := fsm.New(st, quiet)
-	var mu sync.Mutex
-	var index uint64
 	var proposed []*fsm.Clicks
-	propose := func(_ context.Context, c fsm.Command) (*fsm.Result, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		index++
+	st, propose := applyingStore(t, func(c fsm.Command) {
 		if cl, ok := c.(*fsm.Clicks); ok {
 			proposed = append(proposed, cl)
 		}
-		b, _ := fsm.Encode(c)
-		r := f.ApplyBatch(rafted(index, b))[0].(*fsm.Result)
-		return r, r.Err
-	}
+	})
 	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "abc", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
 	dir := t.TempDir()
 	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet}
@@ -230,6 +216,30 @@ func TestRecorderCompactorExactlyOnce(t *testing.T) {
 	}
 	if len(sealedSegments(dir)) != 0 {
 		t.Fatal("applied segments were not deleted")
+	}
+}
+
+// applyingStore returns a store and a ProposeFunc that applies each command
+// at once through the fsm (raft left out), telling seen about it first.
+func applyingStore(t *testing.T, seen func(fsm.Command)) (*store.Store, ProposeFunc) {
+	st, err := store.Open(t.TempDir(), store.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f, _ := fsm.New(st, quiet)
+	var mu sync.Mutex
+	var index uint64
+	return st, func(_ context.Context, c fsm.Command) (*fsm.Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		index++
+		if seen != nil {
+			seen(c)
+		}
+		b, _ := fsm.Encode(c)
+		r := f.ApplyBatch(rafted(index, b))[0].(*fsm.Result)
+		return r, r.Err
 	}
 }
 
