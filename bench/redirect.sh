@@ -1,54 +1,83 @@
 #!/usr/bin/env bash
-# Redirect throughput and server CPU per request: linkd with analytics on,
-# linkd with analytics off (--analytics=false) and nginx's `return 302`, on
-# this machine, in one run, rounds interleaved.
+# Redirect throughput and server CPU per redirect, with requests spread over
+# many codes as real traffic is: linkd with analytics on, linkd with
+# analytics off (--analytics=false) and nginx's `return 302` as the
+# baseline, on this machine, in one run.
 #
-# Method: both servers get one core (taskset -c 0; linkd with GOMAXPROCS=1,
+# Workloads: "uniform" picks each request's code uniformly from 1,000 codes;
+# "zipf" from $ZIPF_N codes (default 1,000,000) with a Zipf distribution
+# (exponent $ZIPF_S, default 1.0), so a few codes are hot and most are in
+# the long tail (hot-set misses included). The codes are created once,
+# through the API (bench/seed), in one data directory that both linkd modes
+# then serve in turn. wrk draws codes with bench/codes.lua.
+#
+# Method: each server gets one core (taskset -c 0; linkd with GOMAXPROCS=1,
 # nginx with one worker, access log off); wrk runs on the other core
-# (taskset -c 1, one thread, $CONNS keep-alive connections, $DUR per round).
-# Each round measures linkd then nginx back to back; CPU per request is the
-# server process's utime+stime (from /proc/PID/stat) over the requests wrk
-# completed. The machine is shared and noisy, so read the ratio, not the
-# absolute numbers. linkd's redirect is a hot-set hit (the code is warm).
-# The per-address redirect budget is off (--rate-redirects-per-ip off): all
-# of wrk's requests come from one address. Its cost is in
-# BenchmarkRedirectHit/analytics=off,ratelimit=on.
+# (taskset -c 1, one thread, $CONNS keep-alive connections, $DUR per run).
+# Before each run a short wrk pass warms the hot set, then the server is
+# left to settle. CPU is the server's utime+stime from /proc/PID/stat:
+#   during = CPU over the run / redirects completed;
+#   after  = CPU from the end of the run until the click pipeline is done
+#            (no click segment left on disk: sealed, folded, applied,
+#            deleted) / the same redirects; nginx and analytics-off have
+#            nothing to finish, and are given the same settle.
+# The per-address redirect budget is off (--rate-redirects-per-ip off):
+# all of wrk's requests come from one address. The machine is shared and
+# noisy, so read the ratios, not the absolute numbers.
 #
-# Usage: bench/redirect.sh            (needs nginx and wrk: apt-get install nginx-light wrk)
-#        DUR=10s CONNS=64 ROUNDS=3 bench/redirect.sh
+# Usage: bench/redirect.sh            (needs nginx and wrk: apt-get install -y nginx wrk)
+#        DUR=10s CONNS=64 ROUNDS=2 ZIPF_N=1000000 bench/redirect.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10s}
+WARM=${WARM:-3s}
 CONNS=${CONNS:-64}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-2}
+UNIFORM_N=${UNIFORM_N:-1000}
+ZIPF_N=${ZIPF_N:-1000000}
+ZIPF_S=${ZIPF_S:-1.0}
+SETTLE_MAX=${SETTLE_MAX:-120}
 DEST='https://example.com/landing?utm_source=bench'
-for tool in nginx wrk taskset; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install nginx-light wrk)" >&2; exit 1; }
+for tool in nginx wrk taskset curl go; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y nginx wrk)" >&2; exit 1; }
 done
+[ "$(nproc)" -ge 2 ] || { echo "bench: needs two cores (server and wrk pinned apart)" >&2; exit 1; }
 
 OUT=$(mktemp -d)
 cleanup() {
-  kill $(cat "$OUT"/*.pid 2>/dev/null) 2>/dev/null || true
-  sleep 0.2
+  for f in "$OUT"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  sleep 0.3
   rm -rf "$OUT"
 }
 trap cleanup EXIT
 
 go build -o "$OUT/linkd" ./cmd/linkd
+go build -o "$OUT/seed" ./bench/seed
 TOKEN=lk_bench_token
-# start_linkd PORT RAFTPORT EXTRA... -> prints the pid
+PORT=18080
+DATA="$OUT/data"
+
+# start_linkd EXTRA... : starts linkd on $DATA pinned to core 0, waits for it.
 start_linkd() {
-  local port=$1 raft=$2; shift 2
-  GOMAXPROCS=1 taskset -c 0 "$OUT/linkd" serve --data-dir "$OUT/data-$port" --http-addr 127.0.0.1:$port \
-    --raft-addr 127.0.0.1:$raft --admin-token "$TOKEN" --log-level warn --rate-redirects-per-ip off "$@" >/dev/null 2>"$OUT/linkd-$port.log" &
-  echo $! | tee "$OUT/linkd-$port.pid"
-  for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/_/readyz >/dev/null && break; sleep 0.1; done
-  curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -d "{\"url\":\"$DEST\",\"alias\":\"bench\"}" http://127.0.0.1:$port/api/v1/links >/dev/null
-  [ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$port/bench)" = "302 $DEST" ]
+  GOMAXPROCS=1 taskset -c 0 "$OUT/linkd" serve --data-dir "$DATA" --http-addr 127.0.0.1:$PORT \
+    --raft-addr 127.0.0.1:17000 --admin-token "$TOKEN" --log-level warn --rate-redirects-per-ip off "$@" \
+    >/dev/null 2>>"$OUT/linkd.log" &
+  echo $! >"$OUT/linkd.pid"
+  for _ in $(seq 300); do curl -sf http://127.0.0.1:$PORT/_/readyz >/dev/null && return 0; sleep 0.1; done
+  echo "bench: linkd did not become ready; its log:" >&2; cat "$OUT/linkd.log" >&2; exit 1
 }
-LINKD_PID=$(start_linkd 18080 17000)
-OFF_PID=$(start_linkd 18082 17002 --analytics=false)
+stop_linkd() {
+  kill "$(cat "$OUT/linkd.pid")"
+  while kill -0 "$(cat "$OUT/linkd.pid")" 2>/dev/null; do sleep 0.1; done
+  rm -f "$OUT/linkd.pid"
+}
+
+echo "seeding $UNIFORM_N + $ZIPF_N links through the API..."
+start_linkd
+"$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix u -n "$UNIFORM_N" -url "$DEST"
+"$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix z -n "$ZIPF_N" -url "$DEST"
+[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$PORT/z0000000)" = "302 $DEST" ]
+stop_linkd
 
 cat >"$OUT/nginx.conf" <<CONF
 worker_processes 1;
@@ -64,32 +93,71 @@ http {
 }
 CONF
 taskset -c 0 nginx -c "$OUT/nginx.conf" -p "$OUT"
-sleep 0.3
+for _ in $(seq 50); do [ -s "$OUT/nginx.pid" ] && break; sleep 0.1; done
 NGINX_WORKER=$(pgrep -P "$(cat "$OUT/nginx.pid")" | head -1)
-[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:18081/bench)" = "302 $DEST" ]
+[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:18081/z0000000)" = "302 $DEST" ]
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# run NAME PID URL -> prints "rps cpu_us_per_req"
-run() {
-  local before after out reqs rps
-  before=$(cpu_ticks "$2")
-  out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"$DUR" "$3")
-  after=$(cpu_ticks "$2")
-  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  if echo "$out" | grep -q 'Non-2xx or 3xx'; then :; fi
-  awk -v r="$reqs" -v rps="$rps" -v t=$((after - before)) -v hz="$TICK" \
-    'BEGIN { printf "%.0f %.2f\n", rps, (t / hz) * 1e6 / r }'
+# settle PID: waits until no click segment is left (the compactor is done)
+# and the process has used no CPU for a second; prints the seconds waited.
+settle() {
+  local t=0 prev now
+  prev=$(cpu_ticks "$1")
+  while [ "$t" -lt "$SETTLE_MAX" ]; do
+    sleep 1; t=$((t + 1))
+    now=$(cpu_ticks "$1")
+    if ! ls "$DATA/clicks" 2>/dev/null | grep -qE '[.](seg|open)$' && [ $((now - prev)) -le 1 ]; then
+      echo "$t"; return 0
+    fi
+    prev=$now
+  done
+  echo "bench: server $1 still busy after ${SETTLE_MAX}s" >&2; echo "$t"
 }
 
-echo "round  linkd_rps  linkd_noanalytics_rps  nginx_rps  linkd/nginx  on/off   linkd_cpu_us/req  noanalytics_cpu_us/req  nginx_cpu_us/req"
+# wrk_run DUR URL DIST N PREFIX -> wrk's output
+wrk_run() {
+  DIST=$3 CODES=$4 PREFIX=$5 ZIPF_S=$ZIPF_S taskset -c 1 wrk -t1 -c"$CONNS" -d"$1" -s bench/codes.lua "$2"
+}
+
+# measure PID URL DIST N PREFIX -> "rps during_us after_us settle_s"
+measure() {
+  local t0 t1 t2 out reqs rps s
+  wrk_run "$WARM" "$2" "$3" "$4" "$5" >/dev/null
+  settle "$1" >/dev/null
+  t0=$(cpu_ticks "$1")
+  out=$(wrk_run "$DUR" "$2" "$3" "$4" "$5")
+  t1=$(cpu_ticks "$1")
+  s=$(settle "$1")
+  t2=$(cpu_ticks "$1")
+  if echo "$out" | grep -q 'Non-2xx or 3xx'; then
+    echo "bench: non-3xx answers from $2:" >&2; echo "$out" >&2; exit 1
+  fi
+  reqs=$(echo "$out" | awk '/requests in/ { print $1 }')
+  rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
+  awk -v q="$reqs" -v r="$rps" -v d=$((t1 - t0)) -v a=$((t2 - t1)) -v hz="$TICK" -v st="$s" \
+    'BEGIN { printf "%.0f %.2f %.2f %d\n", r, d / hz * 1e6 / q, a / hz * 1e6 / q, st }'
+}
+
+printf '%-8s %5s  %-14s %9s  %10s  %9s  %9s  %8s  %s\n' workload round server 'req/s' 'µs during' 'µs after' 'µs total' 'vs nginx' 'settle'
 for r in $(seq "$ROUNDS"); do
-  read -r lr lc < <(run linkd "$LINKD_PID" http://127.0.0.1:18080/bench)
-  read -r or oc < <(run linkd-off "$OFF_PID" http://127.0.0.1:18082/bench)
-  read -r nr nc < <(run nginx "$NGINX_WORKER" http://127.0.0.1:18081/bench)
-  awk -v r="$r" -v lr="$lr" -v or="$or" -v nr="$nr" -v lc="$lc" -v oc="$oc" -v nc="$nc" \
-    'BEGIN { printf "%5d  %9d  %21d  %9d  %11.2f  %6.2f   %16.2f  %22.2f  %16.2f\n", r, lr, or, nr, lr/nr, lr/or, lc, oc, nc }'
+  for w in uniform zipf; do
+    if [ "$w" = uniform ]; then n=$UNIFORM_N; p=u; else n=$ZIPF_N; p=z; fi
+    read -r nr nd na ns < <(measure "$NGINX_WORKER" "http://127.0.0.1:18081/" "$w" "$n" "$p")
+    [ -n "${ns:-}" ] || { echo "bench: nginx run failed" >&2; exit 1; }
+    ntotal=$(awk -v d="$nd" -v a="$na" 'BEGIN { printf "%.2f", d + a }')
+    printf '%-8s %5d  %-14s %9d  %10.2f  %9.2f  %9.2f  %8.2f  %ss\n' "$w" "$r" nginx "$nr" "$nd" "$na" "$ntotal" 1 "$ns"
+    for mode in on off; do
+      start_linkd --analytics=$([ $mode = on ] && echo true || echo false)
+      read -r lr ld la ls < <(measure "$(cat "$OUT/linkd.pid")" "http://127.0.0.1:$PORT/" "$w" "$n" "$p")
+      [ -n "${ls:-}" ] || { echo "bench: linkd run failed" >&2; exit 1; }
+      if [ $mode = on ]; then
+        echo "         clicks written $(curl -s http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_written_total/ { print $2 }'), dropped $(curl -s http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_dropped_total/ { print $2 }') (since start)" >&2
+      fi
+      stop_linkd
+      awk -v w="$w" -v rd="$r" -v m="linkd-analytics-$mode" -v q="$lr" -v d="$ld" -v a="$la" -v nt="$ntotal" -v st="$ls" \
+        'BEGIN { printf "%-8s %5d  %-14s %9d  %10.2f  %9.2f  %9.2f  %8.2f  %ss\n", w, rd, m, q, d, a, d + a, (d + a) / nt, st }'
+    done
+  done
 done
-echo "clicks recorded by the analytics node: $(curl -s http://127.0.0.1:18080/_/metrics | awk '/^linkd_clicks_written_total/ {print $2}'), dropped: $(curl -s http://127.0.0.1:18080/_/metrics | awk '/^linkd_clicks_dropped_total/ {print $2}')"

@@ -264,10 +264,8 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 	if err != nil || c.Segment <= last {
 		return &Result{Replayed: true}, err
 	}
-	for i := range c.Links {
-		if err := txn.AddLinkClicks(&c.Links[i], c.Now, c.Retention); err != nil {
-			return nil, err
-		}
+	if err := txn.AddClicks(c.Links, c.Now, c.Retention); err != nil {
+		return nil, err
 	}
 	if err := txn.AddOrphans(c.Orphans); err != nil {
 		return nil, err

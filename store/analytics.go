@@ -25,6 +25,9 @@ const (
 	tTotal   = 'T' // T<code>                           total clicks
 	tOrphan  = 'O' // O<unix day><host>                 requests for unknown codes
 	tSalt    = 'V' // V<unix day>                       visitor-hash salt of that day
+	// Counts of the values kept under the cardinality caps (clickapply.go).
+	tDimCount    = 'Y' // Y<code>\0<unix day><dim:1>   distinct values of the dimension in X
+	tOrphanCount = 'W' // W<unix day>                   distinct hosts in O
 )
 
 // Dimension kinds, stored in keys: only ever add.
@@ -97,143 +100,9 @@ func bucketKey(table byte, code string, t int64) []byte {
 	return binary.BigEndian.AppendUint64(codeKey(table, code), uint64(t))
 }
 
-func (t *Txn) addUint64(k []byte, n uint64) error {
-	v, err := getUint64(t.b, k)
-	if err != nil {
-		return err
-	}
-	t.setUint64(k, v+n)
-	return nil
-}
-
-// ClickSegment returns the last click segment applied from source.
-func (t *Txn) ClickSegment(source string) (uint64, error) {
-	return getUint64(t.b, append([]byte{tSegment}, source...))
-}
-
-// SetClickSegment records that source's segment n has been applied.
-func (t *Txn) SetClickSegment(source string, n uint64) {
-	t.setUint64(append([]byte{tSegment}, source...), n)
-}
-
-// AddLinkClicks merges a delta into a link's rollups. Clicks for links
-// that do not exist (any more) are dropped: deleting a link deletes its
-// analytics. now and r decide which fine-grained buckets are kept.
-func (t *Txn) AddLinkClicks(d *LinkClicks, now int64, r Retention) error {
-	l, err := t.Link(d.Code)
-	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	minCut, hourCut := cutoff(now, r.Minutes, MinuteMs), cutoff(now, r.Hours, HourMs)
-	for _, b := range d.Minutes {
-		if b.T >= minCut {
-			if err := t.addUint64(bucketKey(tMinute, d.Code, b.T), b.N); err != nil {
-				return err
-			}
-		}
-		if h := b.T * MinuteMs / HourMs; h >= hourCut {
-			if err := t.addUint64(bucketKey(tHour, d.Code, h), b.N); err != nil {
-				return err
-			}
-		}
-	}
-	for i := range d.Days {
-		if err := t.addDay(d.Code, &d.Days[i]); err != nil {
-			return err
-		}
-	}
-	t.deleteBefore(tMinute, d.Code, minCut)
-	t.deleteBefore(tHour, d.Code, hourCut)
-	return nil
-}
-
-// cutoff is the first bucket (of size unit ms) kept under retention keep.
-func cutoff(now int64, keep time.Duration, unit int64) int64 {
-	if keep <= 0 {
-		return 0
-	}
-	return (now - keep.Milliseconds()) / unit
-}
-
-func (t *Txn) deleteBefore(table byte, code string, before int64) {
-	if before <= 0 {
-		return
-	}
-	if err := t.b.DeleteRange(codeKey(table, code), bucketKey(table, code, before), nil); err != nil {
-		panic(fmt.Sprintf("store: batch delete range: %v", err))
-	}
-}
-
-func (t *Txn) addDay(code string, d *DayClicks) error {
-	k := bucketKey(tDay, code, d.Day)
-	var c DayCounts
-	if v, err := get(t.b, k); err == nil {
-		if c, err = unmarshalDayCounts(v); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	c.Humans += d.Humans
-	c.Bots += d.Bots
-	c.Previews += d.Previews
-	c.Scans += d.Scans
-	t.set(k, marshalDayCounts(c))
-	if err := t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots); err != nil {
-		return err
-	}
-	for _, dim := range d.Dims {
-		dk := append(append(bucketKey(tDim, code, d.Day), dim.Dim), dim.Key...)
-		if err := t.addUint64(dk, dim.N); err != nil {
-			return err
-		}
-	}
-	if len(d.Visitors) > 0 {
-		return t.mergeSketch(bucketKey(tUniq, code, d.Day), d.Visitors)
-	}
-	return nil
-}
-
-func (t *Txn) mergeSketch(k, delta []byte) error {
-	add := hyperloglog.New14()
-	if err := add.UnmarshalBinary(delta); err != nil {
-		return nil // a bad sketch in a delta loses uniques, never the node
-	}
-	if v, err := get(t.b, k); err == nil {
-		have := hyperloglog.New14()
-		if err := have.UnmarshalBinary(v); err == nil {
-			if err := add.Merge(have); err != nil {
-				return err
-			}
-		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	b, err := add.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	t.set(k, b)
-	return nil
-}
-
-// AddOrphans counts requests for unknown codes.
-func (t *Txn) AddOrphans(os []OrphanCount) error {
-	for _, o := range os {
-		k := append(binary.BigEndian.AppendUint64([]byte{tOrphan}, uint64(o.Day)), o.Host...)
-		if err := t.addUint64(k, o.N); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // deleteAnalytics removes every rollup of a link.
 func (t *Txn) deleteAnalytics(code string) {
-	for _, table := range []byte{tMinute, tHour, tDay, tDim, tUniq} {
+	for _, table := range []byte{tMinute, tHour, tDay, tDim, tDimCount, tUniq} {
 		p := codeKey(table, code)
 		if err := t.b.DeleteRange(p, prefixEnd(p), nil); err != nil {
 			panic(fmt.Sprintf("store: batch delete range: %v", err))
@@ -420,13 +289,18 @@ func top(m map[string]uint64) []KeyCount {
 	for k, n := range m {
 		out = append(out, KeyCount{k, n})
 	}
+	sortCounts(out)
+	return out[:min(len(out), topN)]
+}
+
+// sortCounts orders by count, descending, then by key.
+func sortCounts(out []KeyCount) {
 	slices.SortFunc(out, func(x, y KeyCount) int {
 		if x.Count != y.Count {
 			return cmp.Compare(y.Count, x.Count)
 		}
 		return cmp.Compare(x.Key, y.Key)
 	})
-	return out[:min(len(out), topN)]
 }
 
 func (a *Analytics) readSeries(db *pebble.DB, code string, from, to int64, iv Interval) error {
@@ -469,4 +343,29 @@ func (s *Store) Orphans(fromDay, toDay int64) (total uint64, hosts []KeyCount, e
 		})
 	})
 	return total, top(sums), err
+}
+
+// LinkDimension returns every value of one dimension of code over the UTC
+// days [fromDay, toDay) with its count, most counted first (at most
+// MaxDimValues+1 per day, OtherValue included).
+func (s *Store) LinkDimension(code string, dim uint8, fromDay, toDay int64) ([]KeyCount, error) {
+	sums := map[string]uint64{}
+	prefix := len(codeKey(tDim, code)) + 8
+	err := s.view(func(db *pebble.DB) error {
+		return scan(db, bucketKey(tDim, code, fromDay), bucketKey(tDim, code, toDay), func(k, v []byte) error {
+			if len(k) <= prefix || len(v) != 8 {
+				return ErrCorrupt
+			}
+			if k[prefix] == dim {
+				sums[string(k[prefix+1:])] += binary.BigEndian.Uint64(v)
+			}
+			return nil
+		})
+	})
+	out := make([]KeyCount, 0, len(sums))
+	for k, n := range sums {
+		out = append(out, KeyCount{k, n})
+	}
+	sortCounts(out)
+	return out, err
 }

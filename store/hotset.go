@@ -41,20 +41,33 @@ func (e *Entry) Expired(now int64) bool { return e.ExpiresAt != 0 && now >= e.Ex
 
 // HotSet is the in-memory map code -> Entry in front of Pebble.
 //
-// Stale fills are prevented with per-stripe generations: a reader notes the
+// Stale fills are prevented with per-stripe generations: a miss notes the
 // generation before it reads Pebble and fills only if it is unchanged; the
 // fsm bumps the generation (after committing) whenever it evicts. So a value
 // read before a commit can never be written back after that commit's
-// eviction.
+// eviction, nor handed to a miss that arrived after it.
 type HotSet struct {
 	c       *fastcache.Cache
 	stripes [hotStripes]hotStripe
 }
 
 type hotStripe struct {
-	mu  sync.Mutex
-	gen atomic.Uint64
-	_   [48]byte // keep stripes on separate cache lines
+	mu      sync.Mutex
+	gen     atomic.Uint64
+	flights map[string]*flight // misses being read from Pebble, guarded by mu
+	_       [40]byte           // keep stripes on separate cache lines
+}
+
+// flight is one Pebble read of a code that missed the hot set. Concurrent
+// misses for the code join it instead of reading again, but only while the
+// stripe's generation is the one the read started under: a miss that
+// arrives after an eviction (a commit changed the code) never takes an
+// answer read before that commit.
+type flight struct {
+	gen  uint64
+	done chan struct{}
+	e    Entry // URL is shared by every waiter: copy, never modify
+	err  error
 }
 
 func newHotSet(maxBytes int) *HotSet { return &HotSet{c: fastcache.New(maxBytes)} }
@@ -77,16 +90,39 @@ func (h *HotSet) get(dst, code []byte) (Entry, []byte, bool) {
 	return decodeEntry(v), v, true
 }
 
-func (h *HotSet) generation(code []byte) uint64 { return h.stripe(code).gen.Load() }
-
-// fill stores an entry read from Pebble unless code was evicted since gen.
-func (h *HotSet) fill(code []byte, gen uint64, e Entry) {
+// join returns the flight reading code under the current generation,
+// starting one (own is true: the caller must read, then land it) if there
+// is none.
+func (h *HotSet) join(code []byte) (f *flight, own bool) {
 	s := h.stripe(code)
 	s.mu.Lock()
-	if s.gen.Load() == gen {
+	defer s.mu.Unlock()
+	gen := s.gen.Load()
+	if f := s.flights[string(code)]; f != nil && f.gen == gen {
+		return f, false
+	}
+	if s.flights == nil {
+		s.flights = map[string]*flight{}
+	}
+	f = &flight{gen: gen, done: make(chan struct{})}
+	s.flights[string(code)] = f
+	return f, true
+}
+
+// land ends a flight: it stores the entry read from Pebble unless code was
+// evicted since the read started, and hands it to the flight's waiters.
+func (h *HotSet) land(code []byte, f *flight, e Entry, err error) {
+	s := h.stripe(code)
+	s.mu.Lock()
+	if err == nil && s.gen.Load() == f.gen {
 		h.c.Set(code, encodeEntry(e))
 	}
+	if s.flights[string(code)] == f {
+		delete(s.flights, string(code))
+	}
 	s.mu.Unlock()
+	f.e, f.err = e, err
+	close(f.done)
 }
 
 // evict drops code and invalidates fills that started before now.

@@ -8,26 +8,44 @@ import (
 
 // Resolve answers code for the redirect path: from the hot set when it holds
 // the code, otherwise from Pebble, filling the hot set (unknown codes become
-// negative entries). dst is scratch space that Entry.URL aliases; pass the
-// returned slice back in next time to reuse it. A hit touches no disk and
-// allocates nothing.
+// negative entries). Concurrent misses for one code share one Pebble read.
+// dst is scratch space that Entry.URL aliases; pass the returned slice back
+// in next time to reuse it. A hit touches no disk and allocates nothing.
 func (s *Store) Resolve(dst, code []byte) (Entry, []byte, error) {
 	if e, b, ok := s.hot.get(dst, code); ok {
 		return e, b, nil
 	}
-	gen := s.hot.generation(code)
+	f, own := s.hot.join(code)
+	if own {
+		e, err := s.readEntry(code)
+		s.hot.land(code, f, e, err)
+	} else if s.joinHook != nil {
+		s.joinHook()
+	}
+	<-f.done
+	if f.err != nil {
+		return Entry{}, dst, f.err
+	}
+	e := f.e
+	dst = append(dst[:0], e.URL...)
+	e.URL = dst
+	return e, dst, nil
+}
+
+// readEntry reads code's hot-set entry from Pebble.
+func (s *Store) readEntry(code []byte) (Entry, error) {
+	s.missReads.Add(1)
+	if s.readHook != nil {
+		s.readHook()
+	}
 	l, err := s.Link(string(code))
 	if errors.Is(err, ErrNotFound) {
 		l, err = nil, nil
 	}
 	if err != nil {
-		return Entry{}, dst, err
+		return Entry{}, err
 	}
-	e := entryFor(l)
-	s.hot.fill(code, gen, e)
-	dst = append(dst[:0], e.URL...)
-	e.URL = dst
-	return e, dst, nil
+	return entryFor(l), nil
 }
 
 // Page is one page of a newest-first listing. Next is the cursor for the

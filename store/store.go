@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -56,6 +57,11 @@ type Store struct {
 	mu     sync.RWMutex   // guards db against the swap in Restore
 	db     *pebble.DB
 	dbName string
+
+	missReads atomic.Uint64 // Pebble reads made for hot-set misses
+	// Test hooks: called by a miss before its Pebble read, and by a miss
+	// that joins another's read.
+	readHook, joinHook func()
 }
 
 // Open opens (or creates) the store under dir.
@@ -208,6 +214,10 @@ func (s *Store) Close() error {
 
 // Hot returns the hot set (for its statistics).
 func (s *Store) Hot() *HotSet { return s.hot }
+
+// MissReads returns how many Pebble reads hot-set misses have made (misses
+// that joined another's read of the same code are not counted).
+func (s *Store) MissReads() uint64 { return s.missReads.Load() }
 
 // SyncWAL makes every committed batch durable. The fsm commits without
 // syncing (raft's log is the durable record); this must run before raft

@@ -100,17 +100,22 @@ func TestResolveFillsAndEvicts(t *testing.T) {
 	}
 }
 
-// A fill that read Pebble before an eviction must not land after it.
+// A fill that read Pebble before an eviction must not land after it, and a
+// miss after the eviction starts a read of its own.
 func TestStaleFillLosesToEviction(t *testing.T) {
 	h := newHotSet(32 << 20)
 	code := []byte("abc")
-	gen := h.generation(code) // reader notes the generation, then reads the old value...
-	h.evict(code)             // ...the fsm commits a change and evicts...
-	h.fill(code, gen, Entry{Kind: HotActive, RedirectStatus: 302, URL: []byte("https://old.test")})
+	old, own := h.join(code) // a miss starts reading the old value...
+	h.evict(code)            // ...the fsm commits a change and evicts...
+	fresh, ownFresh := h.join(code)
+	if !own || !ownFresh {
+		t.Fatal("a miss after the eviction joined the read that started before it")
+	}
+	h.land(code, old, Entry{Kind: HotActive, RedirectStatus: 302, URL: []byte("https://old.test")}, nil)
 	if _, _, ok := h.get(nil, code); ok {
 		t.Fatal("a stale fill landed after the eviction")
 	}
-	h.fill(code, h.generation(code), Entry{Kind: HotActive, RedirectStatus: 302, URL: []byte("https://new.test")})
+	h.land(code, fresh, Entry{Kind: HotActive, RedirectStatus: 302, URL: []byte("https://new.test")}, nil)
 	if e, _, ok := h.get(nil, code); !ok || string(e.URL) != "https://new.test" {
 		t.Fatal("a fresh fill did not land")
 	}

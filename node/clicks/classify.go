@@ -122,8 +122,18 @@ func upper(b byte) byte {
 	return b
 }
 
+// InvalidHost is counted for a Referer or Host header whose host is not a
+// syntactically valid host name or IP address, so that junk sent by a
+// client can neither pose as a host nor add values of its own.
+const InvalidHost = "(invalid)"
+
+// maxHostLen is the longest DNS name (RFC 1035); a bracketed IPv6 address
+// with a zone fits too.
+const maxHostLen = 253
+
 // referrerHost appends the host of a Referer (lowercased, without "www."
-// and port) to dst; nothing for none or one without scheme://host.
+// and port) to dst; nothing for none or one without scheme://host, and
+// InvalidHost for a host that is not a valid name or address.
 func referrerHost(dst, ref []byte) []byte {
 	i := bytes.Index(ref, []byte("://"))
 	if i <= 0 {
@@ -136,8 +146,28 @@ func referrerHost(dst, ref []byte) []byte {
 	if j := bytes.LastIndexByte(host, '@'); j >= 0 {
 		host = host[j+1:]
 	}
+	start := len(dst)
+	dst = appendHost(dst, host)
+	if bytes.HasPrefix(dst[start:], []byte("www.")) && len(dst)-start > 4 {
+		dst = append(dst[:start], dst[start+4:]...)
+	}
+	return dst
+}
+
+// appendHost appends host (a Host header or the authority of a URL without
+// its user info) lowercased, without port or trailing dot, to dst; or
+// InvalidHost when it is not a valid host name, IPv4 address or bracketed
+// IPv6 address. Nothing for an empty host.
+func appendHost(dst, host []byte) []byte {
 	if j := bytes.LastIndexByte(host, ':'); j >= 0 && !bytes.HasSuffix(host, []byte("]")) {
 		host = host[:j]
+	}
+	host = bytes.TrimSuffix(host, []byte("."))
+	if len(host) == 0 {
+		return dst
+	}
+	if len(host) > maxHostLen {
+		return append(dst, InvalidHost...)
 	}
 	start := len(dst)
 	for _, c := range host {
@@ -146,10 +176,39 @@ func referrerHost(dst, ref []byte) []byte {
 		}
 		dst = append(dst, c)
 	}
-	if bytes.HasPrefix(dst[start:], []byte("www.")) {
-		dst = append(dst[:start], dst[start+4:]...)
+	if !validHost(dst[start:]) {
+		return append(dst[:start], InvalidHost...)
 	}
 	return dst
+}
+
+// validHost reports whether h (lowercased) is a bracketed IPv6 address, an
+// IPv4 address, or a host name: dot-separated labels of 1 to 63 letters,
+// digits, hyphens and underscores, not starting or ending with a hyphen.
+// Browsers send international names as punycode, so no other byte is valid.
+func validHost(h []byte) bool {
+	if h[0] == '[' {
+		if len(h) < 2 {
+			return false
+		}
+		a, err := netip.ParseAddr(string(h[1 : len(h)-1]))
+		return h[len(h)-1] == ']' && err == nil && a.Is6()
+	}
+	if last := h[len(h)-1]; last >= '0' && last <= '9' { // a name's last label is not numeric
+		a, err := netip.ParseAddr(string(h))
+		return err == nil && a.Is4()
+	}
+	for label := range bytes.SplitSeq(h, []byte(".")) {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // visitorHash identifies a visitor within one day without storing who they

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -152,6 +153,13 @@ func TestReferrerHost(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://www.Google.com/search?q=x": "google.com", "http://t.co": "t.co", "https://u:p@Example.org:8443/x": "example.org",
 		"android-app://com.slack/": "com.slack", "": "", "not a url": "", "https://[::1]:80/": "[::1]",
+		"http://203.0.113.7:8080/p": "203.0.113.7", "https://WWW.Example.COM./": "example.com", "https://www./": "www",
+		"https://xn--bcher-kva.example/": "xn--bcher-kva.example", "https://a_b.example/": "a_b.example",
+		// Junk a client may send: every kind counts as one value.
+		"https://bücher.example/": InvalidHost, "https://<script>/": InvalidHost, "https://a..b/": InvalidHost,
+		"https://-a.example/": InvalidHost, "https://1.2.3.999/": InvalidHost, "https://[1.2.3.4]/": InvalidHost,
+		"https://[::1/": InvalidHost, "https://" + strings.Repeat("a.", 127) + "com/": InvalidHost,
+		"https://" + strings.Repeat("a", 64) + ".com/": InvalidHost, "https://a%20b/": InvalidHost,
 	} {
 		if got := string(referrerHost(nil, []byte(in))); got != want {
 			t.Errorf("referrerHost(%q) = %q, want %q", in, got, want)
@@ -163,26 +171,12 @@ func TestReferrerHost(t *testing.T) {
 // rollups out; the same segment proposed twice counts once; segment numbers
 // keep rising across a restart of the log.
 func TestRecorderCompactorExactlyOnce(t *testing.T) {
-	st, err := store.Open(t.TempDir(), store.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	f, _ := fsm.New(st, quiet)
-	var mu sync.Mutex
-	var index uint64
 	var proposed []*fsm.Clicks
-	propose := func(_ context.Context, c fsm.Command) (*fsm.Result, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		index++
+	st, propose := applyingStore(t, func(c fsm.Command) {
 		if cl, ok := c.(*fsm.Clicks); ok {
 			proposed = append(proposed, cl)
 		}
-		b, _ := fsm.Encode(c)
-		r := f.ApplyBatch(rafted(index, b))[0].(*fsm.Result)
-		return r, r.Err
-	}
+	})
 	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "abc", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
 	dir := t.TempDir()
 	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet}
@@ -223,6 +217,30 @@ func TestRecorderCompactorExactlyOnce(t *testing.T) {
 	}
 	if len(sealedSegments(dir)) != 0 {
 		t.Fatal("applied segments were not deleted")
+	}
+}
+
+// applyingStore returns a store and a propose.Func that applies each command
+// at once through the fsm (raft left out), telling seen about it first.
+func applyingStore(t *testing.T, seen func(fsm.Command)) (*store.Store, propose.Func) {
+	st, err := store.Open(t.TempDir(), store.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f, _ := fsm.New(st, quiet)
+	var mu sync.Mutex
+	var index uint64
+	return st, func(_ context.Context, c fsm.Command) (*fsm.Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		index++
+		if seen != nil {
+			seen(c)
+		}
+		b, _ := fsm.Encode(c)
+		r := f.ApplyBatch(rafted(index, b))[0].(*fsm.Result)
+		return r, r.Err
 	}
 }
 

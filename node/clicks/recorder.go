@@ -23,14 +23,15 @@ const (
 	// queueLen is how many events may wait for the writer. A full queue
 	// drops the click (counted), never blocks the visitor.
 	queueLen = 16384
-	// drainInterval is how often the writer takes what is queued; at the
-	// queue's capacity it keeps up with 8 million clicks a second.
+	// drainInterval is how long the writer, woken by a click, lets more
+	// queue before it takes them all; at the queue's capacity it keeps up
+	// with 8 million clicks a second.
 	drainInterval = 2 * time.Millisecond
 	// flushInterval bounds how long a record stays in the writer's buffer:
 	// the loss window of a process crash (kill -9).
 	flushInterval = 100 * time.Millisecond
 	// syncInterval bounds how long a record may stay out of stable storage:
-	// the loss window of a power failure.
+	// the loss window of a power failure (checked on each flush).
 	syncInterval = time.Second
 	// maxSegmentBytes seals a segment by size.
 	maxSegmentBytes = 4 << 20
@@ -83,6 +84,7 @@ type Recorder struct {
 	salts   map[int64][]byte
 	buf     []byte  // the record being encoded
 	ref     []byte  // scratch for the referrer host
+	hostBuf []byte  // scratch for an orphan visit's host
 	ctry    [2]byte // scratch for the country code
 
 	missingDay int64 // a day whose salt was not there at missingAt
@@ -137,34 +139,63 @@ func (r *Recorder) Close() error {
 	return nil
 }
 
+// run is the writer. It keeps no ticker while idle: with nothing queued and
+// no segment open it blocks on the queue itself, so an idle node costs no
+// CPU. The first event after an idle spell wakes it; it then lingers for
+// drainInterval before draining, so that under load it is woken once per
+// batch rather than once per click (a receiver blocked on the channel is
+// handed, and scheduled for, every single send, which on a busy core costs
+// more than writing the click). The flush ticker runs only while a segment
+// is open, and stops once it is sealed.
 func (r *Recorder) run() {
 	defer close(r.done)
-	// The writer polls the queue instead of blocking on it: a receiver
-	// waiting on the channel would be woken, and scheduled, by every single
-	// click, which on a busy core costs more than writing the click.
-	drain := time.NewTicker(drainInterval)
-	defer drain.Stop()
-	flush := time.NewTicker(flushInterval)
-	defer flush.Stop()
-	sync := time.NewTicker(syncInterval)
-	defer sync.Stop()
+	tick := time.NewTicker(flushInterval)
+	tick.Stop()
+	ticking := false
+	lastSync := time.Now()
 	for {
+		var tickC <-chan time.Time
+		switch open := r.seg.f != nil; {
+		case open && !ticking:
+			tick.Reset(flushInterval)
+			ticking = true
+		case !open && ticking:
+			tick.Stop()
+			ticking = false
+		}
+		if ticking {
+			tickC = tick.C
+		}
 		select {
-		case <-drain.C:
+		case e := <-r.ch:
+			r.write(&e)
+			r.linger()
 			r.drain()
-		case <-flush.C:
+		case <-tickC:
 			r.drain()
 			r.check(r.seg.flush())
+			if time.Since(lastSync) >= syncInterval {
+				r.check(r.seg.sync())
+				lastSync = time.Now()
+			}
 			if r.seg.f != nil && time.Since(r.seg.openedAt) >= r.cfg.Lag/2 {
 				r.check(r.seg.seal())
 			}
-		case <-sync.C:
-			r.check(r.seg.sync())
 		case <-r.stop:
 			r.drain()
 			r.check(r.seg.seal())
 			return
 		}
+	}
+}
+
+// linger waits drainInterval (or until Close) for more events to queue.
+func (r *Recorder) linger() {
+	t := time.NewTimer(drainInterval)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.stop:
 	}
 }
 
@@ -207,7 +238,8 @@ type record struct {
 func (r *Recorder) encode(e *Event) []byte {
 	rec := record{timeMs: e.TimeMs, kind: e.Kind, code: e.code[:e.codeLen]}
 	if e.Kind == KindOrphan {
-		rec.host = e.host[:e.hostLen]
+		rec.host = appendHost(r.hostBuf[:0], e.host[:e.hostLen])
+		r.hostBuf = rec.host
 	}
 	info := r.agent(e.ua[:e.uaLen])
 	rec.class = info.class

@@ -1,0 +1,311 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/axiomhq/hyperloglog"
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Applying click deltas. Two rules keep the cost of a segment linear in its
+// links and clicks:
+//
+//   - No range deletion in the apply path. A Txn is one indexed Pebble
+//     batch, and every read through it after a DeleteRange re-fragments all
+//     the range deletions the batch holds; one DeleteRange per link made a
+//     segment quadratic in its links. Retention instead finds a link's
+//     expired buckets with one seek per table (an iterator per command,
+//     seeks in code order) and point-deletes them: each bucket is deleted
+//     once in its life, so the deletes cost what the writes did.
+//   - Capped cardinality. A dimension (referrer host, country, device,
+//     browser, OS) keeps at most MaxDimValues values per link and day, and
+//     orphan hosts at most MaxDimValues per day; later new values are
+//     counted under OtherValue, so totals still add up. The count of
+//     values stored is itself stored (tables Y and W), so the cap is
+//     decided from replicated state and every node decides it alike.
+
+// Cardinality caps.
+const (
+	// MaxDimValues is how many distinct values one dimension of one link
+	// keeps per day, and how many hosts the orphan counts keep per day.
+	MaxDimValues = 100
+	// MaxDimValueLen bounds a stored value; longer ones count as OtherValue.
+	MaxDimValueLen = 255
+	// OtherValue counts the clicks whose value was not kept.
+	OtherValue = "(other)"
+)
+
+func (t *Txn) addUint64(k []byte, n uint64) error {
+	v, err := getUint64(t.b, k)
+	if err != nil {
+		return err
+	}
+	t.setUint64(k, v+n)
+	return nil
+}
+
+// ClickSegment returns the last click segment applied from source.
+func (t *Txn) ClickSegment(source string) (uint64, error) {
+	return getUint64(t.b, append([]byte{tSegment}, source...))
+}
+
+// SetClickSegment records that source's segment n has been applied.
+func (t *Txn) SetClickSegment(source string, n uint64) {
+	t.setUint64(append([]byte{tSegment}, source...), n)
+}
+
+// AddClicks merges the deltas of one click segment into the links'
+// rollups. Clicks for links that do not exist (any more) are dropped:
+// deleting a link deletes its analytics. now and r decide which
+// fine-grained buckets are kept. Deltas in code order make the retention
+// seeks sequential, but any order gives the same result.
+func (t *Txn) AddClicks(links []LinkClicks, now int64, r Retention) (err error) {
+	p, err := t.newPruner(now, r)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, p.close()) }()
+	for i := range links {
+		if err := t.addLinkClicks(&links[i], p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddLinkClicks is AddClicks for one link.
+func (t *Txn) AddLinkClicks(d *LinkClicks, now int64, r Retention) error {
+	return t.AddClicks([]LinkClicks{*d}, now, r)
+}
+
+func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner) error {
+	l, err := t.Link(d.Code)
+	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, b := range d.Minutes {
+		if b.T >= p.minute.cut {
+			if err := t.addUint64(bucketKey(tMinute, d.Code, b.T), b.N); err != nil {
+				return err
+			}
+		}
+		if h := b.T * MinuteMs / HourMs; h >= p.hour.cut {
+			if err := t.addUint64(bucketKey(tHour, d.Code, h), b.N); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range d.Days {
+		if err := t.addDay(d.Code, &d.Days[i]); err != nil {
+			return err
+		}
+	}
+	return p.prune(t, d.Code)
+}
+
+// cutoff is the first bucket (of size unit ms) kept under retention keep.
+func cutoff(now int64, keep time.Duration, unit int64) int64 {
+	if keep <= 0 {
+		return 0
+	}
+	return (now - keep.Milliseconds()) / unit
+}
+
+// pruner deletes the minute and hour buckets that fell out of retention,
+// one link at a time. Its iterators are made when a command starts, so they
+// see what earlier commands of the same raft batch wrote; what this command
+// writes is never below the cutoff, so they need not see it.
+type pruner struct{ minute, hour tablePruner }
+
+type tablePruner struct {
+	table byte
+	cut   int64            // first bucket kept; 0: keep everything
+	it    *pebble.Iterator // nil when cut is 0
+}
+
+func (t *Txn) newPruner(now int64, r Retention) (*pruner, error) {
+	p := &pruner{
+		minute: tablePruner{table: tMinute, cut: cutoff(now, r.Minutes, MinuteMs)},
+		hour:   tablePruner{table: tHour, cut: cutoff(now, r.Hours, HourMs)},
+	}
+	for _, tp := range []*tablePruner{&p.minute, &p.hour} {
+		if tp.cut <= 0 {
+			continue
+		}
+		it, err := t.b.NewIter(&pebble.IterOptions{LowerBound: []byte{tp.table}, UpperBound: []byte{tp.table + 1}})
+		if err != nil {
+			return nil, errors.Join(err, p.close())
+		}
+		tp.it = it
+	}
+	return p, nil
+}
+
+func (p *pruner) prune(t *Txn, code string) error {
+	return errors.Join(p.minute.prune(t, code), p.hour.prune(t, code))
+}
+
+// prune point-deletes code's buckets before the cutoff: one seek when
+// there are none.
+func (tp *tablePruner) prune(t *Txn, code string) error {
+	if tp.it == nil {
+		return nil
+	}
+	end := bucketKey(tp.table, code, tp.cut)
+	for ok := tp.it.SeekGE(end[:len(end)-8]); ok && bytes.Compare(tp.it.Key(), end) < 0; ok = tp.it.Next() {
+		t.del(tp.it.Key())
+	}
+	return tp.it.Error()
+}
+
+func (p *pruner) close() error {
+	var err error
+	for _, tp := range []*tablePruner{&p.minute, &p.hour} {
+		if tp.it != nil {
+			err = errors.Join(err, tp.it.Close())
+			tp.it = nil
+		}
+	}
+	return err
+}
+
+func (t *Txn) addDay(code string, d *DayClicks) error {
+	k := bucketKey(tDay, code, d.Day)
+	var c DayCounts
+	if v, err := get(t.b, k); err == nil {
+		if c, err = unmarshalDayCounts(v); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	c.Humans += d.Humans
+	c.Bots += d.Bots
+	c.Previews += d.Previews
+	c.Scans += d.Scans
+	t.set(k, marshalDayCounts(c))
+	if err := t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots); err != nil {
+		return err
+	}
+	var sets []capped // one per dimension in the delta; usually five
+	for _, dim := range d.Dims {
+		i := 0
+		for i < len(sets) && sets[i].dim != dim.Dim {
+			i++
+		}
+		if i == len(sets) {
+			prefix := append(bucketKey(tDim, code, d.Day), dim.Dim)
+			sets = append(sets, capped{dim: dim.Dim, prefix: prefix, countKey: append([]byte{tDimCount}, prefix[1:]...)})
+		}
+		if err := t.addCapped(&sets[i], dim.Key, dim.N); err != nil {
+			return err
+		}
+	}
+	for i := range sets {
+		t.saveCount(&sets[i])
+	}
+	if len(d.Visitors) > 0 {
+		return t.mergeSketch(bucketKey(tUniq, code, d.Day), d.Visitors)
+	}
+	return nil
+}
+
+// capped is one set of values under a cardinality cap: the keys are
+// prefix+value, and countKey holds how many values the set keeps.
+type capped struct {
+	dim      uint8
+	prefix   []byte
+	countKey []byte
+	n        uint64 // values kept, once loaded
+	loaded   bool
+	changed  bool
+}
+
+// addCapped adds n to value's count, or to OtherValue's when value is new
+// and the set is full (or value is too long to keep).
+func (t *Txn) addCapped(s *capped, value string, n uint64) error {
+	if value != OtherValue && len(value) <= MaxDimValueLen {
+		k := append(s.prefix[:len(s.prefix):len(s.prefix)], value...)
+		v, err := get(t.b, k)
+		switch {
+		case err == nil && len(v) == 8:
+			t.setUint64(k, binary.BigEndian.Uint64(v)+n)
+			return nil
+		case err == nil:
+			return ErrCorrupt
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if !s.loaded {
+			if s.n, err = getUint64(t.b, s.countKey); err != nil {
+				return err
+			}
+			s.loaded = true
+		}
+		if s.n < MaxDimValues {
+			t.setUint64(k, n)
+			s.n++
+			s.changed = true
+			return nil
+		}
+	}
+	return t.addUint64(append(s.prefix[:len(s.prefix):len(s.prefix)], OtherValue...), n)
+}
+
+func (t *Txn) saveCount(s *capped) {
+	if s.changed {
+		t.setUint64(s.countKey, s.n)
+	}
+}
+
+func (t *Txn) mergeSketch(k, delta []byte) error {
+	add := hyperloglog.New14()
+	if err := add.UnmarshalBinary(delta); err != nil {
+		return nil // a bad sketch in a delta loses uniques, never the node
+	}
+	if v, err := get(t.b, k); err == nil {
+		have := hyperloglog.New14()
+		if err := have.UnmarshalBinary(v); err == nil {
+			if err := add.Merge(have); err != nil {
+				return err
+			}
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	b, err := add.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	t.set(k, b)
+	return nil
+}
+
+// AddOrphans counts requests for unknown codes, at most MaxDimValues hosts
+// per day (the rest under OtherValue).
+func (t *Txn) AddOrphans(os []OrphanCount) error {
+	var days []capped // one per day in the delta; usually one
+	for _, o := range os {
+		i := 0
+		for i < len(days) && !bytes.Equal(days[i].prefix[1:], binary.BigEndian.AppendUint64(nil, uint64(o.Day))) {
+			i++
+		}
+		if i == len(days) {
+			prefix := binary.BigEndian.AppendUint64([]byte{tOrphan}, uint64(o.Day))
+			days = append(days, capped{prefix: prefix, countKey: append([]byte{tOrphanCount}, prefix[1:]...)})
+		}
+		if err := t.addCapped(&days[i], o.Host, o.N); err != nil {
+			return err
+		}
+	}
+	for i := range days {
+		t.saveCount(&days[i])
+	}
+	return nil
+}
