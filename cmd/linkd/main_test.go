@@ -91,6 +91,9 @@ func launch(t testing.TB, s spec) *proc {
 		// The load these tests make all comes from 127.0.0.1; the
 		// redirect budget per address is tested in httpd.
 		"--rate-redirects-per-ip", "off",
+		// Stopping is part of most tests; the drain itself is tested in
+		// drain_test.go with its own --drain.
+		"--drain", "100ms",
 		"--log-level", "info"}, s.args...)
 	bin := s.bin
 	if bin == "" {

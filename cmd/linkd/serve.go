@@ -27,6 +27,11 @@ import (
 // shutdownGrace bounds how long a stopping node waits for open requests.
 const shutdownGrace = 10 * time.Second
 
+// DefaultDrain is --drain's default: long enough for a load balancer that
+// probes /_/readyz every second to see a few failed checks (Varnish's and
+// HAProxy's usual window) and stop sending requests.
+const DefaultDrain = 5 * time.Second
+
 type serveFlags struct {
 	nodeID, dataDir, httpAddr, httpAdvertise, raftAddr, raftAdvertise string
 	publicURL, adminToken, logLevel, logFormat, join                  string
@@ -34,7 +39,7 @@ type serveFlags struct {
 	snapshotThreshold, trailingLogs                                   uint64
 	hotSetBytes, bootstrapExpect                                      int
 	nonVoter, analytics, honorDNT                                     bool
-	analyticsLag, keepMinutes, keepHours                              time.Duration
+	analyticsLag, keepMinutes, keepHours, drain                       time.Duration
 	trustedProxies, registration, profileHost                         string
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
@@ -100,6 +105,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	} {
 		fs.Var(limitFlag{l.lim}, l.name, l.help+`: RATE/UNIT[:BURST] such as 20/s:100 or 10/m, or "off"`)
 	}
+	fs.DurationVar(&f.drain, "drain", DefaultDrain, "on SIGTERM/SIGINT, report not ready (/_/readyz 503) and keep serving this long before stopping, so a health-checking load balancer moves traffic away first (a second signal skips the rest)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 }
@@ -203,6 +209,7 @@ func serve(args []string, stderr io.Writer) error {
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 		},
 		ShutdownGrace: shutdownGrace,
+		Drain:         f.drain,
 		Logger:        log,
 	}
 	if f.analytics {
@@ -219,17 +226,30 @@ func serve(args []string, stderr io.Writer) error {
 	return runUntilSignal(log, w, ln)
 }
 
-// runUntilSignal serves until SIGINT/SIGTERM, then stops the node the one
-// way nodes stop (wire.Node.Close).
+// runUntilSignal serves until SIGINT/SIGTERM, drains (not ready, still
+// serving, for --drain; a second signal cuts it short), then stops the node
+// the one way nodes stop (wire.Node.Close).
 func runUntilSignal(log *slog.Logger, w *wire.Node, ln net.Listener) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	errc := make(chan error, 1)
 	go func() { errc <- w.Serve(ln) }()
 	log.Info("serving HTTP", "addr", ln.Addr().String())
 	var serveErr error
 	select {
-	case <-ctx.Done():
+	case <-sigs:
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-sigs:
+				log.Info("second signal: stopping without waiting out the drain")
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		w.Drain(ctx)
+		cancel()
 		log.Info("shutting down")
 	case serveErr = <-errc:
 	}
