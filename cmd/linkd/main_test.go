@@ -104,6 +104,16 @@ func launch(t testing.TB, s spec) *proc {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: s.uid, Gid: s.uid}}
 		cmd.Env = append(os.Environ(), "HOME="+s.dir)
 	}
+	return launchCmd(t, s, cmd, nil)
+}
+
+// launchCmd starts cmd (a linkd serve command line for s) with env added
+// to the environment, collecting its log.
+func launchCmd(t testing.TB, s spec, cmd *exec.Cmd, env []string) *proc {
+	t.Helper()
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	p := &proc{spec: s, cmd: cmd, URL: "http://" + s.httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

@@ -216,9 +216,18 @@ func serve(args []string, stderr io.Writer) error {
 		cfg.Analytics = &wire.Analytics{Lag: f.analyticsLag, HonorDNT: f.honorDNT,
 			Retention: store.Retention{Minutes: f.keepMinutes, Hours: f.keepHours}}
 	}
+	if f.publicURL == "" {
+		log.Warn("--public-url (LINKD_PUBLIC_URL) is not set: short links and this banner say "+public+
+			", guessed from the listen port; set it to the address visitors use (behind docker -p 8090:8080 that is http://localhost:8090)",
+			"guessed", public)
+	}
 	w, err := wire.Start(cfg)
 	if err != nil {
 		return err
+	}
+	// A node with state from an earlier run: the first banner is gone.
+	if done, err := w.Node.Store().Initialized(); err == nil && done {
+		announceRestart(stderr, public)
 	}
 	if members := len(w.Node.Status().Members); members > 1 && f.peer.none() {
 		log.Error("this node belongs to a cluster of several nodes but has no --cluster-secret (or --cluster-ca...): its peers will refuse it", "members", members)
@@ -273,7 +282,9 @@ func advertise(flagValue string, ln net.Listener) string {
 }
 
 // announceToken prints the generated admin token once, with a first command
-// to try.
+// to try. The command is meant to be pasted into a shell: the header is in
+// double quotes, so $LINKD_ADMIN_TOKEN (when the token came from the
+// environment) expands.
 func announceToken(w io.Writer, public string) func(node.InitSecrets) {
 	return func(sec node.InitSecrets) {
 		token := sec.AdminToken
@@ -289,10 +300,31 @@ func announceToken(w io.Writer, public string) func(node.InitSecrets) {
                    and choose the admin's email and password.
 
  Try the API:
-   curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+   curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
         -d '{"url":"https://example.com"}' %s/api/v1/links
+
+ Lost the console link? An admin token makes a new one at any time:
+%s
 ================================================================================
 
-`, token, public, sec.AdminInvite, token, public)
+`, token, public, sec.AdminInvite, token, public, inviteHint(token, public))
 	}
+}
+
+// inviteHint is the command that makes a new one-time console sign-up
+// link (the answer's "url"), for the banner and the restart notice.
+func inviteHint(token, public string) string {
+	return fmt.Sprintf(`   curl -s -X POST -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
+        -d '{"role":"admin"}' %s/api/v1/invites`, token, public)
+}
+
+// announceRestart tells an operator of an existing cluster where to log in
+// and how to get a login: the first invite link was shown only once.
+func announceRestart(w io.Writer, public string) {
+	fmt.Fprintf(w, `
+ linkd: console at %s/app/  (API: %s/api/v1)
+ No login yet, or need another? An admin API token makes a one-time sign-up link:
+%s
+
+`, public, public, inviteHint("$LINKD_ADMIN_TOKEN", public))
 }
