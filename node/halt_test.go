@@ -154,8 +154,11 @@ func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
 	if halted.fsm.Halted() == nil {
 		t.Fatal("fsm not halted")
 	}
-	// Give it leadership; it must give it away again.
-	if l := leader(); l != halted {
+	// Give it leadership; it must give it away again. (Leadership may be
+	// changing right now: wait for a leader rather than read a nil one.)
+	var l *Node
+	haltWaitFor(t, "a ready leader", func() bool { l = leader(); return l != nil })
+	if l != halted {
 		if err := l.raft.LeadershipTransferToServer(raft.ServerID(halted.ID()), raft.ServerAddress(peers[2].Addr)).Error(); err != nil {
 			t.Fatal(err)
 		}
