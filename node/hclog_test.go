@@ -3,8 +3,8 @@ package node
 import (
 	"bytes"
 	"errors"
-	"net"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 

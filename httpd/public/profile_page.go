@@ -60,11 +60,11 @@ type profilePage struct {
 	Name, Handle, Description, URL, Image, Card string
 	Avatar, Bio                                 string
 	// Initial is the placeholder avatar's letter (no avatar uploaded).
-	Initial string
-	CSS                                         template.CSS
-	LD                                          any
-	Social, Links                               []pageLink
-	Icons                                       []pageIcon
+	Initial       string
+	CSS           template.CSS
+	LD            any
+	Social, Links []pageLink
+	Icons         []pageIcon
 }
 
 type pageLink struct {
