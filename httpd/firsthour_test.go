@@ -3,6 +3,7 @@ package httpd_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkd/linkd/httpd/httpdtest"
 )
@@ -44,5 +45,53 @@ func TestProfilePageVariantsAndPlaceholder(t *testing.T) {
 	}
 	if !strings.Contains(string(id.Body), `<div class="avatar ph" role="img" aria-label="ada L.">A</div>`) {
 		t.Fatalf("no placeholder avatar:\n%s", id.Body)
+	}
+}
+
+// The console's class bar has disjoint parts that add up to every request
+// (QR scans are a subset of clicks, so they are a stat, not a fourth part),
+// every number says what it counts, and the footer states the lag.
+func TestAnalyticsPageClassesAddUp(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, tok := n.User(t, "ana@example.com", pw)
+	code := mustCreateLink(t, n, tok, `{"url":"https://e.test/a"}`)
+	visit := func(method, path, ua string) {
+		if r := n.Do(method, path, nil, "Authorization", "", "User-Agent", ua); r.Status != 302 {
+			t.Fatalf("%s %s: %d", method, path, r.Status)
+		}
+	}
+	visit("GET", "/"+code, firefox)
+	visit("GET", "/"+code+"?qr", iphone)
+	visit("GET", "/"+code+"?qr", iphone)
+	visit("GET", "/"+code, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	visit("HEAD", "/"+code, firefox)
+	var page string
+	eventually(t, 10*httpdtest.AnalyticsLag, "the analytics page to show 5 requests", func() bool {
+		page = string(c.Get("/app/links/" + code + "/analytics").Body)
+		return strings.Contains(page, "All 5 requests")
+	})
+	// 3 humans (2 of them QR scans) + 1 bot + 1 preview.
+	for _, want := range []string{"All 5 requests: 3 humans + 1 bots + 1 link previews.",
+		"Humans 3 (60.0%), Bots 1 (20.0%), Link previews 1 (20.0%).",
+		"<b>4</b><span>clicks in this period", "<b>2</b><span>QR scans (included in the clicks)",
+		"Clicks appear within 1 s (the analytics lag)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("analytics page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "QR scans 2 (") {
+		t.Error("QR scans are still a part of the class bar")
+	}
+}
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -174,7 +174,11 @@ type analyticsPage struct {
 	Code, Range                                 string
 	Ranges                                      []analyticsRange
 	R                                           ops.Report
-	SeriesChart, ClassChart                     template.HTML
+	// Requests is every request to the link: humans + bots + previews.
+	Requests   uint64
+	LagSeconds int
+	// The wide charts, and their phone-sized drawings.
+	SeriesChart, ClassChart, SeriesPhone, ClassPhone template.HTML
 	Referrers, Countries, Devices, Browsers, OS template.HTML
 }
 

@@ -96,6 +96,9 @@ func Start(cfg Config) (*Node, error) {
 	h := cfg.HTTP
 	h.Store, h.Cluster, h.Minter, h.Logger = n.Store(), w.Cluster, node.NewMinter(n.ID(), n.Store(), w.Cluster.Propose), cfg.Logger
 	h.Clicks, h.TrustedProxies = w.rec, cfg.Proxies
+	if cfg.Analytics != nil {
+		h.AnalyticsLag = cfg.Analytics.Lag
+	}
 	if w.HTTP, err = httpd.New(h); err != nil {
 		w.close()
 		return nil, err
