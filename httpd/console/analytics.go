@@ -76,11 +76,11 @@ func (c *Console) analyticsPage(ctx *fasthttp.RequestCtx, rq request, l *store.L
 		SeriesPhone: svgchart.Series(series, pts, phoneWidth, seriesHeight),
 		ClassChart:  svgchart.Share("Requests by kind", classes, chartWidth),
 		ClassPhone:  svgchart.Share("Requests by kind", classes, phoneWidth),
-		Referrers: bars("Top referrers", rep.Referrers),
-		Countries: bars("Countries", rep.Countries),
-		Devices:   bars("Devices", rep.Devices),
-		Browsers:  bars("Browsers", rep.Browsers),
-		OS:        bars("Operating systems", rep.OS),
+		Referrers:   bars("Top referrers", rep.Referrers),
+		Countries:   bars("Countries", rep.Countries),
+		Devices:     bars("Devices", rep.Devices),
+		Browsers:    bars("Browsers", rep.Browsers),
+		OS:          bars("Operating systems", rep.OS),
 	}
 	c.render(ctx, se, fasthttp.StatusOK, "analytics", view{Title: "Analytics " + l.Code, Nav: "links", Data: data})
 }
