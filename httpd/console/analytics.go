@@ -34,7 +34,7 @@ const (
 	chartWidth   = 720
 	phoneWidth   = 320
 	seriesHeight = 220
-	barsWidth    = 320
+	barsWidth    = 300 // the grid cells are 300-340 px wide on desktop and phone
 	barsMax      = 8
 )
 
