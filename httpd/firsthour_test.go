@@ -1,6 +1,10 @@
 package httpd_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +98,46 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// "Add link" works without script: the form comes back with what was typed
+// and one more blank row, and nothing is saved; repeated, it gives room for
+// five new links saved at once.
+func TestProfileEditorAddLinkWithoutScript(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, tok := n.User(t, "add@example.com", pw)
+	c.Get("/app/profile")
+	form := url.Values{"handle": {"adder"}, "displayName": {"Add"}, "theme": {"forest"}}
+	for i := 0; i < 5; i++ {
+		r := c.PostMultipart("/app/profile", mergeForm(form, "add", "1"), nil)
+		body := string(r.Body)
+		if r.Status != 200 || !strings.Contains(body, fmt.Sprintf(`name="l%d_title"`, i)) || strings.Contains(body, fmt.Sprintf(`name="l%d_title"`, i+1)) {
+			t.Fatalf("add %d: %d, want rows l0..l%d", i, r.Status, i)
+		}
+		if !strings.Contains(body, `value="adder"`) {
+			t.Fatalf("add %d lost the typed handle", i)
+		}
+		form.Set(fmt.Sprintf("l%d_order", i), fmt.Sprint(i))
+		form.Set(fmt.Sprintf("l%d_title", i), fmt.Sprintf("Link %d", i))
+		form.Set(fmt.Sprintf("l%d_url", i), fmt.Sprintf("https://l%d.example/", i))
+		form.Set(fmt.Sprintf("l%d_enabled", i), "1")
+	}
+	mustStatus(t, "nothing saved by Add link", n.Do("GET", "/api/v1/profile", nil, httpdtest.As(tok)...), http.StatusNotFound)
+	mustStatus(t, "save", c.PostMultipart("/app/profile", form, nil), http.StatusSeeOther)
+	var p struct{ Links []struct{ Title string } }
+	json.Unmarshal(n.Do("GET", "/api/v1/profile", nil, httpdtest.As(tok)...).Body, &p)
+	if len(p.Links) != 5 || p.Links[4].Title != "Link 4" {
+		t.Fatalf("saved links: %+v", p.Links)
+	}
+}
+
+func mergeForm(v url.Values, kv ...string) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out.Set(kv[i], kv[i+1])
+	}
+	return out
 }
