@@ -18,8 +18,9 @@ import (
 	"github.com/linkd/linkd/httpd/httpdtest"
 )
 
-// binary is the linkd binary built once for the process tests.
-var binary string
+// binary is the linkd binary the process tests run (the jepsen suite may
+// point it at another build); built is the one TestMain built from this tree.
+var binary, built string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "linkd-bin-")
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "linkd")
+	built = binary
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -91,13 +93,16 @@ func launch(t testing.TB, s spec) *proc {
 		// The load these tests make all comes from 127.0.0.1; the
 		// redirect budget per address is tested in httpd.
 		"--rate-redirects-per-ip", "off",
-		// Stopping is part of most tests; the drain itself is tested in
-		// drain_test.go with its own --drain.
-		"--drain", "100ms",
 		"--log-level", "info"}, s.args...)
 	bin := s.bin
 	if bin == "" {
 		bin = binary
+	}
+	if bin == built {
+		// Stopping is part of most tests; the drain itself is tested in
+		// drain_test.go with its own --drain (which, given later, wins).
+		// Older builds (the upgrade and jepsen suites run them) lack the flag.
+		all = append(all[:1], append([]string{"--drain", "100ms"}, all[1:]...)...)
 	}
 	cmd := exec.Command(bin, all...)
 	if s.uid != 0 {
