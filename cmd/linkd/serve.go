@@ -36,6 +36,7 @@ type serveFlags struct {
 	nonVoter, analytics, honorDNT                                     bool
 	analyticsLag, keepMinutes, keepHours                              time.Duration
 	trustedProxies, registration, profileHost                         string
+	abuseContact                                                      string
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
 	limits                                                            httpd.Limits
@@ -83,6 +84,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.keepHours, "retention-hours", 90*24*time.Hour, "how long per-hour click counts are kept (0: forever); per-day counts are kept forever")
 	fs.BoolVar(&f.honorDNT, "honor-dnt", true, "for requests with DNT: 1 or Sec-GPC: 1, count the click but record no dimensions or visitor")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/CDNs whose X-Forwarded-For, CF-Connecting-IP and CF-IPCountry are believed")
+	fs.StringVar(&f.abuseContact, "abuse-contact", "", "the reporting policy a taken-down link's 451 page links to: a URL or an email address")
 	fs.StringVar(&f.registration, "registration", string(httpd.RegistrationInvite), "who may sign up in the console: open, invite (with an admin's invite link) or closed")
 	fs.StringVar(&f.profileHost, "profile-host", "", "a host name (e.g. bio.example) that serves profile pages at /{handle}; /@{handle} works on every host")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
@@ -201,6 +203,7 @@ func serve(args []string, stderr io.Writer) error {
 		HTTP: httpd.Config{
 			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
+			AbuseContact: f.abuseContact,
 		},
 		ShutdownGrace: shutdownGrace,
 		Logger:        log,

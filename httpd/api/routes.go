@@ -50,5 +50,14 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "invites", Scope: ops.ScopeAdmin, Handle: a.listInvites},
 		{Method: "POST", Pattern: "invites", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.createInvite},
 		{Method: "DELETE", Pattern: "invites/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteInvite},
+
+		{Method: "GET", Pattern: "blocklist", Scope: ops.ScopeAdmin, Handle: a.listBlocks},
+		{Method: "POST", Pattern: "blocklist", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.addBlock},
+		{Method: "DELETE", Pattern: "blocklist/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteBlock},
+		{Method: "GET", Pattern: "audit", Scope: ops.ScopeAdmin, Handle: a.audit},
+		{Method: "GET", Pattern: "links/{code}/takedown", Scope: ops.ScopeLinksRead, Handle: a.takedown},
+		{Method: "PUT", Pattern: "links/{code}/takedown", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.block},
+		{Method: "DELETE", Pattern: "links/{code}/takedown", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.unblock},
+		{Method: "POST", Pattern: "links/{code}/appeal", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.appeal},
 	}
 }

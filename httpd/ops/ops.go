@@ -61,6 +61,9 @@ type Config struct {
 	PublicURL    string
 	Registration Registration // default RegistrationInvite
 	Logger       *slog.Logger
+	// AbuseContact is the reporting policy (a URL or an email address)
+	// that the 451 page links to; empty for none.
+	AbuseContact string
 }
 
 // Ops carries out the domain operations. It is safe for concurrent use.
@@ -72,6 +75,7 @@ type Ops struct {
 	selfHosts []string // hosts that would make a destination a redirect loop
 	reg       Registration
 	log       *slog.Logger
+	abuse     string
 }
 
 // New returns Ops for cfg.
@@ -87,7 +91,7 @@ func New(cfg Config) (*Ops, error) {
 		cfg.Registration = RegistrationInvite
 	}
 	return &Ops{st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
-		selfHosts: []string{pu.Host}, reg: cfg.Registration, log: cfg.Logger}, nil
+		selfHosts: []string{pu.Host}, reg: cfg.Registration, log: cfg.Logger, abuse: cfg.AbuseContact}, nil
 }
 
 // Store is the node's store, for the front ends' reads.

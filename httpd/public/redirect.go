@@ -63,7 +63,7 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Gone)
 	case e.Kind == store.HotBlocked:
 		h.m.Blocked.Inc()
-		httpx.WriteHTML(ctx, fasthttp.StatusUnavailableForLegalReasons, h.pages.Blocked)
+		h.blocked(ctx, string(code))
 	case e.Expired(now.UnixMilli()):
 		h.m.Gone.Inc()
 		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Expired)

@@ -4,12 +4,12 @@ import "testing"
 
 func TestOf(t *testing.T) {
 	for raw, want := range map[string]Parts{
-		"https://Evil.Example/a/b/?x=1#f":  {Host: "evil.example", Key: "evil.example/a/b"},
-		"http://evil.example:8080/a":       {Host: "evil.example", Key: "evil.example/a"},
-		"https://evil.example.":            {Host: "evil.example", Key: "evil.example"},
-		"https://evil.example/":            {Host: "evil.example", Key: "evil.example"},
-		"https://[2001:db8::1]:443/p?q":    {Host: "2001:db8::1", Key: "2001:db8::1/p"},
-		"https://user@evil.example/a%2Fb":  {Host: "evil.example", Key: "evil.example/a%2Fb"},
+		"https://Evil.Example/a/b/?x=1#f": {Host: "evil.example", Key: "evil.example/a/b"},
+		"http://evil.example:8080/a":      {Host: "evil.example", Key: "evil.example/a"},
+		"https://evil.example.":           {Host: "evil.example", Key: "evil.example"},
+		"https://evil.example/":           {Host: "evil.example", Key: "evil.example"},
+		"https://[2001:db8::1]:443/p?q":   {Host: "2001:db8::1", Key: "2001:db8::1/p"},
+		"https://user@evil.example/a%2Fb": {Host: "evil.example", Key: "evil.example/a%2Fb"},
 	} {
 		got, ok := Of(raw)
 		if !ok || got != want {

@@ -1,0 +1,148 @@
+package httpd_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/linkd/linkd/httpd/httpdtest"
+)
+
+func mustStatusIs(t *testing.T, what string, r httpdtest.Response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, status, r.Body)
+	}
+}
+
+func problemType(t *testing.T, r httpdtest.Response) string {
+	t.Helper()
+	var p problem
+	if err := json.Unmarshal(r.Body, &p); err != nil {
+		t.Fatalf("not a problem: %s", r.Body)
+	}
+	return p.Type
+}
+
+// The adversary findings of issue 14, over HTTP: after an admin blocks a
+// link its owner can neither change nor delete it, nor bring its
+// destination back under another code or through the profile (even with
+// "?x"), and it vanishes from the public profile page and API.
+func TestTakedownSticksOverHTTP(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	_, tok := n.User(t, "mallory@x.test", "correct horse battery")
+	as := httpdtest.As(tok)
+	p := mustPutProfile(t, n, tok, `{"handle":"mal","theme":"mint","links":[`+
+		`{"title":"Prize","url":"https://phish.test/login"},{"title":"Blog","url":"https://blog.test/"}]}`)
+	code := p.Links[0].Code
+	mustStatusIs(t, "redirect before", n.Do("GET", "/"+code, nil), http.StatusFound)
+
+	mustStatusIs(t, "block", n.Do("PUT", "/api/v1/links/"+code+"/takedown", []byte(`{"reason":"Phishing for bank logins"}`)), http.StatusOK)
+	r := n.Do("GET", "/"+code, nil)
+	mustStatusIs(t, "redirect after", r, http.StatusUnavailableForLegalReasons)
+	if !strings.Contains(string(r.Body), "Phishing for bank logins") {
+		t.Errorf("451 page does not say why: %s", r.Body)
+	}
+
+	for what, rr := range map[string]httpdtest.Response{
+		"patch url": n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"url":"https://innocent.test/"}`), as...),
+		"delete":    n.Do("DELETE", "/api/v1/links/"+code, nil, as...),
+	} {
+		mustStatusIs(t, what, rr, http.StatusConflict)
+		if ty := problemType(t, rr); !strings.HasSuffix(ty, "link-blocked") {
+			t.Errorf("%s: problem %s", what, ty)
+		}
+	}
+	mustStatusIs(t, "still 451", n.Do("GET", "/"+code, nil), http.StatusUnavailableForLegalReasons)
+	for _, u := range []string{"https://phish.test/login", "https://phish.test/login?x", "http://PHISH.test/login/#a"} {
+		rr := n.Do("POST", "/api/v1/links", []byte(`{"url":"`+u+`"}`), as...)
+		mustStatusIs(t, "recreate "+u, rr, http.StatusUnprocessableEntity)
+		if ty := problemType(t, rr); !strings.HasSuffix(ty, "blocked-destination") {
+			t.Errorf("recreate %s: problem %s", u, ty)
+		}
+	}
+	rr := n.Do("PUT", "/api/v1/profile", []byte(`{"handle":"mal","theme":"mint","links":[`+
+		`{"code":"`+code+`","title":"Prize","url":"https://phish.test/login"},{"title":"Prize 2","url":"https://phish.test/login?x"}]}`), as...)
+	mustStatusIs(t, "profile ?x", rr, http.StatusUnprocessableEntity)
+
+	// Gone from the public page and API, not from the owner's view.
+	page := n.Do("GET", "/@mal", nil)
+	if strings.Contains(string(page.Body), code) || !strings.Contains(string(page.Body), "Blog") {
+		t.Errorf("profile page still shows the blocked link (or lost the other)")
+	}
+	pub := n.Do("GET", "/api/v1/profiles/mal", nil)
+	if strings.Contains(string(pub.Body), "phish.test") {
+		t.Errorf("public profile API shows the blocked URL: %s", pub.Body)
+	}
+
+	// The owner reads why and appeals; admins see it in the audit trail.
+	td := n.Do("GET", "/api/v1/links/"+code+"/takedown", nil, as...)
+	mustStatusIs(t, "takedown info", td, http.StatusOK)
+	if !strings.Contains(string(td.Body), "Phishing") {
+		t.Errorf("owner cannot see why: %s", td.Body)
+	}
+	mustStatusIs(t, "appeal", n.Do("POST", "/api/v1/links/"+code+"/appeal", []byte(`{"note":"my bank's real page"}`), as...), http.StatusAccepted)
+	mustStatusIs(t, "owner cannot unblock", n.Do("DELETE", "/api/v1/links/"+code+"/takedown", []byte(`{}`), as...), http.StatusForbidden)
+	mustStatusIs(t, "owner cannot unblock by patch", n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"status":"active"}`), as...), http.StatusUnprocessableEntity)
+	mustStatusIs(t, "admin unblocks", n.Do("DELETE", "/api/v1/links/"+code+"/takedown", []byte(`{}`)), http.StatusNoContent)
+	mustStatusIs(t, "unblocked", n.Do("GET", "/"+code, nil), http.StatusFound)
+	audit := n.Do("GET", "/api/v1/audit", nil)
+	for _, want := range []string{"link.block", "link.appeal", "link.unblock", "my bank"} {
+		if !strings.Contains(string(audit.Body), want) {
+			t.Errorf("audit lacks %q: %s", want, audit.Body)
+		}
+	}
+}
+
+func TestBlocklistOverHTTP(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	_, tok := n.User(t, "u@x.test", "correct horse battery")
+	as := httpdtest.As(tok)
+	var codes []string
+	for _, u := range []string{"https://a.evil.test/1", "https://evil.test/2", "https://good.test/", "https://host.test/x"} {
+		codes = append(codes, mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"`+u+`"}`), as...), 201).Code)
+	}
+	mustPutProfile(t, n, tok, `{"handle":"uuu","theme":"mint","links":[{"title":"P","url":"https://www.evil.test/p"}]}`)
+
+	// Bad input changes nothing.
+	for _, body := range []string{`{"kind":"regex","value":"x"}`, `{"kind":"url","value":"not a url"}`, `{"kind":"domain","value":""}`} {
+		mustStatusIs(t, body, n.Do("POST", "/api/v1/blocklist", []byte(body)), http.StatusUnprocessableEntity)
+	}
+	mustStatusIs(t, "user may not", n.Do("POST", "/api/v1/blocklist", []byte(`{"kind":"host","value":"x.test"}`), as...), http.StatusForbidden)
+
+	var b struct{ ID, Kind, Value string }
+	r := n.Do("POST", "/api/v1/blocklist", []byte(`{"kind":"domain","value":"www.EVIL.test","reason":"phishing kit"}`))
+	mustStatusIs(t, "add", r, http.StatusCreated)
+	if err := json.Unmarshal(r.Body, &b); err != nil || b.ID == "" || b.Value != "evil.test" {
+		t.Fatalf("entry %s", r.Body)
+	}
+	mustStatusIs(t, "dup", n.Do("POST", "/api/v1/blocklist", []byte(`{"kind":"domain","value":"evil.test"}`)), http.StatusConflict)
+	for i, want := range []int{451, 451, 302, 302} {
+		mustStatusIs(t, codes[i], n.Do("GET", "/"+codes[i], nil), want)
+	}
+	p := n.Do("GET", "/api/v1/profile", nil, as...)
+	var own profileResp
+	_ = json.Unmarshal(p.Body, &own)
+	if len(own.Links) != 1 {
+		t.Fatalf("profile: %s", p.Body)
+	}
+	mustStatusIs(t, "profile link", n.Do("GET", "/"+own.Links[0].Code, nil), 451)
+	rr := n.Do("POST", "/api/v1/links", []byte(`{"url":"https://deep.sub.evil.test/z"}`), as...)
+	mustStatusIs(t, "create on blocked domain", rr, 422)
+	if ty := problemType(t, rr); !strings.HasSuffix(ty, "blocked-destination") {
+		t.Errorf("problem %s", ty)
+	}
+	mustStatusIs(t, "url entry", n.Do("POST", "/api/v1/blocklist", []byte(`{"kind":"url","value":"https://host.test/x"}`)), 201)
+	mustStatusIs(t, "url matched", n.Do("GET", "/"+codes[3], nil), 451)
+	mustStatusIs(t, "patch onto blocked", n.Do("PATCH", "/api/v1/links/"+codes[2], []byte(`{"url":"https://host.test/x?utm=1"}`), as...), 422)
+
+	list := n.Do("GET", "/api/v1/blocklist", nil)
+	if !strings.Contains(string(list.Body), `"evil.test"`) || !strings.Contains(string(list.Body), `"host.test/x"`) {
+		t.Fatalf("list %s", list.Body)
+	}
+	mustStatusIs(t, "delete", n.Do("DELETE", "/api/v1/blocklist/"+b.ID, []byte(`{}`)), http.StatusNoContent)
+	mustStatusIs(t, "delete again", n.Do("DELETE", "/api/v1/blocklist/"+b.ID, []byte(`{}`)), http.StatusNotFound)
+	mustStatusIs(t, "lifted", n.Do("GET", "/"+codes[0], nil), 302)
+	mustStatusIs(t, "other entry's takedown stays", n.Do("GET", "/"+codes[3], nil), 451)
+}
