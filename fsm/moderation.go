@@ -101,6 +101,10 @@ func newModeration(t Type) Command {
 		return &Takedown{}
 	case TypeAppeal:
 		return &Appeal{}
+	case TypeReport:
+		return &Report{}
+	case TypeResolveReport:
+		return &ResolveReport{}
 	}
 	return nil
 }
@@ -116,6 +120,10 @@ func applyModeration(txn *store.Txn, c Command) (r *Result, ok bool, err error) 
 		r, err = applyTakedown(txn, c)
 	case *Appeal:
 		r, err = applyAppeal(txn, c)
+	case *Report:
+		r, err = applyReport(txn, c)
+	case *ResolveReport:
+		r, err = applyResolveReport(txn, c)
 	default:
 		return nil, false, nil
 	}

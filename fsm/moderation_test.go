@@ -17,6 +17,9 @@ func moderationGoldenSamples() map[string]Command {
 		"61-delete-block": &DeleteBlock{Now: 1700000000061, ID: 9, Actor: 1},
 		"62-takedown":     &Takedown{Now: 1700000000062, Code: "abc1234", Actor: 1, Block: true, Reason: "malware"},
 		"63-appeal":       &Appeal{Now: 1700000000063, Code: "abc1234", Actor: 2, Note: "it is my blog"},
+		"64-report": &Report{Now: 1700000000064, ID: 77, Code: "abc1234", Reason: "phishing", Note: "fake bank",
+			AddrHash: []byte{1, 2, 3}, MaxPerLink: 20, MaxOpen: 10000},
+		"65-resolve-report": &ResolveReport{Now: 1700000000065, ID: 77, Actor: 1, Action: ActionBlockDomain, BlockID: 5, Domain: "evil.test"},
 	}
 }
 
@@ -145,5 +148,46 @@ func TestProfileTakedown(t *testing.T) {
 	), nil, nil, nil, ErrLinkBlocked, ErrBlockedDestination, nil)
 	if s := linkStatus(t, st, "p1"); s != store.StatusBlocked {
 		t.Fatalf("dropped blocked profile link: status %v", s)
+	}
+}
+
+// Reports: deduplicated by link, reason and address hash; capped per link
+// (further ones merge) and in total (refused); a block-domain decision
+// closes every open report of the link and blocks the domain's links.
+func TestReportsBoundedAndResolved(t *testing.T) {
+	f, st := mustFSM(t, vfs.NewMem(), "")
+	rep := func(id uint64, code, reason string, addr byte) *Report {
+		return &Report{Now: int64(id), ID: id, Code: code, Reason: reason, AddrHash: []byte{addr}, MaxPerLink: 3, MaxOpen: 4}
+	}
+	wantErrs(t, modRun(t, f,
+		create("r1", "https://a.phish.test/x", 1), create("r2", "https://other.test", 2), create("r3", "https://b.phish.test", 3),
+		rep(10, "r1", "phishing", 1),
+		rep(11, "r1", "phishing", 1), // duplicate: merged
+		rep(12, "r1", "spam", 1),
+		rep(13, "r1", "phishing", 2),
+		rep(14, "r1", "malware", 3), // fourth on r1: over the per-link cap, merged
+		rep(15, "r2", "spam", 1),
+		rep(16, "r3", "spam", 1), // fifth open report: over the total cap
+		rep(17, "nope", "spam", 1),
+	), nil, nil, nil, nil, nil, nil, nil, nil, nil, ErrReportsFull, ErrNotFound)
+	open, err := st.Reports(false, 100)
+	if err != nil || len(open) != 4 {
+		t.Fatalf("open reports %d, %v", len(open), err)
+	}
+	wantErrs(t, modRun(t, f,
+		&ResolveReport{Now: 20, ID: 15, Actor: 1, Action: ActionDismiss},
+		&ResolveReport{Now: 21, ID: 10, Actor: 1, Action: ActionBlockDomain, BlockID: 9, Domain: "phish.test"},
+		&ResolveReport{Now: 22, ID: 99, Actor: 1, Action: ActionDismiss},
+		rep(23, "r3", "spam", 1), // room again; r3 is blocked but may still be reported
+	), nil, nil, ErrReportNotFound, nil)
+	if open, _ := st.Reports(false, 100); len(open) != 1 || open[0].Code != "r3" {
+		t.Fatalf("open after review: %+v", open)
+	}
+	if linkStatus(t, st, "r1") != store.StatusBlocked || linkStatus(t, st, "r3") != store.StatusBlocked || linkStatus(t, st, "r2") != store.StatusActive {
+		t.Fatal("block-domain did not block the domain's links")
+	}
+	all, _ := st.Reports(true, 100)
+	if len(all) != 5 {
+		t.Fatalf("all reports: %d", len(all))
 	}
 }

@@ -214,7 +214,8 @@ func (t *Txn) DestTakenDown(destKey string) (bool, error) {
 
 // Takedowns calls fn for every takedown, in code order.
 func (t *Txn) Takedowns(fn func(*Takedown) error) error {
-	return scanPrefix(t.b, []byte{tTakedown}, func(_, v []byte) error {
+	// Past the report sub-tables (F\x00..F\x02, see reports.go).
+	return scan(t.b, []byte{tTakedown, 3}, []byte{tTakedown + 1}, func(_, v []byte) error {
 		td, err := unmarshalTakedown(v)
 		if err != nil {
 			return err
