@@ -46,7 +46,8 @@ const (
 
 // ResolveReport is an admin's decision on a report: dismiss it, block its
 // link, or add its link's domain (Domain, normalised by the proposer, under
-// BlockID) to the blocklist. Blocking closes every open report of the link.
+// BlockID) to the blocklist. Blocking closes every open report of every link that is
+// then blocked.
 type ResolveReport struct {
 	Header
 	Now     int64  `codec:"now"`
@@ -123,8 +124,16 @@ func applyResolveReport(txn *store.Txn, c *ResolveReport) (*Result, error) {
 				return res, err
 			}
 		}
+		// Every open report of a link that is now blocked is done with.
 		closing = closing[:0]
-		if err := txn.OpenReportIDs(r.Code, func(id uint64) error { closing = append(closing, id); return nil }); err != nil {
+		err := txn.EachOpenReport(func(code string, id uint64) error {
+			l, err := txn.Link(code)
+			if err == nil && l.Status == store.StatusBlocked {
+				closing = append(closing, id)
+			}
+			return err
+		})
+		if err != nil {
 			return nil, err
 		}
 	default:

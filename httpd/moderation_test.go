@@ -146,3 +146,58 @@ func TestBlocklistOverHTTP(t *testing.T) {
 	mustStatusIs(t, "lifted", n.Do("GET", "/"+codes[0], nil), 302)
 	mustStatusIs(t, "other entry's takedown stays", n.Do("GET", "/"+codes[3], nil), 451)
 }
+
+// Reports end to end: the preview page's form files one (anonymously),
+// the API takes JSON, bad input is refused, an admin reviews the queue and
+// blocks the link's domain: every link to that domain answers 451.
+func TestReportsOverHTTP(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	_, tok := n.User(t, "v@x.test", "correct horse battery")
+	as := httpdtest.As(tok)
+	a := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://login.fakebank.test/a"}`), as...), 201).Code
+	b := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://www.fakebank.test/b"}`), as...), 201).Code
+	c := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://realbank.test/"}`), as...), 201).Code
+
+	prev := n.Do("GET", "/"+a+"+", nil)
+	if prev.Status != 200 || !strings.Contains(string(prev.Body), `action="/api/v1/reports"`) || !strings.Contains(string(prev.Body), a) {
+		t.Fatalf("preview has no report form: %d %s", prev.Status, prev.Body)
+	}
+	req, _ := http.NewRequest("POST", n.URL+"/api/v1/reports", strings.NewReader("code="+a+"&reason=phishing&note=fake+login"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("form report: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	anon := []string{"Authorization", ""}
+	mustStatusIs(t, "json report", n.Do("POST", "/api/v1/reports", []byte(`{"code":"`+b+`","reason":"malware"}`), anon...), http.StatusAccepted)
+	mustStatusIs(t, "duplicate report", n.Do("POST", "/api/v1/reports", []byte(`{"code":"`+b+`","reason":"malware"}`), anon...), http.StatusAccepted)
+	for _, body := range []string{`{"code":"` + b + `","reason":"dislike"}`, `{"code":"../x","reason":"spam"}`, `{"code":"` + b + `","reason":"spam","extra":1}`} {
+		mustStatusIs(t, body, n.Do("POST", "/api/v1/reports", []byte(body), anon...), 422)
+	}
+	mustStatusIs(t, "unknown code", n.Do("POST", "/api/v1/reports", []byte(`{"code":"nosuchcode","reason":"spam"}`), anon...), 404)
+	mustStatusIs(t, "users cannot list", n.Do("GET", "/api/v1/reports", nil, as...), http.StatusForbidden)
+
+	var q struct {
+		Items []struct{ ID, Code, Reason, Status string }
+	}
+	r := n.Do("GET", "/api/v1/reports", nil)
+	if err := json.Unmarshal(r.Body, &q); err != nil || len(q.Items) != 2 {
+		t.Fatalf("queue %s", r.Body)
+	}
+	mustStatusIs(t, "bad action", n.Do("POST", "/api/v1/reports/"+q.Items[0].ID, []byte(`{"action":"nuke"}`)), 422)
+	mustStatusIs(t, "block domain", n.Do("POST", "/api/v1/reports/"+q.Items[0].ID, []byte(`{"action":"block-domain"}`)), http.StatusNoContent)
+	mustStatusIs(t, "a", n.Do("GET", "/"+a, nil), 451)
+	mustStatusIs(t, "b", n.Do("GET", "/"+b, nil), 451)
+	mustStatusIs(t, "c", n.Do("GET", "/"+c, nil), 302)
+	blocked := n.Do("GET", "/"+a, nil)
+	if !strings.Contains(string(blocked.Body), `action="/api/v1/reports"`) {
+		t.Errorf("451 page has no report form")
+	}
+	if r := n.Do("GET", "/api/v1/reports", nil); strings.Contains(string(r.Body), `"status":"open"`) {
+		t.Errorf("queue not empty after blocking: %s", r.Body)
+	}
+	if r := n.Do("GET", "/api/v1/audit", nil); !strings.Contains(string(r.Body), "report.block-domain") {
+		t.Errorf("audit: %s", r.Body)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 
@@ -93,7 +94,9 @@ func reportOpenKey(r *Report) []byte {
 var keyOpenReports = []byte{tTakedown, 2}
 
 // Report returns report id, or ErrNotFound.
-func (t *Txn) Report(id uint64) (*Report, error) { return decodeFrom(t.b, reportKey(id), unmarshalReport) }
+func (t *Txn) Report(id uint64) (*Report, error) {
+	return decodeFrom(t.b, reportKey(id), unmarshalReport)
+}
 
 // OpenReportExists reports whether an open report with r's code, reason
 // and address hash exists.
@@ -142,13 +145,15 @@ func (t *Txn) PutReport(prev, r *Report) error {
 	return nil
 }
 
-// OpenReportIDs calls fn with the ids of code's open reports.
-func (t *Txn) OpenReportIDs(code string, fn func(id uint64) error) error {
-	return scanPrefix(t.b, reportOpenPrefix(code), func(_, v []byte) error {
-		if len(v) != 8 {
+// EachOpenReport calls fn with the code and id of every open report.
+func (t *Txn) EachOpenReport(fn func(code string, id uint64) error) error {
+	prefix := []byte{tTakedown, 1}
+	return scanPrefix(t.b, prefix, func(k, v []byte) error {
+		code, _, ok := bytes.Cut(k[len(prefix):], []byte{0})
+		if len(v) != 8 || !ok {
 			return ErrCorrupt
 		}
-		return fn(binary.BigEndian.Uint64(v))
+		return fn(string(code), binary.BigEndian.Uint64(v))
 	})
 }
 
@@ -172,4 +177,13 @@ func (s *Store) Reports(all bool, limit int) ([]*Report, error) {
 		})
 	})
 	return out, err
+}
+
+// Report returns report id, or ErrNotFound.
+func (s *Store) Report(id uint64) (r *Report, err error) {
+	err = s.view(func(db *pebble.DB) error {
+		r, err = decodeFrom(db, reportKey(id), unmarshalReport)
+		return err
+	})
+	return r, err
 }

@@ -58,6 +58,9 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "links/{code}/takedown", Scope: ops.ScopeLinksRead, Handle: a.takedown},
 		{Method: "PUT", Pattern: "links/{code}/takedown", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.block},
 		{Method: "DELETE", Pattern: "links/{code}/takedown", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.unblock},
+		{Method: "POST", Pattern: "reports", Public: true, Budget: write, Body: json, Handle: a.fileReport},
+		{Method: "GET", Pattern: "reports", Scope: ops.ScopeAdmin, Handle: a.listReports},
+		{Method: "POST", Pattern: "reports/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.resolveReport},
 		{Method: "POST", Pattern: "links/{code}/appeal", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.appeal},
 	}
 }

@@ -266,6 +266,10 @@ func classifyModeration(err error) *Error {
 		return Fail(KindNotFound, "The link is not blocked.")
 	case errors.Is(err, fsm.ErrBlockNotFound):
 		return Fail(KindNotFound, "No such blocklist entry.")
+	case errors.Is(err, fsm.ErrReportNotFound):
+		return Fail(KindNotFound, "No such report.")
+	case errors.Is(err, fsm.ErrReportsFull):
+		return Fail(KindRateLimited, "The report queue is full; please try again later.")
 	case errors.Is(err, fsm.ErrBlockExists):
 		return Fail(KindBlockExists, "The blocklist has this entry already.")
 	}

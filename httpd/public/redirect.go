@@ -83,17 +83,3 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.SetCanonical(hdrRobots, valNoIndex)
 	}
 }
-
-func (h *Handler) previewPage(ctx *fasthttp.RequestCtx, code, dest string) {
-	var title string
-	if l, err := h.st.Link(code); err == nil {
-		title = l.Title
-	}
-	httpx.WritePage(ctx, fasthttp.StatusOK, httpx.Page{
-		Title:     "Where this link goes",
-		Message:   h.public + "/" + code + " leads to:",
-		URL:       dest,
-		LinkTitle: title,
-		Detail:    "linkd shows this preview because the link ends in “+”. Nothing was counted.",
-	})
-}
