@@ -3,6 +3,7 @@ package httpd_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -200,4 +201,48 @@ func TestReportsOverHTTP(t *testing.T) {
 	if r := n.Do("GET", "/api/v1/audit", nil); !strings.Contains(string(r.Body), "report.block-domain") {
 		t.Errorf("audit: %s", r.Body)
 	}
+}
+
+// The console's review queue: report → review → block domain → every link
+// to that domain answers 451; the blocklist form adds and removes entries.
+func TestModerationConsole(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	mustStatusIs(t, "admin user", n.Do("POST", "/api/v1/users", []byte(`{"email":"mod@x.test","password":"correct horse battery","role":"admin"}`)), 201)
+	c := n.NewConsole(t)
+	c.Login("mod@x.test", "correct horse battery")
+	a := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://a.scam.test/1"}`)), 201).Code
+	b := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://scam.test/2"}`)), 201).Code
+	mustStatusIs(t, "report", n.Do("POST", "/api/v1/reports", []byte(`{"code":"`+a+`","reason":"phishing","note":"asks for passwords"}`), "Authorization", ""), 202)
+
+	page := c.Get("/app/admin/moderation")
+	mustStatusIs(t, "queue", page, 200)
+	body := string(page.Body)
+	if !strings.Contains(body, "asks for passwords") {
+		t.Fatalf("queue lacks the report: %s", body)
+	}
+	var q struct{ Items []struct{ ID string } }
+	_ = json.Unmarshal(n.Do("GET", "/api/v1/reports", nil).Body, &q)
+	if len(q.Items) != 1 || !strings.Contains(body, "/app/admin/reports/"+q.Items[0].ID) {
+		t.Fatalf("queue form: %s", body)
+	}
+	mustStatusIs(t, "block domain", c.Post("/app/admin/reports/"+q.Items[0].ID, url.Values{"action": {"block-domain"}}), http.StatusSeeOther)
+	mustStatusIs(t, "a", n.Do("GET", "/"+a, nil), 451)
+	mustStatusIs(t, "b", n.Do("GET", "/"+b, nil), 451)
+	page = c.Get("/app/admin/moderation")
+	if !strings.Contains(string(page.Body), "scam.test") || !strings.Contains(string(page.Body), "report.block-domain") {
+		t.Fatalf("blocklist or audit missing: %s", page.Body)
+	}
+	mustStatusIs(t, "bad entry", c.Post("/app/admin/blocklist", url.Values{"kind": {"regex"}, "value": {"x"}}), 422)
+	mustStatusIs(t, "add entry", c.Post("/app/admin/blocklist", url.Values{"kind": {"host"}, "value": {"other.test"}}), http.StatusSeeOther)
+	var bl struct{ Items []struct{ ID, Value string } }
+	_ = json.Unmarshal(n.Do("GET", "/api/v1/blocklist", nil).Body, &bl)
+	if len(bl.Items) != 2 {
+		t.Fatalf("blocklist %+v", bl)
+	}
+	for _, e := range bl.Items {
+		mustStatusIs(t, "remove", c.Post("/app/admin/blocklist/"+e.ID+"/delete", url.Values{}), http.StatusSeeOther)
+	}
+	mustStatusIs(t, "lifted", n.Do("GET", "/"+b, nil), 302)
+	plain, _ := n.User(t, "plain@x.test", "correct horse battery")
+	mustStatusIs(t, "not for users", plain.Get("/app/admin/moderation"), http.StatusNotFound)
 }

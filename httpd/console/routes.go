@@ -59,6 +59,10 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "POST", Pattern: "admin/invites", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.createInvite},
 		{Method: "POST", Pattern: "admin/invites/{id}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteInvite},
 		{Method: "GET", Pattern: "admin/cluster", Scope: ops.ScopeAdmin, Handle: c.clusterPage},
+		{Method: "GET", Pattern: "admin/moderation", Scope: ops.ScopeAdmin, Handle: c.moderation},
+		{Method: "POST", Pattern: "admin/blocklist", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.addBlock},
+		{Method: "POST", Pattern: "admin/blocklist/{id}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteBlock},
+		{Method: "POST", Pattern: "admin/reports/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.resolveReport},
 	}
 }
 
