@@ -246,3 +246,19 @@ func TestModerationConsole(t *testing.T) {
 	plain, _ := n.User(t, "plain@x.test", "correct horse battery")
 	mustStatusIs(t, "not for users", plain.Get("/app/admin/moderation"), http.StatusNotFound)
 }
+
+// Destinations on other known shorteners are refused (422 on url) at
+// create, edit and in the profile; others pass.
+func TestShortenerDestinationsRefused(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	for _, u := range []string{"https://bit.ly/abc", "http://www.tinyurl.com/x", "https://T.CO/y", "https://sho.rt/abc"} {
+		r := n.Do("POST", "/api/v1/links", []byte(`{"url":"`+u+`"}`))
+		mustStatusIs(t, u, r, 422)
+		if !strings.Contains(string(r.Body), `"field":"url"`) {
+			t.Errorf("%s: %s", u, r.Body)
+		}
+	}
+	code := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://notbit.ly.example/abc"}`)), 201).Code
+	mustStatusIs(t, "edit", n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"url":"https://cutt.ly/z"}`)), 422)
+	mustStatusIs(t, "profile", n.Do("PUT", "/api/v1/profile", []byte(`{"handle":"adm","theme":"mint","links":[{"title":"x","url":"https://is.gd/q"}]}`)), 422)
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"strings"
 )
 
 // The blocklist commands (admins): linkd blocklist add|list|delete.
@@ -20,4 +21,22 @@ func blockAddFlags(fs *flag.FlagSet) func([]string) (request, error) {
 		setIf(b, "reason", *reason)
 		return request{method: "POST", path: "/api/v1/blocklist", body: b}, nil
 	}
+}
+
+// shortenerList parses --refuse-shorteners: "" is nil (the built-in
+// list), "none" an empty list.
+func shortenerList(v string) []string {
+	switch strings.TrimSpace(v) {
+	case "":
+		return nil
+	case "none":
+		return []string{}
+	}
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }

@@ -209,7 +209,11 @@ func (o *Ops) profileLinks(in []ProfileLink, prev *store.Profile, errs *Fields) 
 // profileURL accepts what validate.URL accepts, plus mailto: and tel:
 // links, which link-in-bio pages commonly carry (validate.LinkURL).
 func (o *Ops) profileURL(raw string) (string, error) {
-	return validate.LinkURL(raw, o.selfHosts)
+	u, err := validate.LinkURL(raw, o.selfHosts)
+	if err != nil {
+		return u, err
+	}
+	return u, o.notShortener(u)
 }
 
 func optRFC3339(v *string) (int64, error) {
