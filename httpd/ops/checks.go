@@ -12,7 +12,7 @@ import (
 // be (--refuse-shorteners): a short link to a short link hides where it
 // goes, which is how blocklists are dodged.
 var DefaultShorteners = []string{"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
-	"rebrand.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "t.ly", "bl.ink", "s.id", "v.gd", "lnkd.in", "shorte.st", "adf.ly"}
+	"rebrand.ly", "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "t.ly", "bl.ink", "s.id", "v.gd", "shorte.st", "adf.ly"}
 
 // destURL validates a link's destination (validate.URL, which refuses this
 // shortener's own host) and refuses another known shortener.
