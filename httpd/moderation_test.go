@@ -262,3 +262,41 @@ func TestShortenerDestinationsRefused(t *testing.T) {
 	mustStatusIs(t, "edit", n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"url":"https://cutt.ly/z"}`)), 422)
 	mustStatusIs(t, "profile", n.Do("PUT", "/api/v1/profile", []byte(`{"handle":"adm","theme":"mint","links":[{"title":"x","url":"https://is.gd/q"}]}`)), 422)
 }
+
+// A user downloads all their data, from the API and from the console:
+// links with analytics, profile, keys' metadata, never a token.
+func TestExportOverHTTP(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, tok := n.User(t, "ex@x.test", "correct horse battery")
+	as := httpdtest.As(tok)
+	code := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://mine.test/a","title":"Mine"}`), as...), 201).Code
+	mustPutProfile(t, n, tok, `{"handle":"exporter","theme":"mint","links":[{"title":"P","url":"https://mine.test/p"}]}`)
+	mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://not-mine.test/"}`)), 201) // the admin's
+	n.Do("GET", "/"+code, nil)
+
+	for what, r := range map[string]httpdtest.Response{"api": n.Do("GET", "/api/v1/me/export", nil, as...), "console": c.Get("/app/export")} {
+		mustStatusIs(t, what, r, 200)
+		var e struct {
+			User    struct{ Email string }
+			APIKeys []struct{ ID, Name string }
+			Profile *struct{ Handle string }
+			Links   []struct {
+				Code, URL string
+				Analytics *struct{ Total uint64 }
+			}
+		}
+		if err := json.Unmarshal(r.Body, &e); err != nil {
+			t.Fatalf("%s: %v: %s", what, err, r.Body)
+		}
+		body := string(r.Body)
+		if e.User.Email != "ex@x.test" || len(e.APIKeys) != 1 || e.Profile == nil || e.Profile.Handle != "exporter" ||
+			len(e.Links) != 3 || strings.Contains(body, "not-mine") || strings.Contains(body, tok) || !strings.Contains(body, "https://mine.test/a") {
+			t.Fatalf("%s export: %s", what, body)
+		}
+		for _, l := range e.Links {
+			if l.Analytics == nil {
+				t.Errorf("%s: link %s has no analytics", what, l.Code)
+			}
+		}
+	}
+}

@@ -76,3 +76,12 @@ func (a *API) audit(ctx *fasthttp.RequestCtx, _ request) {
 		Items []ops.AuditRecord `json:"items"`
 	}{as}, err)
 }
+
+// export serves GET /me/export: all the caller's data as one JSON download.
+func (a *API) export(ctx *fasthttp.RequestCtx, rq request) {
+	e, err := a.ops.Export(rq.p)
+	if err == nil {
+		ctx.Response.Header.Set("Content-Disposition", `attachment; filename="linkd-export.json"`)
+	}
+	a.answer(ctx, fasthttp.StatusOK, e, err)
+}

@@ -39,6 +39,7 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "profiles/{handle}", Public: true, Budget: read, Handle: a.publicProfile},
 
 		{Method: "GET", Pattern: "me", Scope: ops.ScopeSignedIn, Handle: a.me},
+		{Method: "GET", Pattern: "me/export", Scope: ops.ScopeSignedIn, Handle: a.export},
 		{Method: "GET", Pattern: "keys", Scope: ops.ScopeSignedIn, Handle: a.listKeys},
 		{Method: "POST", Pattern: "keys", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.createKey},
 		{Method: "DELETE", Pattern: "keys/{id}", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.deleteKey},

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"encoding/json"
 	"errors"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/linkd/linkd/httpd/httpx"
 	"github.com/linkd/linkd/httpd/ops"
 )
 
@@ -51,4 +53,23 @@ func (c *Console) deleteBlock(ctx *fasthttp.RequestCtx, rq request) {
 
 func (c *Console) resolveReport(ctx *fasthttp.RequestCtx, rq request) {
 	c.afterModeration(ctx, rq, c.ops.ResolveReport(rq.se.p, rq.ID, string(ctx.PostArgs().Peek("action"))))
+}
+
+// export serves GET /app/export: the signed-in user's data as one JSON
+// download (the same document as GET /api/v1/me/export).
+func (c *Console) export(ctx *fasthttp.RequestCtx, rq request) {
+	e, err := c.ops.Export(rq.se.p)
+	if err != nil {
+		c.errorPage(ctx, rq.se, httpx.StatusOf(c.ops.Classify(err).Kind), "Export failed", "Please try again in a moment.")
+		return
+	}
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		c.errorPage(ctx, rq.se, fasthttp.StatusInternalServerError, "Export failed", "Please try again in a moment.")
+		return
+	}
+	ctx.Response.Header.Set("Content-Disposition", `attachment; filename="linkd-export.json"`)
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
 }

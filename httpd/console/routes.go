@@ -49,6 +49,7 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "POST", Pattern: "profile", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadForm, Handle: c.saveProfile},
 
 		{Method: "GET", Pattern: "keys", Scope: read, Handle: c.keysPage},
+		{Method: "GET", Pattern: "export", Scope: read, Handle: c.export},
 		{Method: "POST", Pattern: "keys", Scope: read, Budget: write, Body: form, Handle: c.createKey},
 		{Method: "POST", Pattern: "keys/{id}/delete", Scope: read, Budget: write, Body: form, Handle: c.deleteKey},
 
