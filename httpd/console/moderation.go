@@ -18,7 +18,9 @@ type moderationPage struct {
 	Audit   []ops.AuditRecord
 }
 
-func (c *Console) moderation(ctx *fasthttp.RequestCtx, rq request) { c.renderModeration(ctx, rq, view{}) }
+func (c *Console) moderation(ctx *fasthttp.RequestCtx, rq request) {
+	c.renderModeration(ctx, rq, view{})
+}
 
 func (c *Console) renderModeration(ctx *fasthttp.RequestCtx, rq request, v view) {
 	rs, err1 := c.ops.Reports(false)
