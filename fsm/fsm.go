@@ -180,7 +180,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 		var ok bool
 		if r, ok, err = applyAccount(txn, c); !ok {
 			if r, ok, err = applyProfile(txn, c); !ok {
-				panic(fmt.Sprintf("fsm: no apply for %T", c))
+				if r, ok, err = applyModeration(txn, c); !ok {
+					panic(fmt.Sprintf("fsm: no apply for %T", c))
+				}
 			}
 		}
 	}
@@ -245,6 +247,9 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	if blocked, err := destBlocked(txn, c.URL); blocked || err != nil {
+		return &Result{Err: ErrBlockedDestination}, err
+	}
 	l := &store.Link{
 		Code: c.Code, URL: c.URL, Owner: c.Owner, CreatedAt: c.Now, UpdatedAt: c.Now,
 		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
@@ -294,6 +299,15 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 	if l == nil {
 		return res, err
 	}
+	if frozen(l, c.Admin) {
+		return &Result{Err: ErrLinkBlocked}, nil
+	}
+	if c.URL != nil && *c.URL != l.URL {
+		if blocked, err := destBlocked(txn, *c.URL); blocked || err != nil {
+			return &Result{Err: ErrBlockedDestination}, err
+		}
+	}
+	wasBlocked := l.Status == store.StatusBlocked
 	if c.URL != nil {
 		l.URL = *c.URL
 	}
@@ -309,14 +323,13 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 	if c.RedirectStatus != nil {
 		l.RedirectStatus = *c.RedirectStatus
 	}
-	if c.Blocked != nil && c.Admin {
-		l.Status = store.StatusActive
-		if *c.Blocked {
-			l.Status = store.StatusBlocked
-		}
-	}
 	l.UpdatedAt = c.Now
 	txn.UpdateLink(l)
+	if c.Blocked != nil && c.Admin && *c.Blocked != wasBlocked {
+		if err := setBlocked(txn, l, *c.Blocked, c.Actor, "", c.Now); err != nil {
+			return nil, err
+		}
+	}
 	return &Result{Link: l}, nil
 }
 
@@ -327,6 +340,9 @@ func applyDelete(txn *store.Txn, c *DeleteLink) (*Result, error) {
 	}
 	if l == nil {
 		return res, err
+	}
+	if frozen(l, c.Admin) {
+		return &Result{Err: ErrLinkBlocked}, nil
 	}
 	txn.DeleteLink(l, c.Now)
 	return &Result{}, nil

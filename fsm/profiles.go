@@ -93,6 +93,9 @@ func applySetProfile(txn *store.Txn, c *SetProfile) (*Result, error) {
 		if res != nil || err != nil {
 			return res, err
 		}
+		if res, err := checkProfileDest(txn, pl, l); res != nil || err != nil {
+			return res, err
+		}
 		existing[pl.Code] = l
 	}
 	for _, pl := range wanted {
@@ -127,6 +130,24 @@ func checkProfileLink(txn *store.Txn, c *SetProfile, code string) (*store.Link, 
 		return nil, &Result{Err: ErrGone}, nil
 	}
 	return l, nil, nil
+}
+
+// checkProfileDest refuses a blocked link's change (it is frozen) and a
+// new or changed destination that is blocked.
+func checkProfileDest(txn *store.Txn, pl store.ProfileLink, l *store.Link) (*Result, error) {
+	if l != nil && l.URL == pl.URL {
+		if frozen(l, false) && l.Title != pl.Title {
+			return &Result{Err: ErrLinkBlocked}, nil
+		}
+		return nil, nil
+	}
+	if l != nil && frozen(l, false) {
+		return &Result{Err: ErrLinkBlocked}, nil
+	}
+	if blocked, err := destBlocked(txn, pl.URL); blocked || err != nil {
+		return &Result{Err: ErrBlockedDestination}, err
+	}
+	return nil, nil
 }
 
 // putProfileLink creates a new profile link, or updates an existing one's
@@ -166,6 +187,8 @@ func dropLinks(txn *store.Txn, prev *store.Profile, kept []store.ProfileLink, no
 		}
 		switch {
 		case l.Owner != prev.User || l.Status == store.StatusDeleted:
+		case l.Status == store.StatusBlocked:
+			// A taken-down link stays (answering 451) when its owner drops it.
 		case retireAt > now && !l.Expired(now):
 			if l.ExpiresAt == 0 || l.ExpiresAt > retireAt {
 				l.ExpiresAt, l.UpdatedAt = retireAt, now

@@ -101,6 +101,12 @@ type Config struct {
 	MaxConnsPerIP int
 	// Registration says who may sign up in the console.
 	Registration Registration
+	// AbuseContact is where the 451 page sends people: the reporting
+	// policy's URL, or an email address (--abuse-contact).
+	AbuseContact string
+	// Shorteners are the other shorteners refused as destinations
+	// (--refuse-shorteners); nil means ops.DefaultShorteners.
+	Shorteners []string
 	// ProfileHost, when set, serves profile pages at /{handle} on that
 	// host (e.g. bio.example), besides /@{handle} everywhere.
 	ProfileHost string
@@ -126,7 +132,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
-		Registration: cfg.Registration, Logger: cfg.Logger})
+		Registration: cfg.Registration, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
+		Shorteners: cfg.Shorteners})
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = backupCmd(args, stdout, stderr)
 	case "restore":
 		err = restoreCmd(args, stdout, stderr)
-	case "link", "key", "user":
+	case "link", "key", "user", "blocklist":
 		err = apiCmd(cmd, args, stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
@@ -107,6 +107,8 @@ Usage:
   linkd link create URL    create a short link (also: list, get, update, delete)
   linkd key create NAME    create an API key --scope ... (also: list, delete)
   linkd user create EMAIL  create an account (admins; also: list)
+  linkd blocklist add KIND VALUE
+                           block a url, host or domain (admins; also: list, delete)
   linkd backup -o FILE     stream a consistent backup of the cluster (admins)
   linkd restore FILE --data-dir DIR
                            verify a backup and seed a new data directory with it

@@ -41,6 +41,8 @@ type serveFlags struct {
 	nonVoter, analytics, honorDNT                                     bool
 	analyticsLag, keepMinutes, keepHours, drain                       time.Duration
 	trustedProxies, registration, profileHost                         string
+	abuseContact                                                      string
+	refuseShorteners                                                  string
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
 	limits                                                            httpd.Limits
@@ -88,6 +90,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.keepHours, "retention-hours", 90*24*time.Hour, "how long per-hour click counts are kept (0: forever); per-day counts are kept forever")
 	fs.BoolVar(&f.honorDNT, "honor-dnt", true, "for requests with DNT: 1 or Sec-GPC: 1, count the click but record no dimensions or visitor")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/CDNs whose X-Forwarded-For, CF-Connecting-IP and CF-IPCountry are believed")
+	fs.StringVar(&f.refuseShorteners, "refuse-shorteners", "", "comma-separated other link shorteners refused as destinations (with their subdomains); empty for the built-in list (bit.ly, tinyurl.com, t.co, ...), \"none\" to allow all")
+	fs.StringVar(&f.abuseContact, "abuse-contact", "", "the reporting policy a taken-down link's 451 page links to: a URL or an email address")
 	fs.StringVar(&f.registration, "registration", string(httpd.RegistrationInvite), "who may sign up in the console: open, invite (with an admin's invite link) or closed")
 	fs.StringVar(&f.profileHost, "profile-host", "", "a host name (e.g. bio.example) that serves profile pages at /{handle}; /@{handle} works on every host")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
@@ -207,6 +211,7 @@ func serve(args []string, stderr io.Writer) error {
 		HTTP: httpd.Config{
 			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
+			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners),
 		},
 		ShutdownGrace: shutdownGrace,
 		Drain:         f.drain,

@@ -39,6 +39,7 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "profiles/{handle}", Public: true, Budget: read, Handle: a.publicProfile},
 
 		{Method: "GET", Pattern: "me", Scope: ops.ScopeSignedIn, Handle: a.me},
+		{Method: "GET", Pattern: "me/export", Scope: ops.ScopeSignedIn, Handle: a.export},
 		{Method: "GET", Pattern: "keys", Scope: ops.ScopeSignedIn, Handle: a.listKeys},
 		{Method: "POST", Pattern: "keys", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.createKey},
 		{Method: "DELETE", Pattern: "keys/{id}", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.deleteKey},
@@ -50,5 +51,17 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "invites", Scope: ops.ScopeAdmin, Handle: a.listInvites},
 		{Method: "POST", Pattern: "invites", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.createInvite},
 		{Method: "DELETE", Pattern: "invites/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteInvite},
+
+		{Method: "GET", Pattern: "blocklist", Scope: ops.ScopeAdmin, Handle: a.listBlocks},
+		{Method: "POST", Pattern: "blocklist", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.addBlock},
+		{Method: "DELETE", Pattern: "blocklist/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteBlock},
+		{Method: "GET", Pattern: "audit", Scope: ops.ScopeAdmin, Handle: a.audit},
+		{Method: "GET", Pattern: "links/{code}/takedown", Scope: ops.ScopeLinksRead, Handle: a.takedown},
+		{Method: "PUT", Pattern: "links/{code}/takedown", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.block},
+		{Method: "DELETE", Pattern: "links/{code}/takedown", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.unblock},
+		{Method: "POST", Pattern: "reports", Public: true, Budget: write, Body: json, Handle: a.fileReport},
+		{Method: "GET", Pattern: "reports", Scope: ops.ScopeAdmin, Handle: a.listReports},
+		{Method: "POST", Pattern: "reports/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.resolveReport},
+		{Method: "POST", Pattern: "links/{code}/appeal", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.appeal},
 	}
 }

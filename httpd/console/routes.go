@@ -49,6 +49,7 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "POST", Pattern: "profile", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadForm, Handle: c.saveProfile},
 
 		{Method: "GET", Pattern: "keys", Scope: read, Handle: c.keysPage},
+		{Method: "GET", Pattern: "export", Scope: read, Handle: c.export},
 		{Method: "POST", Pattern: "keys", Scope: read, Budget: write, Body: form, Handle: c.createKey},
 		{Method: "POST", Pattern: "keys/{id}/delete", Scope: read, Budget: write, Body: form, Handle: c.deleteKey},
 
@@ -59,6 +60,10 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "POST", Pattern: "admin/invites", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.createInvite},
 		{Method: "POST", Pattern: "admin/invites/{id}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteInvite},
 		{Method: "GET", Pattern: "admin/cluster", Scope: ops.ScopeAdmin, Handle: c.clusterPage},
+		{Method: "GET", Pattern: "admin/moderation", Scope: ops.ScopeAdmin, Handle: c.moderation},
+		{Method: "POST", Pattern: "admin/blocklist", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.addBlock},
+		{Method: "POST", Pattern: "admin/blocklist/{id}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteBlock},
+		{Method: "POST", Pattern: "admin/reports/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.resolveReport},
 	}
 }
 

@@ -134,3 +134,7 @@ func (l *Limiters) RedirectRefusal(ctx *fasthttp.RequestCtx, now time.Time) (ok 
 	}
 	return l.redirectIP.Take(ClientKey(ctx, l.proxies), now)
 }
+
+// Client is the request's client address as the budgets key it (trusted
+// proxies resolved, IPv6 by /64).
+func (l *Limiters) Client(ctx *fasthttp.RequestCtx) netip.Addr { return ClientKey(ctx, l.proxies) }

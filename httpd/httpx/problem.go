@@ -45,6 +45,9 @@ var problems = [...]Problem{
 	ops.KindRegistration:   {"registration-closed", 403, "Registration closed", "This instance does not accept sign-ups without an invite."},
 	ops.KindNotApplied:     {"not-applied", 503, "Write not applied", "The write certainly was not applied (no leader, or it could not be handed to one); retry it freely after the delay in `Retry-After`."},
 	ops.KindUnknownOutcome: {"outcome-unknown", 504, "Write outcome unknown", "The write may or may not have been applied (leadership changed, the node stopped, or the deadline passed after it was sent). Retry it with the same `Idempotency-Key` to learn the outcome; a write without one may be applied twice."},
+	ops.KindBlockedDest:    {"blocked-destination", 422, "Destination blocked", "The destination is on this instance's blocklist, or a link to it was taken down; it cannot be shortened here."},
+	ops.KindLinkBlocked:    {"link-blocked", 409, "Link taken down", "An administrator blocked this link: its owner can no longer change or delete it, only read why and send an appeal."},
+	ops.KindBlockExists:    {"blocklist-entry-exists", 409, "Blocklist entry exists", "The blocklist already has an entry of this kind and value."},
 }
 
 // ProblemOf is the problem for a Kind.

@@ -38,6 +38,9 @@ const (
 	KindRegistration               // sign-ups are closed
 	KindNotApplied                 // the write certainly was not applied: retry freely
 	KindUnknownOutcome             // the write may have been applied: retry with the same Idempotency-Key
+	KindBlockedDest                // the destination is on a blocklist or was taken down
+	KindLinkBlocked                // the link was taken down: frozen for its owner
+	KindBlockExists                // the blocklist has the entry already
 	kindCount
 )
 
@@ -127,6 +130,8 @@ func Classify(log *slog.Logger, err error) *Error {
 		return Fail(KindHandleTaken, "Another profile uses this handle.", FieldError{Field: "handle", Message: "already taken"})
 	case errors.Is(err, fsm.ErrProtectedUser):
 		return Fail(KindProtected, "The bootstrap admin cannot be disabled, demoted or deleted.")
+	case classifyModeration(err) != nil:
+		return classifyModeration(err)
 	case errors.Is(err, node.ErrUnknownPeer):
 		return Fail(KindNotFound, "No such cluster member.")
 	case errors.Is(err, node.ErrUnknownOutcome), errors.Is(err, context.DeadlineExceeded):

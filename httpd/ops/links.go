@@ -195,7 +195,7 @@ func (o *Ops) newCreate(req NewLink, owner uint64, now time.Time) (*fsm.CreateLi
 	cmd := &fsm.CreateLink{Owner: owner, RedirectStatus: DefaultRedirectStatus}
 	errs := req.Invalid
 	var err error
-	cmd.URL, err = validate.URL(req.URL, o.selfHosts)
+	cmd.URL, err = o.destURL(req.URL)
 	errs.Add("url", err)
 	if req.Alias != "" {
 		errs.Add("alias", validate.Alias(req.Alias))
@@ -280,7 +280,7 @@ func (o *Ops) UpdateLink(p Principal, code string, patch LinkPatch) (*store.Link
 	cmd := &fsm.UpdateLink{Now: now.UnixMilli(), Code: code, Actor: p.Owner(), Admin: p.IsAdmin()}
 	errs := patch.Invalid
 	if patch.URL != nil {
-		u, err := validate.URL(*patch.URL, o.selfHosts)
+		u, err := o.destURL(*patch.URL)
 		errs.Add("url", err)
 		cmd.URL = &u
 	}

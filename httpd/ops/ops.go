@@ -61,6 +61,12 @@ type Config struct {
 	PublicURL    string
 	Registration Registration // default RegistrationInvite
 	Logger       *slog.Logger
+	// AbuseContact is the reporting policy (a URL or an email address)
+	// that the 451 page links to; empty for none.
+	AbuseContact string
+	// Shorteners are the other link shorteners a destination may not be;
+	// nil means DefaultShorteners, an empty slice none.
+	Shorteners []string
 }
 
 // Ops carries out the domain operations. It is safe for concurrent use.
@@ -72,6 +78,9 @@ type Ops struct {
 	selfHosts []string // hosts that would make a destination a redirect loop
 	reg       Registration
 	log       *slog.Logger
+	abuse     string
+	// shorteners are the hosts (and their subdomains) refused as destinations.
+	shorteners map[string]bool
 }
 
 // New returns Ops for cfg.
@@ -87,7 +96,8 @@ func New(cfg Config) (*Ops, error) {
 		cfg.Registration = RegistrationInvite
 	}
 	return &Ops{st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
-		selfHosts: []string{pu.Host}, reg: cfg.Registration, log: cfg.Logger}, nil
+		selfHosts: []string{pu.Host}, reg: cfg.Registration, log: cfg.Logger, abuse: cfg.AbuseContact,
+		shorteners: shortenerSet(cfg.Shorteners)}, nil
 }
 
 // Store is the node's store, for the front ends' reads.

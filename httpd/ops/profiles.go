@@ -69,6 +69,9 @@ type ProfileLink struct {
 
 // ProfileView renders a stored profile; owner adds counts and schedules.
 func (o *Ops) ProfileView(p *store.Profile, owner bool) Profile {
+	if !owner {
+		p, _ = o.WithoutBlocked(p) // taken-down links vanish from the public view
+	}
 	v := Profile{Handle: p.Handle, DisplayName: p.DisplayName, Bio: p.Bio, Avatar: p.Avatar, Theme: p.Theme,
 		URL: o.public + "/@" + p.Handle, Links: []ProfileLink{}, UpdatedAt: MsTime(p.UpdatedAt)}
 	if c := p.Custom; c != (store.ThemeCustom{}) {
@@ -215,7 +218,11 @@ func (o *Ops) profileLinks(in []ProfileLink, prev *store.Profile, errs *Fields) 
 // profileURL accepts what validate.URL accepts, plus mailto: and tel:
 // links, which link-in-bio pages commonly carry (validate.LinkURL).
 func (o *Ops) profileURL(raw string) (string, error) {
-	return validate.LinkURL(raw, o.selfHosts)
+	u, err := validate.LinkURL(raw, o.selfHosts)
+	if err != nil {
+		return u, err
+	}
+	return u, o.notShortener(u)
 }
 
 func optRFC3339(v *string) (int64, error) {

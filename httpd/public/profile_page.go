@@ -126,9 +126,10 @@ func (h *Handler) Profile(ctx *fasthttp.RequestCtx, rest string) {
 		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NoProfile)
 		return
 	}
+	p, dropped := h.ops.WithoutBlocked(p) // taken-down links vanish from the page
 	switch {
 	case sub == "":
-		h.profilePage(ctx, p)
+		h.profilePage(ctx, p, dropped)
 	case sub == "og.png":
 		h.shareImage(ctx, p)
 	case strings.HasPrefix(sub, "go/"):
@@ -138,9 +139,9 @@ func (h *Handler) Profile(ctx *fasthttp.RequestCtx, rest string) {
 	}
 }
 
-func (h *Handler) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile) {
+func (h *Handler) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile, dropped string) {
 	now := time.Now()
-	key := p.Handle + "\x00" + strconv.FormatInt(p.UpdatedAt, 36) + "\x00" + visibility(p, now.UnixMilli())
+	key := p.Handle + "\x00" + strconv.FormatInt(p.UpdatedAt, 36) + "\x00" + visibility(p, now.UnixMilli()) + "\x00" + dropped
 	page, ok := h.profiles.get(key)
 	if !ok {
 		var err error

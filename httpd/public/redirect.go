@@ -63,7 +63,7 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Gone)
 	case e.Kind == store.HotBlocked:
 		h.m.Blocked.Inc()
-		httpx.WriteHTML(ctx, fasthttp.StatusUnavailableForLegalReasons, h.pages.Blocked)
+		h.blocked(ctx, string(code))
 	case e.Expired(now.UnixMilli()):
 		h.m.Gone.Inc()
 		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Expired)
@@ -82,18 +82,4 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.SetCanonical(hdrCacheControl, h.cacheCtl)
 		ctx.Response.Header.SetCanonical(hdrRobots, valNoIndex)
 	}
-}
-
-func (h *Handler) previewPage(ctx *fasthttp.RequestCtx, code, dest string) {
-	var title string
-	if l, err := h.st.Link(code); err == nil {
-		title = l.Title
-	}
-	httpx.WritePage(ctx, fasthttp.StatusOK, httpx.Page{
-		Title:     "Where this link goes",
-		Message:   h.public + "/" + code + " leads to:",
-		URL:       dest,
-		LinkTitle: title,
-		Detail:    "linkd shows this preview because the link ends in “+”. Nothing was counted.",
-	})
 }

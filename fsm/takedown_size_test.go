@@ -1,0 +1,5 @@
+//go:build !measure
+
+package fsm_test
+
+const takedownLinks = 300
