@@ -92,7 +92,6 @@ func TestTakedownSticks(t *testing.T) {
 	}
 }
 
-
 func TestBlocklistRescan(t *testing.T) {
 	f, st := mustFSM(t, vfs.NewMem(), "")
 	wantErrs(t, modRun(t, f,
