@@ -20,6 +20,9 @@ type Console struct {
 	t    testing.TB
 	c    *http.Client
 	csrf string // from the last page that had a form
+	// Header is sent with every request (e.g. X-Forwarded-For, to act
+	// from another client address: loopback is a trusted proxy).
+	Header http.Header
 }
 
 // NewConsole returns a console client with an empty cookie jar.
@@ -72,6 +75,9 @@ func (c *Console) send(method, path string, body io.Reader, ctype string) Respon
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	for k, vs := range c.Header {
+		req.Header[k] = vs
 	}
 	resp, err := c.c.Do(req)
 	if err != nil {

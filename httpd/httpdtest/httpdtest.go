@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"sync"
 	"testing"
@@ -110,7 +109,7 @@ func StartWith(t testing.TB, o Options) *Node {
 		Cluster: cluster.Config{HTTPAdvertise: ln.Addr().String()},
 		Analytics: &wire.Analytics{Lag: AnalyticsLag, HonorDNT: true,
 			Retention: store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}},
-		Proxies: clientaddr.Proxies{netip.MustParsePrefix("127.0.0.0/8")},
+		Proxies: clientaddr.MustParse("127.0.0.0/8"),
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
 			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP},
 		ShutdownGrace: 5 * time.Second,
