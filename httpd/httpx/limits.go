@@ -48,7 +48,7 @@ func DefaultLimits() Limits {
 		LoginsPerEmail: ratelimit.PerMinute(5, 10),
 		// a dozen addresses' worth of per-pair budgets before slowing down
 		LoginFailuresPerEmail: ratelimit.PerMinute(30, 60),
-		RedirectsPerIP: ratelimit.Limit{Rate: 1000, Burst: 5000},
+		RedirectsPerIP:        ratelimit.Limit{Rate: 1000, Burst: 5000},
 	}
 }
 
