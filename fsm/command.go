@@ -32,6 +32,9 @@ const (
 
 	TypeSetProfile Type = 19
 	TypePutImage   Type = 20
+
+	// Security (40–49).
+	TypeCreateChildKey Type = 40
 )
 
 // Command is anything that can be proposed. Every field that is not a pure
@@ -186,6 +189,8 @@ func newCommand(t Type) Command {
 		return &CreateAPIKey{}
 	case TypeDeleteAPIKey:
 		return &DeleteAPIKey{}
+	case TypeCreateChildKey:
+		return &CreateChildKey{}
 	case TypeCreateSession:
 		return &CreateSession{}
 	case TypeDeleteSession:

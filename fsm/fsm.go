@@ -346,7 +346,8 @@ func (r *Result) errOrNil() error {
 func Idempotent(c Command) bool {
 	switch c.(type) {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
-		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage:
+		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
+		*CreateChildKey:
 		return true
 	}
 	return false

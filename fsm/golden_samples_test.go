@@ -41,6 +41,8 @@ func goldenSamples() map[string]Command {
 		"12-delete-user": &DeleteUser{Now: 1700000000011, ID: 2},
 		"13-create-api-key": &CreateAPIKey{Now: 1700000000012, Hash: []byte{3, 3}, ID: "key1", Name: "ci",
 			Owner: 2, Scopes: []string{"links:read", "links:write"}, ExpiresAt: exp},
+		"40-create-child-key": &CreateChildKey{CreateAPIKey: CreateAPIKey{Now: 1700000000040, Hash: []byte{4, 4}, ID: "key2",
+			Name: "deploy", Owner: 2, Scopes: []string{"links:read"}, ExpiresAt: exp}, Parent: "key1"},
 		"14-delete-api-key": &DeleteAPIKey{Now: 1700000000013, Owner: 2, ID: "key1"},
 		"15-create-session": &CreateSession{Now: 1700000000014, Hash: []byte{2, 2}, User: 2, ExpiresAt: exp},
 		"16-delete-session": &DeleteSession{Now: 1700000000015, Hash: []byte{2, 2}},

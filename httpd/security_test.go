@@ -61,3 +61,66 @@ func TestLoginLockoutByStranger(t *testing.T) {
 	owner.Login("owner@example.com", pw)
 	mustStatus(t, "owner is in", owner.Get("/app/links"), http.StatusOK)
 }
+
+// TestKeyManagementNeedsKeysWrite: a links:read key can neither mint nor
+// revoke keys; keys:write (or a console session) can.
+func TestKeyManagementNeedsKeysWrite(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, _ := n.User(t, "km@example.com", pw)
+	read := c.NewKey("reader", "links:read")
+	other := c.NewKey("other", "links:read")
+	keys := mustDecode[struct{ Items []struct{ ID, Name string } }](t, n.Do("GET", "/api/v1/keys", nil, httpdtest.As(read)...))
+	var otherID string
+	for _, k := range keys.Items {
+		if k.Name == "other" {
+			otherID = k.ID
+		}
+	}
+	mustStatus(t, "links:read key mints a key", n.Do("POST", "/api/v1/keys", []byte(`{"name":"w","scopes":["links:read"]}`), httpdtest.As(read)...), http.StatusForbidden)
+	mustStatus(t, "links:read key revokes a key", n.Do("DELETE", "/api/v1/keys/"+otherID, nil, httpdtest.As(read)...), http.StatusForbidden)
+	mustStatus(t, "the other key still works", n.Do("GET", "/api/v1/me", nil, httpdtest.As(other)...), http.StatusOK)
+	kw := c.NewKey("manager", "links:read", "keys:write")
+	mustStatus(t, "keys:write key mints a key", n.Do("POST", "/api/v1/keys", []byte(`{"name":"w","scopes":["links:read"]}`), httpdtest.As(kw)...), http.StatusCreated)
+	mustStatus(t, "keys:write key revokes a key", n.Do("DELETE", "/api/v1/keys/"+otherID, nil, httpdtest.As(kw)...), http.StatusNoContent)
+}
+
+// TestChildKeyExpiryAndRevocation: a key made by a key expiring soon
+// expires with it (clamped), and revoking the parent revokes its children
+// and grandchildren.
+func TestChildKeyExpiryAndRevocation(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	n.User(t, "ck@example.com", pw)
+	type key struct {
+		ID, Token string
+		ExpiresAt *string
+	}
+	mk := func(as, body string) key {
+		r := n.Do("POST", "/api/v1/keys", []byte(body), httpdtest.As(as)...)
+		mustStatus(t, "create "+body, r, http.StatusCreated)
+		return mustDecode[key](t, r)
+	}
+	// The root is made by a console session, so it has no parent.
+	c2 := n.NewConsole(t)
+	c2.Login("ck@example.com", pw)
+	root := c2.NewKey("root", "links:read", "keys:write")
+	soon := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	parent := mk(root, `{"name":"parent","scopes":["links:read","keys:write"],"expiresAt":"`+soon.Format(time.RFC3339)+`"}`)
+	child := mk(parent.Token, `{"name":"child","scopes":["links:read","keys:write"]}`)
+	if child.ExpiresAt == nil {
+		t.Fatal("a key made by a key expiring in an hour has no expiry")
+	}
+	if e, err := time.Parse(time.RFC3339, *child.ExpiresAt); err != nil || e.After(soon) {
+		t.Fatalf("child expires %v (%v), after its parent's %v", *child.ExpiresAt, err, soon)
+	}
+	later := mk(parent.Token, `{"name":"later","scopes":["links:read"],"expiresAt":"2099-01-01T00:00:00Z"}`)
+	if e, _ := time.Parse(time.RFC3339, *later.ExpiresAt); e.After(soon) {
+		t.Fatalf("a later expiry was not clamped: %v", *later.ExpiresAt)
+	}
+	grandchild := mk(child.Token, `{"name":"grandchild","scopes":["links:read"]}`)
+	mustStatus(t, "grandchild works", n.Do("GET", "/api/v1/me", nil, httpdtest.As(grandchild.Token)...), http.StatusOK)
+	mustStatus(t, "revoke the parent", n.Do("DELETE", "/api/v1/keys/"+parent.ID, nil, httpdtest.As(root)...), http.StatusNoContent)
+	for name, k := range map[string]key{"child": child, "later": later, "grandchild": grandchild} {
+		mustStatus(t, name+" after its ancestor was revoked", n.Do("GET", "/api/v1/me", nil, httpdtest.As(k.Token)...), http.StatusUnauthorized)
+	}
+	mustStatus(t, "the root is untouched", n.Do("GET", "/api/v1/me", nil, httpdtest.As(root)...), http.StatusOK)
+}

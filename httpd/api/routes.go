@@ -40,8 +40,8 @@ func (a *API) table() httpx.Table[handler] {
 
 		{Method: "GET", Pattern: "me", Scope: ops.ScopeSignedIn, Handle: a.me},
 		{Method: "GET", Pattern: "keys", Scope: ops.ScopeSignedIn, Handle: a.listKeys},
-		{Method: "POST", Pattern: "keys", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.createKey},
-		{Method: "DELETE", Pattern: "keys/{id}", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.deleteKey},
+		{Method: "POST", Pattern: "keys", Scope: ops.ScopeKeysWrite, Budget: write, Body: json, Handle: a.createKey},
+		{Method: "DELETE", Pattern: "keys/{id}", Scope: ops.ScopeKeysWrite, Budget: write, Body: json, Handle: a.deleteKey},
 		{Method: "GET", Pattern: "users", Scope: ops.ScopeAdmin, Handle: a.listUsers},
 		{Method: "POST", Pattern: "users", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.createUser},
 		{Method: "GET", Pattern: "users/{uid}", Scope: ops.ScopeAdmin, Handle: a.getUser},

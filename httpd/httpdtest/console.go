@@ -126,7 +126,7 @@ func (n *Node) User(t testing.TB, email, password string) (*Console, string) {
 	}
 	c := n.NewConsole(t)
 	c.Login(email, password)
-	return c, c.NewKey("test", "links:read", "links:write", "analytics:read", "profile:write")
+	return c, c.NewKey("test", "links:read", "links:write", "analytics:read", "profile:write", "keys:write")
 }
 
 // As returns the header arguments of Do that authenticate with token.
