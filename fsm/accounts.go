@@ -179,15 +179,18 @@ func resultUnless(failed bool, e error) *Result {
 	return &Result{}
 }
 
+// applyCreateUser checks an invite before the email, so that a sign-up
+// with a bogus invite is refused the same way for known and unknown
+// emails: only someone holding a valid invite learns that an email is
+// taken.
 func applyCreateUser(txn *store.Txn, c *CreateUser) (*Result, error) {
 	prev, err := txn.UserByEmail(c.Email)
+	taken := err == nil
 	switch {
-	case err == nil && prev.UpdatedAt == c.Now && prev.PasswordHash == c.PasswordHash:
+	case taken && prev.UpdatedAt == c.Now && prev.PasswordHash == c.PasswordHash:
 		// This very command, applied before: the hash has a fresh salt.
 		return &Result{User: prev, Replayed: true}, nil
-	case err == nil:
-		return &Result{Err: ErrEmailTaken}, nil
-	case !errors.Is(err, store.ErrNotFound):
+	case !taken && !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}
 	u := &store.User{Email: c.Email, PasswordHash: c.PasswordHash, Role: store.Role(c.Role),
@@ -207,6 +210,11 @@ func applyCreateUser(txn *store.Txn, c *CreateUser) (*Result, error) {
 			}
 			u.ID, u.Role, u.CreatedAt = claimed.ID, claimed.Role, claimed.CreatedAt
 		}
+	}
+	if taken {
+		return &Result{Err: ErrEmailTaken}, nil
+	}
+	if c.InviteHash != nil {
 		txn.DeleteInvite(c.InviteHash)
 	}
 	if u.ID == 0 {

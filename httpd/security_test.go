@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +124,31 @@ func TestChildKeyExpiryAndRevocation(t *testing.T) {
 		mustStatus(t, name+" after its ancestor was revoked", n.Do("GET", "/api/v1/me", nil, httpdtest.As(k.Token)...), http.StatusUnauthorized)
 	}
 	mustStatus(t, "the root is untouched", n.Do("GET", "/api/v1/me", nil, httpdtest.As(root)...), http.StatusOK)
+}
+
+// TestSignUpNoEnumeration: a sign-up with a bogus invite answers the same
+// for a registered email (in any case) and an unknown one.
+func TestSignUpNoEnumeration(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	n.User(t, "known@example.com", pw)
+	var answers []httpdtest.Response
+	for _, email := range []string{"known@example.com", "KNOWN@example.com", "unknown@example.com"} {
+		c := n.NewConsole(t)
+		c.Get("/app/signup?invite=bogus")
+		answers = append(answers, c.Post("/app/signup", url.Values{"email": {email}, "password": {pw}, "invite": {"bogus"}}))
+	}
+	alert := func(b []byte) string {
+		s := string(b)
+		if i := strings.Index(s, `role="alert">`); i >= 0 {
+			s = s[i:]
+			return s[:strings.Index(s, "<")]
+		}
+		return ""
+	}
+	for i, r := range answers {
+		mustStatus(t, fmt.Sprint("sign-up ", i), r, http.StatusForbidden)
+		if a := alert(r.Body); a != alert(answers[0].Body) || a == "" || strings.Contains(a, "registered") || strings.Contains(a, "Another account") {
+			t.Errorf("sign-up %d answers %q, sign-up 0 %q", i, a, alert(answers[0].Body))
+		}
+	}
 }

@@ -192,7 +192,18 @@ func (o *Ops) CreateUser(req NewUser) (*store.User, error) {
 
 // SignUp creates an account through the console's sign-up form: with an
 // invite token, or without one when registration is open.
+// The invite is checked first, before the email or the password (and
+// before paying for a password hash): a bogus invite gets the same answer
+// whether or not the email has an account. Apply checks it first too.
 func (o *Ops) SignUp(email, pw, invite string) (*store.User, error) {
+	if invite != "" {
+		inv, err := o.st.Invite(store.TokenHash(invite))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && inv.Expired(time.Now().UnixMilli())) {
+			return nil, fsm.ErrInvalidInvite
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	res, err := o.proposeValid(newUser(NewUser{Email: email, Password: pw}, invite))
 	if err != nil {
 		return nil, err
