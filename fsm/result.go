@@ -24,6 +24,7 @@ var domainErrors = map[string]error{
 	"key-not-found":        ErrKeyNotFound,
 	"invite-not-found":     ErrInviteNotFound,
 	"handle-taken":         ErrHandleTaken,
+	"profile-link":         ErrProfileLink,
 }
 
 // wireResult is a Result as it travels from the leader to the node that

@@ -152,3 +152,41 @@ func TestSignUpNoEnumeration(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileLinksOnlyThroughProfile: a links:write key can neither point
+// a profile button elsewhere nor move or delete the page link; the profile
+// (profile:write) changes them, and then the page, the editor's data and
+// the redirect agree.
+func TestProfileLinksOnlyThroughProfile(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, tok := n.User(t, "pl@example.com", pw)
+	linksOnly := c.NewKey("links", "links:read", "links:write")
+	p := mustPutProfile(t, n, tok, `{"handle":"plink","theme":"mint","links":[{"title":"Shop","url":"https://shop.example/"}]}`)
+	code := p.Links[0].Code
+	for name, r := range map[string]httpdtest.Response{
+		"PATCH a profile link":        n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"url":"https://evil.example/"}`), httpdtest.As(linksOnly)...),
+		"PATCH the page link":         n.Do("PATCH", "/api/v1/links/"+p.PageCode, []byte(`{"url":"https://evil.example/"}`), httpdtest.As(linksOnly)...),
+		"DELETE a profile link":       n.Do("DELETE", "/api/v1/links/"+code, nil, httpdtest.As(linksOnly)...),
+		"PATCH with every user scope": n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"url":"https://evil.example/"}`), httpdtest.As(tok)...),
+	} {
+		mustStatus(t, name, r, http.StatusForbidden)
+	}
+	if st, loc := redirect(t, n, code); st != http.StatusFound || loc != "https://shop.example/" {
+		t.Fatalf("after refused patches the button redirects %d %q", st, loc)
+	}
+	// The profile changes it, and everything agrees.
+	p2 := mustPutProfile(t, n, tok, `{"handle":"plink","theme":"mint","links":[{"code":"`+code+`","title":"Shop","url":"https://shop2.example/"}]}`)
+	if st, loc := redirect(t, n, code); st != http.StatusFound || loc != "https://shop2.example/" || p2.Links[0].URL != "https://shop2.example/" {
+		t.Fatalf("after the profile changed it: redirect %d %q, profile %q", st, loc, p2.Links[0].URL)
+	}
+	pub := n.Do("GET", "/api/v1/profiles/plink", nil, "Authorization", "")
+	if !strings.Contains(string(pub.Body), "https://shop2.example/") || strings.Contains(string(pub.Body), "https://shop.example/") {
+		t.Fatalf("public profile disagrees: %s", pub.Body)
+	}
+	// An ordinary link of the same user is still the links API's.
+	other := mustCreateLink(t, n, linksOnly, `{"url":"https://plain.example/"}`)
+	mustStatus(t, "PATCH a plain link", n.Do("PATCH", "/api/v1/links/"+other, []byte(`{"url":"https://plain2.example/"}`), httpdtest.As(linksOnly)...), http.StatusOK)
+	// An admin may still block a profile link (a takedown), but not move it.
+	mustStatus(t, "admin moves a profile link", n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"url":"https://evil.example/"}`)), http.StatusForbidden)
+	mustStatus(t, "admin blocks a profile link", n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"status":"blocked"}`)), http.StatusOK)
+}
