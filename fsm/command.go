@@ -35,6 +35,7 @@ const (
 
 	// Security (40–49).
 	TypeCreateChildKey Type = 40
+	TypeUploadImage    Type = 41
 )
 
 // Command is anything that can be proposed. Every field that is not a pure
@@ -191,6 +192,8 @@ func newCommand(t Type) Command {
 		return &DeleteAPIKey{}
 	case TypeCreateChildKey:
 		return &CreateChildKey{}
+	case TypeUploadImage:
+		return &UploadImage{}
 	case TypeCreateSession:
 		return &CreateSession{}
 	case TypeDeleteSession:

@@ -351,7 +351,7 @@ func Idempotent(c Command) bool {
 	switch c.(type) {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
 		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
-		*CreateChildKey:
+		*CreateChildKey, *UploadImage:
 		return true
 	}
 	return false

@@ -43,6 +43,8 @@ func goldenSamples() map[string]Command {
 			Owner: 2, Scopes: []string{"links:read", "links:write"}, ExpiresAt: exp},
 		"40-create-child-key": &CreateChildKey{CreateAPIKey: CreateAPIKey{Now: 1700000000040, Hash: []byte{4, 4}, ID: "key2",
 			Name: "deploy", Owner: 2, Scopes: []string{"links:read"}, ExpiresAt: exp}, Parent: "key1"},
+		"41-upload-image": &UploadImage{Now: 1700000000041, User: 2, ID: []byte{0xbe, 0xef}, MIME: "image/png", Width: 640,
+			Height: 480, Data: []byte{0x89, 'P', 'N', 'G'}, Quota: 50 << 20},
 		"14-delete-api-key": &DeleteAPIKey{Now: 1700000000013, Owner: 2, ID: "key1"},
 		"15-create-session": &CreateSession{Now: 1700000000014, Hash: []byte{2, 2}, User: 2, ExpiresAt: exp},
 		"16-delete-session": &DeleteSession{Now: 1700000000015, Hash: []byte{2, 2}},

@@ -25,6 +25,7 @@ var domainErrors = map[string]error{
 	"invite-not-found":     ErrInviteNotFound,
 	"handle-taken":         ErrHandleTaken,
 	"profile-link":         ErrProfileLink,
+	"upload-quota":         ErrUploadQuota,
 }
 
 // wireResult is a Result as it travels from the leader to the node that

@@ -1,7 +1,12 @@
 package httpd_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
+	"math/rand"
 	"net/http"
 	"net/url"
 	"strings"
@@ -189,4 +194,79 @@ func TestProfileLinksOnlyThroughProfile(t *testing.T) {
 	// An admin may still block a profile link (a takedown), but not move it.
 	mustStatus(t, "admin moves a profile link", n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"url":"https://evil.example/"}`)), http.StatusForbidden)
 	mustStatus(t, "admin blocks a profile link", n.Do("PATCH", "/api/v1/links/"+code, []byte(`{"status":"blocked"}`)), http.StatusOK)
+}
+
+// uploadImage posts a PNG as an avatar and returns the answer and the id.
+func uploadImage(t *testing.T, n *httpdtest.Node, tok string, body []byte) (httpdtest.Response, string) {
+	t.Helper()
+	r := n.Do("POST", "/api/v1/images?kind=avatar", body, append(httpdtest.As(tok), "Content-Type", "image/png")...)
+	var img struct{ ID string }
+	json.Unmarshal(r.Body, &img)
+	return r, img.ID
+}
+
+// TestUploadQuota: a user's uploads stop at the quota (422, nothing
+// stored), and what was stored fits in it.
+func TestUploadQuota(t *testing.T) {
+	const quota = 256 << 10
+	n := httpdtest.StartWith(t, httpdtest.Options{UploadQuota: quota})
+	_, tok := n.User(t, "quota@example.com", pw)
+	stored, refused := 0, false
+	for i := 0; i < 40 && !refused; i++ {
+		r, id := uploadImage(t, n, tok, noisyPNG(t, 200, int64(i)))
+		switch r.Status {
+		case http.StatusCreated:
+			stored += len(n.Do("GET", "/_/img/"+id, nil).Body)
+		case http.StatusUnprocessableEntity:
+			refused = true
+		default:
+			t.Fatalf("upload %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if !refused || stored == 0 || stored > quota {
+		t.Fatalf("refused %v after storing %d bytes (quota %d)", refused, stored, quota)
+	}
+}
+
+// TestUploadsDeletedWithUserAndNotShared: deleting a user deletes every
+// image they uploaded, shown on their profile or not; another user cannot
+// put someone else's upload on their profile (so a deletion never breaks
+// another page), but uploading the same bytes makes the image theirs too.
+func TestUploadsDeletedWithUserAndNotShared(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	_, tokA := n.User(t, "upa@example.com", pw)
+	_, tokB := n.User(t, "upb@example.com", pw)
+	_, unused := uploadImage(t, n, tokA, noisyPNG(t, 120, 1))
+	sharedBytes := noisyPNG(t, 120, 2)
+	_, shared := uploadImage(t, n, tokA, sharedBytes)
+	_, onlyA := uploadImage(t, n, tokA, noisyPNG(t, 120, 3))
+	mustPutProfile(t, n, tokA, `{"handle":"upa","theme":"classic","avatar":"`+onlyA+`","links":[]}`)
+	mustStatus(t, "B shows A's upload", n.Do("PUT", "/api/v1/profile", []byte(`{"handle":"upb","theme":"classic","avatar":"`+shared+`","links":[]}`), httpdtest.As(tokB)...), http.StatusUnprocessableEntity)
+	if _, id := uploadImage(t, n, tokB, sharedBytes); id != shared {
+		t.Fatalf("the same bytes got another id: %s vs %s", id, shared)
+	}
+	mustPutProfile(t, n, tokB, `{"handle":"upb","theme":"classic","avatar":"`+shared+`","links":[]}`)
+	var me struct{ ID uint64 }
+	json.Unmarshal(n.Do("GET", "/api/v1/me", nil, httpdtest.As(tokA)...).Body, &me)
+	mustStatus(t, "delete A", n.Do("DELETE", fmt.Sprintf("/api/v1/users/%d", me.ID), nil), http.StatusNoContent)
+	mustStatus(t, "A's unused upload", n.Do("GET", "/_/img/"+unused, nil), http.StatusNotFound)
+	mustStatus(t, "A's avatar", n.Do("GET", "/_/img/"+onlyA, nil), http.StatusNotFound)
+	mustStatus(t, "B's avatar, also uploaded by A", n.Do("GET", "/_/img/"+shared, nil), http.StatusOK)
+}
+
+// noisyPNG is a w×w PNG of seeded noise: distinct seeds give distinct
+// images, and noise keeps the re-encoded JPEG from being tiny.
+func noisyPNG(t *testing.T, w int, seed int64) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, w))
+	rnd := rand.New(rand.NewSource(seed))
+	rnd.Read(img.Pix)
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 0xff
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -38,6 +38,7 @@ type serveFlags struct {
 	trustedProxies, clientIPHeader, registration, profileHost         string
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
+	uploadQuota                                                       int64
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
 }
@@ -87,6 +88,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.registration, "registration", string(httpd.RegistrationInvite), "who may sign up in the console: open, invite (with an admin's invite link) or closed")
 	fs.StringVar(&f.profileHost, "profile-host", "", "a host name (e.g. bio.example) that serves profile pages at /{handle}; /@{handle} works on every host")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
+	fs.Int64Var(&f.uploadQuota, "upload-quota", httpd.DefaultUploadQuota, "bytes of uploaded images one user may hold; images their profile no longer shows are freed a day after upload")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", httpd.DefaultMaxConnsPerIP, "concurrent HTTP connections one client address may hold (0: no cap); behind a proxy or CDN, visitors share its addresses, so raise it there")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
@@ -204,7 +206,7 @@ func serve(args []string, stderr io.Writer) error {
 		},
 		Proxies: trusted,
 		HTTP: httpd.Config{
-			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP,
+			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP, UploadQuota: f.uploadQuota,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 		},
 		ShutdownGrace: shutdownGrace,
