@@ -18,8 +18,9 @@ import (
 	"github.com/linkd/linkd/httpd/httpdtest"
 )
 
-// binary is the linkd binary built once for the process tests.
-var binary string
+// binary is the linkd binary the process tests run (the jepsen suite may
+// point it at another build); built is the one TestMain built from this tree.
+var binary, built string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "linkd-bin-")
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "linkd")
+	built = binary
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -96,10 +98,26 @@ func launch(t testing.TB, s spec) *proc {
 	if bin == "" {
 		bin = binary
 	}
+	if bin == built {
+		// Stopping is part of most tests; the drain itself is tested in
+		// drain_test.go with its own --drain (which, given later, wins).
+		// Older builds (the upgrade and jepsen suites run them) lack the flag.
+		all = append(all[:1], append([]string{"--drain", "100ms"}, all[1:]...)...)
+	}
 	cmd := exec.Command(bin, all...)
 	if s.uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: s.uid, Gid: s.uid}}
 		cmd.Env = append(os.Environ(), "HOME="+s.dir)
+	}
+	return launchCmd(t, s, cmd, nil)
+}
+
+// launchCmd starts cmd (a linkd serve command line for s) with env added
+// to the environment, collecting its log.
+func launchCmd(t testing.TB, s spec, cmd *exec.Cmd, env []string) *proc {
+	t.Helper()
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
 	}
 	p := &proc{spec: s, cmd: cmd, URL: "http://" + s.httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
 	stderr, _ := cmd.StderrPipe()
