@@ -97,5 +97,3 @@ func TestSetProfileRetiresDroppedLinks(t *testing.T) {
 		t.Errorf("the dropped link that expires sooner: %+v", l)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
