@@ -72,7 +72,18 @@ type CreateAPIKey struct {
 	ExpiresAt int64    `codec:"exp,omitempty"`
 }
 
-// DeleteAPIKey revokes one of Owner's keys.
+// CreateChildKey stores a key made by another of Owner's keys (Parent):
+// its expiry is clamped in Apply to the parent's, and revoking the parent
+// revokes it. A parent revoked meanwhile makes it ErrKeyNotFound. Old
+// nodes refuse the type, so they never store such a key without its
+// parent.
+type CreateChildKey struct {
+	CreateAPIKey
+	Parent string `codec:"parent"`
+}
+
+// DeleteAPIKey revokes one of Owner's keys and the keys it created,
+// transitively.
 type DeleteAPIKey struct {
 	Header
 	Now   int64  `codec:"now"`
@@ -114,15 +125,16 @@ type DeleteInvite struct {
 	ID  string `codec:"id"`
 }
 
-func (*CreateUser) Type() Type    { return TypeCreateUser }
-func (*UpdateUser) Type() Type    { return TypeUpdateUser }
-func (*DeleteUser) Type() Type    { return TypeDeleteUser }
-func (*CreateAPIKey) Type() Type  { return TypeCreateAPIKey }
-func (*DeleteAPIKey) Type() Type  { return TypeDeleteAPIKey }
-func (*CreateSession) Type() Type { return TypeCreateSession }
-func (*DeleteSession) Type() Type { return TypeDeleteSession }
-func (*CreateInvite) Type() Type  { return TypeCreateInvite }
-func (*DeleteInvite) Type() Type  { return TypeDeleteInvite }
+func (*CreateUser) Type() Type     { return TypeCreateUser }
+func (*UpdateUser) Type() Type     { return TypeUpdateUser }
+func (*DeleteUser) Type() Type     { return TypeDeleteUser }
+func (*CreateAPIKey) Type() Type   { return TypeCreateAPIKey }
+func (*DeleteAPIKey) Type() Type   { return TypeDeleteAPIKey }
+func (*CreateChildKey) Type() Type { return TypeCreateChildKey }
+func (*CreateSession) Type() Type  { return TypeCreateSession }
+func (*DeleteSession) Type() Type  { return TypeDeleteSession }
+func (*CreateInvite) Type() Type   { return TypeCreateInvite }
+func (*DeleteInvite) Type() Type   { return TypeDeleteInvite }
 
 // applyAccount applies the account commands; ok is false for other types.
 func applyAccount(txn *store.Txn, c Command) (r *Result, ok bool, err error) {
@@ -135,9 +147,11 @@ func applyAccount(txn *store.Txn, c Command) (r *Result, ok bool, err error) {
 		r, err = applyDeleteUser(txn, c)
 	case *CreateAPIKey:
 		r, err = applyCreateAPIKey(txn, c)
+	case *CreateChildKey:
+		r, err = applyCreateChildKey(txn, c)
 	case *DeleteAPIKey:
 		var found bool
-		found, err = txn.DeleteAPIKey(c.Owner, c.ID)
+		found, err = txn.RevokeAPIKey(c.Owner, c.ID)
 		r = resultUnless(!found, ErrKeyNotFound)
 	case *CreateSession:
 		r, err = applyCreateSession(txn, c)
@@ -165,15 +179,18 @@ func resultUnless(failed bool, e error) *Result {
 	return &Result{}
 }
 
+// applyCreateUser checks an invite before the email, so that a sign-up
+// with a bogus invite is refused the same way for known and unknown
+// emails: only someone holding a valid invite learns that an email is
+// taken.
 func applyCreateUser(txn *store.Txn, c *CreateUser) (*Result, error) {
 	prev, err := txn.UserByEmail(c.Email)
+	taken := err == nil
 	switch {
-	case err == nil && prev.UpdatedAt == c.Now && prev.PasswordHash == c.PasswordHash:
+	case taken && prev.UpdatedAt == c.Now && prev.PasswordHash == c.PasswordHash:
 		// This very command, applied before: the hash has a fresh salt.
 		return &Result{User: prev, Replayed: true}, nil
-	case err == nil:
-		return &Result{Err: ErrEmailTaken}, nil
-	case !errors.Is(err, store.ErrNotFound):
+	case !taken && !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}
 	u := &store.User{Email: c.Email, PasswordHash: c.PasswordHash, Role: store.Role(c.Role),
@@ -193,6 +210,11 @@ func applyCreateUser(txn *store.Txn, c *CreateUser) (*Result, error) {
 			}
 			u.ID, u.Role, u.CreatedAt = claimed.ID, claimed.Role, claimed.CreatedAt
 		}
+	}
+	if taken {
+		return &Result{Err: ErrEmailTaken}, nil
+	}
+	if c.InviteHash != nil {
 		txn.DeleteInvite(c.InviteHash)
 	}
 	if u.ID == 0 {
@@ -281,6 +303,26 @@ func applyCreateAPIKey(txn *store.Txn, c *CreateAPIKey) (*Result, error) {
 	}
 	txn.CreateAPIKey(c.Hash, &store.APIKey{ID: c.ID, Name: c.Name, Owner: c.Owner,
 		Scopes: c.Scopes, CreatedAt: c.Now, ExpiresAt: c.ExpiresAt})
+	return &Result{}, nil
+}
+
+func applyCreateChildKey(txn *store.Txn, c *CreateChildKey) (*Result, error) {
+	parent, err := txn.APIKeyByID(c.Owner, c.Parent)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && parent.ExpiresAt != 0 && parent.ExpiresAt <= c.Now) {
+		return &Result{Err: ErrKeyNotFound}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, res, err := enabledUser(txn, c.Owner); res != nil || err != nil {
+		return res, err
+	}
+	exp := c.ExpiresAt
+	if parent.ExpiresAt != 0 && (exp == 0 || exp > parent.ExpiresAt) {
+		exp = parent.ExpiresAt
+	}
+	txn.CreateAPIKey(c.Hash, &store.APIKey{ID: c.ID, Name: c.Name, Owner: c.Owner,
+		Scopes: c.Scopes, CreatedAt: c.Now, ExpiresAt: exp, Parent: c.Parent})
 	return &Result{}, nil
 }
 

@@ -32,6 +32,10 @@ const (
 
 	TypeSetProfile Type = 19
 	TypePutImage   Type = 20
+
+	// Security (40–49).
+	TypeCreateChildKey Type = 40
+	TypeUploadImage    Type = 41
 )
 
 // Command is anything that can be proposed. Every field that is not a pure
@@ -186,6 +190,10 @@ func newCommand(t Type) Command {
 		return &CreateAPIKey{}
 	case TypeDeleteAPIKey:
 		return &DeleteAPIKey{}
+	case TypeCreateChildKey:
+		return &CreateChildKey{}
+	case TypeUploadImage:
+		return &UploadImage{}
 	case TypeCreateSession:
 		return &CreateSession{}
 	case TypeDeleteSession:

@@ -61,6 +61,9 @@ func TestGoldenCommands(t *testing.T) {
 // goldenSamples with that release's fsm.Encode.
 func TestLegacyEntriesDecode(t *testing.T) {
 	for name, want := range goldenSamples() {
+		if want.Type() > TypePutImage {
+			continue // a type 47bad8b did not have
+		}
 		b := golden.Read(t, filepath.Join(goldenDir, "legacy-47bad8b", name+".hex"))
 		if _, v, err := Peek(b); err != nil || v != 1 {
 			t.Fatalf("%s: Peek = %d, %v", name, v, err)

@@ -163,9 +163,13 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 	case *CreateLink:
 		r, err = applyCreate(txn, c)
 	case *UpdateLink:
-		r, err = applyUpdate(txn, c)
+		if r, err = profileLinkRefusal(txn, c.Code, c.Admin && c.onlyBlocks()); r == nil && err == nil {
+			r, err = applyUpdate(txn, c)
+		}
 	case *DeleteLink:
-		r, err = applyDelete(txn, c)
+		if r, err = profileLinkRefusal(txn, c.Code, false); r == nil && err == nil {
+			r, err = applyDelete(txn, c)
+		}
 	case *SetMember:
 		txn.PutMember(&store.Member{ID: c.NodeID, HTTPAddr: c.HTTPAddr})
 		r = &Result{}
@@ -362,7 +366,8 @@ func (r *Result) errOrNil() error {
 func Idempotent(c Command) bool {
 	switch c.(type) {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
-		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage:
+		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
+		*CreateChildKey, *UploadImage:
 		return true
 	}
 	return false

@@ -189,3 +189,5 @@ func TestReportsBoundedAndResolved(t *testing.T) {
 		t.Fatalf("all reports: %d", len(all))
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -60,6 +60,8 @@ func applyProfile(txn *store.Txn, c Command) (r *Result, ok bool, err error) {
 		r, err = applySetProfile(txn, c)
 	case *PutImage:
 		r, err = &Result{}, txn.PutImage(c.ID, &c.Image)
+	case *UploadImage:
+		r, err = applyUploadImage(txn, c)
 	default:
 		return nil, false, nil
 	}

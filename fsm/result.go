@@ -24,6 +24,8 @@ var domainErrors = map[string]error{
 	"key-not-found":        ErrKeyNotFound,
 	"invite-not-found":     ErrInviteNotFound,
 	"handle-taken":         ErrHandleTaken,
+	"profile-link":         ErrProfileLink,
+	"upload-quota":         ErrUploadQuota,
 }
 
 // wireResult is a Result as it travels from the leader to the node that

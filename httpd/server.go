@@ -72,6 +72,9 @@ const (
 // ParseRegistration checks a mode name.
 func ParseRegistration(s string) (Registration, error) { return ops.ParseRegistration(s) }
 
+// DefaultUploadQuota is the default per-user image quota in bytes.
+const DefaultUploadQuota = ops.DefaultUploadQuota
+
 // DefaultLimits are generous for people and tight for scripts that guess.
 func DefaultLimits() Limits { return httpx.DefaultLimits() }
 
@@ -107,6 +110,9 @@ type Config struct {
 	// Shorteners are the other shorteners refused as destinations
 	// (--refuse-shorteners); nil means ops.DefaultShorteners.
 	Shorteners []string
+	// UploadQuota is the most bytes of images one user may hold (0: the
+	// default, ops.DefaultUploadQuota).
+	UploadQuota int64
 	// ProfileHost, when set, serves profile pages at /{handle} on that
 	// host (e.g. bio.example), besides /@{handle} everywhere.
 	ProfileHost string
@@ -132,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
-		Registration: cfg.Registration, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
+		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
 		Shorteners: cfg.Shorteners})
 	if err != nil {
 		return nil, err

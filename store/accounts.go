@@ -293,6 +293,43 @@ func (t *Txn) DeleteAPIKey(owner uint64, id string) (bool, error) {
 	return true, nil
 }
 
+// APIKeyByID returns owner's key id, or ErrNotFound.
+func (t *Txn) APIKeyByID(owner uint64, id string) (*APIKey, error) {
+	hash, err := get(t.b, ownerKeyKey(owner, id))
+	if err != nil {
+		return nil, err
+	}
+	return decodeFrom(t.b, apiKeyKey(hash), unmarshalAPIKey)
+}
+
+// RevokeAPIKey revokes owner's key id and every key it created,
+// transitively; it reports whether id existed. An owner holds at most a
+// few hundred keys, so the family is found from one listing rather than
+// from an index that every create would have to keep.
+func (t *Txn) RevokeAPIKey(owner uint64, id string) (bool, error) {
+	found, err := t.DeleteAPIKey(owner, id)
+	if !found || err != nil {
+		return found, err
+	}
+	keys, err := apiKeys(t.b, owner)
+	if err != nil {
+		return true, err
+	}
+	revoked := map[string]bool{id: true}
+	for grew := true; grew; {
+		grew = false
+		for _, k := range keys {
+			if k.Parent != "" && revoked[k.Parent] && !revoked[k.ID] {
+				if _, err := t.DeleteAPIKey(owner, k.ID); err != nil {
+					return true, err
+				}
+				revoked[k.ID], grew = true, true
+			}
+		}
+	}
+	return true, nil
+}
+
 // Session returns a session that has not expired at now, or ErrNotFound.
 func (t *Txn) Session(hash []byte, now int64) (*Session, error) { return session(t.b, hash, now) }
 

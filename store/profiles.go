@@ -197,8 +197,12 @@ func (t *Txn) PutImage(id []byte, i *Image) error {
 }
 
 // deleteProfileOf removes user's profile with the images it uploaded for
-// it (the account is being deleted).
+// it, and lets go of all the user's uploads (the account is being
+// deleted).
 func (t *Txn) deleteProfileOf(user uint64) error {
+	if err := t.dropUploadsOf(user); err != nil {
+		return err
+	}
 	p, err := t.Profile(user)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -214,8 +218,14 @@ func (t *Txn) deleteProfileOf(user uint64) error {
 		if id == "" || err != nil {
 			continue
 		}
+		// Images uploaded before uploads were recorded have only their
+		// first uploader (Owner); one that someone now holds stays.
 		if img, err := decodeFrom(t.b, imageKey(raw), unmarshalImage); err == nil && img.Owner == user {
-			t.del(imageKey(raw))
+			if held, err := t.imageHeld(raw); err != nil {
+				return err
+			} else if !held {
+				t.del(imageKey(raw))
+			}
 		}
 	}
 	t.DeleteProfile(p)

@@ -124,24 +124,42 @@ type APIKey struct {
 	Scopes    []string
 	CreatedAt int64
 	ExpiresAt int64
+	// Parent is the id of the key that created this one ("" when a
+	// console session or the cluster did): revoking a key revokes the
+	// keys it created, and a child never outlives its parent. Version 2.
+	Parent string
 }
+
+// apiKeyV2 added Parent. A key without a parent is still written as
+// version 1, so nodes that predate child keys read every other key.
+const apiKeyV2 = 2
 
 func marshalAPIKey(k *APIKey) []byte {
 	e := encoder{}
-	e.u8(recordV1)
+	if k.Parent == "" {
+		e.u8(recordV1)
+	} else {
+		e.u8(apiKeyV2)
+	}
 	e.str(k.ID)
 	e.str(k.Name)
 	e.uv(k.Owner)
 	e.strs(k.Scopes)
 	e.iv(k.CreatedAt)
 	e.iv(k.ExpiresAt)
+	if k.Parent != "" {
+		e.str(k.Parent)
+	}
 	return e.b
 }
 
 func unmarshalAPIKey(b []byte) (*APIKey, error) {
 	d := decoder{b: b}
-	d.version(recordV1)
+	v := d.version(apiKeyV2)
 	k := &APIKey{ID: d.str(), Name: d.str(), Owner: d.uv(), Scopes: d.strs(), CreatedAt: d.iv(), ExpiresAt: d.iv()}
+	if v >= apiKeyV2 {
+		k.Parent = d.str()
+	}
 	return k, d.err
 }
 

@@ -143,7 +143,7 @@ func linkUpdateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 func keyCreateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 	expires := fs.String("expires", "", "expiry, RFC 3339")
 	var scopes listFlag
-	fs.Var(&scopes, "scope", "links:read, links:write, analytics:read, profile:write or admin (repeatable)")
+	fs.Var(&scopes, "scope", "links:read, links:write, analytics:read, profile:write, keys:write or admin (repeatable)")
 	return func(pos []string) (request, error) {
 		b := map[string]any{"name": pos[0], "scopes": scopes}
 		setIf(b, "expiresAt", *expires)

@@ -40,11 +40,12 @@ type serveFlags struct {
 	hotSetBytes, bootstrapExpect                                      int
 	nonVoter, analytics, honorDNT                                     bool
 	analyticsLag, keepMinutes, keepHours, drain                       time.Duration
-	trustedProxies, registration, profileHost                         string
+	trustedProxies, clientIPHeader, registration, profileHost         string
 	abuseContact                                                      string
 	refuseShorteners                                                  string
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
+	uploadQuota                                                       int64
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
 }
@@ -89,12 +90,14 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.keepMinutes, "retention-minutes", 48*time.Hour, "how long per-minute click counts are kept (0: forever)")
 	fs.DurationVar(&f.keepHours, "retention-hours", 90*24*time.Hour, "how long per-hour click counts are kept (0: forever); per-day counts are kept forever")
 	fs.BoolVar(&f.honorDNT, "honor-dnt", true, "for requests with DNT: 1 or Sec-GPC: 1, count the click but record no dimensions or visitor")
-	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/CDNs whose X-Forwarded-For, CF-Connecting-IP and CF-IPCountry are believed")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/CDNs whose client-address header (--client-ip-header) and CF-IPCountry are believed")
+	fs.StringVar(&f.clientIPHeader, "client-ip-header", "x-forwarded-for", "the one header trusted proxies name the client in: x-forwarded-for, cf-connecting-ip, x-real-ip or none; no other is ever read")
 	fs.StringVar(&f.refuseShorteners, "refuse-shorteners", "", "comma-separated other link shorteners refused as destinations (with their subdomains); empty for the built-in list (bit.ly, tinyurl.com, t.co, ...), \"none\" to allow all")
 	fs.StringVar(&f.abuseContact, "abuse-contact", "", "the reporting policy a taken-down link's 451 page links to: a URL or an email address")
 	fs.StringVar(&f.registration, "registration", string(httpd.RegistrationInvite), "who may sign up in the console: open, invite (with an admin's invite link) or closed")
 	fs.StringVar(&f.profileHost, "profile-host", "", "a host name (e.g. bio.example) that serves profile pages at /{handle}; /@{handle} works on every host")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
+	fs.Int64Var(&f.uploadQuota, "upload-quota", httpd.DefaultUploadQuota, "bytes of uploaded images one user may hold; images their profile no longer shows are freed a day after upload")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", httpd.DefaultMaxConnsPerIP, "concurrent HTTP connections one client address may hold (0: no cap); behind a proxy or CDN, visitors share its addresses, so raise it there")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
@@ -104,7 +107,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 		{"rate-writes-per-key", "API writes per API key (console: per user); admin keys are not limited", &f.limits.WritesPerKey},
 		{"rate-writes-per-ip", "API and console writes per client address", &f.limits.WritesPerIP},
 		{"rate-logins-per-ip", "console logins and sign-ups per client address", &f.limits.LoginsPerIP},
-		{"rate-logins-per-email", "console logins per account email", &f.limits.LoginsPerEmail},
+		{"rate-logins-per-email", "console logins at one account email from one client address", &f.limits.LoginsPerEmail},
+		{"rate-login-failures-per-email", "failed logins at one email from all addresses before each further failure is answered a second late", &f.limits.LoginFailuresPerEmail},
 		{"rate-redirects-per-ip", "redirects per client address (in memory, per node)", &f.limits.RedirectsPerIP},
 	} {
 		fs.Var(limitFlag{l.lim}, l.name, l.help+`: RATE/UNIT[:BURST] such as 20/s:100 or 10/m, or "off"`)
@@ -167,6 +171,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if trusted, err = trusted.WithHeader(f.clientIPHeader); err != nil {
+		return fmt.Errorf("--client-ip-header: %w", err)
+	}
 	if f.analyticsLag < 100*time.Millisecond {
 		return errors.New("--analytics-lag must be at least 100ms")
 	}
@@ -209,7 +216,7 @@ func serve(args []string, stderr io.Writer) error {
 		},
 		Proxies: trusted,
 		HTTP: httpd.Config{
-			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP,
+			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP, UploadQuota: f.uploadQuota,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners),
 		},

@@ -2,6 +2,7 @@ package console
 
 import (
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -36,6 +37,9 @@ func (c *Console) loginPost(ctx *fasthttp.RequestCtx, rq request) {
 	}
 	if err != nil {
 		f := c.formError(err)
+		if f.status == fasthttp.StatusUnauthorized {
+			time.Sleep(c.lim.LoginFailed(string(ctx.PostArgs().Peek("email"))))
+		}
 		v.Error = f.msg
 		c.render(ctx, rq.se, f.status, "login", v)
 		return

@@ -50,8 +50,8 @@ func (c *Console) table() httpx.Table[handler] {
 
 		{Method: "GET", Pattern: "keys", Scope: read, Handle: c.keysPage},
 		{Method: "GET", Pattern: "export", Scope: read, Handle: c.export},
-		{Method: "POST", Pattern: "keys", Scope: read, Budget: write, Body: form, Handle: c.createKey},
-		{Method: "POST", Pattern: "keys/{id}/delete", Scope: read, Budget: write, Body: form, Handle: c.deleteKey},
+		{Method: "POST", Pattern: "keys", Scope: ops.ScopeKeysWrite, Budget: write, Body: form, Handle: c.createKey},
+		{Method: "POST", Pattern: "keys/{id}/delete", Scope: ops.ScopeKeysWrite, Budget: write, Body: form, Handle: c.deleteKey},
 
 		{Method: "GET", Pattern: "admin/users", Scope: ops.ScopeAdmin, Handle: c.usersPage},
 		{Method: "POST", Pattern: "admin/users", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.createUser},

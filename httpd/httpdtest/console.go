@@ -20,6 +20,9 @@ type Console struct {
 	t    testing.TB
 	c    *http.Client
 	csrf string // from the last page that had a form
+	// Header is sent with every request (e.g. X-Forwarded-For, to act
+	// from another client address: loopback is a trusted proxy).
+	Header http.Header
 }
 
 // NewConsole returns a console client with an empty cookie jar.
@@ -73,6 +76,9 @@ func (c *Console) send(method, path string, body io.Reader, ctype string) Respon
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
+	for k, vs := range c.Header {
+		req.Header[k] = vs
+	}
 	resp, err := c.c.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
@@ -120,7 +126,7 @@ func (n *Node) User(t testing.TB, email, password string) (*Console, string) {
 	}
 	c := n.NewConsole(t)
 	c.Login(email, password)
-	return c, c.NewKey("test", "links:read", "links:write", "analytics:read", "profile:write")
+	return c, c.NewKey("test", "links:read", "links:write", "analytics:read", "profile:write", "keys:write")
 }
 
 // As returns the header arguments of Do that authenticate with token.

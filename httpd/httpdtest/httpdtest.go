@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -48,7 +47,8 @@ type Options struct {
 	Limits        httpd.Limits
 	Registration  httpd.Registration
 	ProfileHost   string
-	MaxConnsPerIP int // 0: httpd.DefaultMaxConnsPerIP, as linkd serve
+	MaxConnsPerIP int   // 0: httpd.DefaultMaxConnsPerIP, as linkd serve
+	UploadQuota   int64 // 0: httpd.DefaultUploadQuota
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -97,9 +97,9 @@ func StartWith(t testing.TB, o Options) *Node {
 		Cluster: cluster.Config{HTTPAdvertise: ln.Addr().String()},
 		Analytics: &wire.Analytics{Lag: AnalyticsLag, HonorDNT: true,
 			Retention: store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}},
-		Proxies: clientaddr.Proxies{netip.MustParsePrefix("127.0.0.0/8")},
+		Proxies: clientaddr.MustParse("127.0.0.0/8"),
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
-			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP},
+			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota},
 		ShutdownGrace: 5 * time.Second,
 		Logger:        log,
 	})

@@ -9,11 +9,6 @@ import (
 	"github.com/linkd/linkd/internal/clientaddr"
 )
 
-var (
-	hdrCFConnecting = []byte("CF-Connecting-IP")
-	hdrXFF          = []byte("X-Forwarded-For")
-)
-
 // Peer is the address of the TCP peer.
 func Peer(ctx *fasthttp.RequestCtx) netip.Addr {
 	var a netip.Addr
@@ -24,14 +19,13 @@ func Peer(ctx *fasthttp.RequestCtx) netip.Addr {
 	return a
 }
 
-// Forwarded is the forwarding header a proxy sets: CF-Connecting-IP, or
-// else X-Forwarded-For.
-func Forwarded(ctx *fasthttp.RequestCtx) []byte {
-	h := ctx.Request.Header.PeekBytes(hdrCFConnecting)
-	if len(h) == 0 {
-		h = ctx.Request.Header.PeekBytes(hdrXFF)
+// Forwarded is the value of the one client-address header proxies are
+// trusted for (--client-ip-header); nil when none is.
+func Forwarded(ctx *fasthttp.RequestCtx, proxies clientaddr.Proxies) []byte {
+	if proxies.Header() == "" {
+		return nil
 	}
-	return h
+	return ctx.Request.Header.Peek(proxies.Header())
 }
 
 // ClientKey is the address a request's budgets are kept under: the client
@@ -41,7 +35,7 @@ func Forwarded(ctx *fasthttp.RequestCtx) []byte {
 func ClientKey(ctx *fasthttp.RequestCtx, proxies clientaddr.Proxies) netip.Addr {
 	a := Peer(ctx)
 	if proxies.Trusted(a) {
-		a = proxies.Resolve(a, string(Forwarded(ctx)))
+		a = proxies.Resolve(a, string(Forwarded(ctx, proxies)))
 	}
 	if a.Is6() {
 		p, _ := a.Prefix(64)

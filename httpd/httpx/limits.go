@@ -20,11 +20,19 @@ type Limits struct {
 	WritesPerKey ratelimit.Limit
 	// WritesPerIP bounds API and console writes per client address.
 	WritesPerIP ratelimit.Limit
-	// LoginsPerIP and LoginsPerEmail bound login and sign-up attempts, so
-	// passwords cannot be guessed quickly from one address or against one
-	// account from many.
+	// LoginsPerIP bounds login and sign-up attempts from one client
+	// address. LoginsPerEmail bounds attempts at one email from one
+	// address: it is kept per (email, address), so a stranger who spends
+	// it locks out only themselves, never the owner at their own address.
 	LoginsPerIP    ratelimit.Limit
 	LoginsPerEmail ratelimit.Limit
+	// LoginFailuresPerEmail is the global slowdown: failed logins at one
+	// email from every address together. Past it, each further failure at
+	// that email is answered only after LoginSlowdown, which slows a
+	// distributed guesser (who holds a connection per guess, and the
+	// per-address connection cap bounds those) without ever refusing the
+	// right password.
+	LoginFailuresPerEmail ratelimit.Limit
 	// RedirectsPerIP is a generous budget that stops one client from
 	// flooding the redirect path; it is checked in memory, never in raft.
 	RedirectsPerIP ratelimit.Limit
@@ -38,7 +46,9 @@ func DefaultLimits() Limits {
 		WritesPerIP:    ratelimit.Limit{Rate: 50, Burst: 200},
 		LoginsPerIP:    ratelimit.PerMinute(10, 20),
 		LoginsPerEmail: ratelimit.PerMinute(5, 10),
-		RedirectsPerIP: ratelimit.Limit{Rate: 1000, Burst: 5000},
+		// a dozen addresses' worth of per-pair budgets before slowing down
+		LoginFailuresPerEmail: ratelimit.PerMinute(30, 60),
+		RedirectsPerIP:        ratelimit.Limit{Rate: 1000, Burst: 5000},
 	}
 }
 
@@ -49,9 +59,20 @@ type Limiters struct {
 	writesKey  *ratelimit.Limiter[string]
 	writesIP   *ratelimit.Limiter[netip.Addr]
 	loginIP    *ratelimit.Limiter[netip.Addr]
-	loginEmail *ratelimit.Limiter[string]
+	loginEmail *ratelimit.Limiter[emailFrom]
+	loginFails *ratelimit.Limiter[string]
 	redirectIP *ratelimit.Limiter[netip.Addr]
 }
+
+// emailFrom keys the per-email login budget: one email from one address.
+type emailFrom struct {
+	email string
+	from  netip.Addr
+}
+
+// LoginSlowdown is how long a failed login waits for its answer once its
+// email's global failure budget (LoginFailuresPerEmail) is spent.
+const LoginSlowdown = time.Second
 
 // NewLimiters starts empty buckets for l.
 func NewLimiters(l Limits, proxies clientaddr.Proxies) *Limiters {
@@ -60,7 +81,8 @@ func NewLimiters(l Limits, proxies clientaddr.Proxies) *Limiters {
 		writesKey:  ratelimit.New[string](l.WritesPerKey),
 		writesIP:   ratelimit.New[netip.Addr](l.WritesPerIP),
 		loginIP:    ratelimit.New[netip.Addr](l.LoginsPerIP),
-		loginEmail: ratelimit.New[string](l.LoginsPerEmail),
+		loginEmail: ratelimit.New[emailFrom](l.LoginsPerEmail),
+		loginFails: ratelimit.New[string](l.LoginFailuresPerEmail),
 		redirectIP: ratelimit.New[netip.Addr](l.RedirectsPerIP),
 	}
 }
@@ -112,17 +134,28 @@ func (l *Limiters) WriteRefusal(ctx *fasthttp.RequestCtx, p ops.Principal) *rate
 	return nil
 }
 
-// LoginRefusal spends one login attempt from the address's and the email's
-// budgets; it returns the refusal to show, or nil.
+// LoginRefusal spends one login attempt from the address's budget and the
+// (email, address) pair's; it returns the refusal to show, or nil.
 func (l *Limiters) LoginRefusal(ctx *fasthttp.RequestCtx, email string) *ratelimit.Decision {
 	now := time.Now()
-	if d := l.loginIP.Allow(ClientKey(ctx, l.proxies), now); !d.OK {
+	from := ClientKey(ctx, l.proxies)
+	if d := l.loginIP.Allow(from, now); !d.OK {
 		return &d
 	}
-	if d := l.loginEmail.Allow(ops.NormEmail(email), now); !d.OK {
+	if d := l.loginEmail.Allow(emailFrom{ops.NormEmail(email), from}, now); !d.OK {
 		return &d
 	}
 	return nil
+}
+
+// LoginFailed counts a failed login at email against the global failure
+// budget and reports how long its answer should wait: LoginSlowdown once
+// that budget is spent, else nothing.
+func (l *Limiters) LoginFailed(email string) time.Duration {
+	if ok, _ := l.loginFails.Take(ops.NormEmail(email), time.Now()); !ok {
+		return LoginSlowdown
+	}
+	return 0
 }
 
 // RedirectRefusal takes one redirect from the client address's budget; it

@@ -88,13 +88,14 @@ func TestSixteenBitBombRefusedCheaply(t *testing.T) {
 	}
 	// Around the limit, with forged headers (the pixel data is missing, so
 	// an image the budget lets through fails to decode instead).
-	// 4800² × 4 = 92 MB plus the 10 MB result is over 96 MiB.
-	if _, err := Process(pngHeader(t, 4800, 4800, 8, 6), Background); !errors.Is(err, ErrTooManyPixels) {
-		t.Fatalf("4800² RGBA: %v, want ErrTooManyPixels", err)
+	// 4400² × 4 = 77 MB, plus the 10 MB result, plus the 19 MB box-shrunk
+	// copy (2201² × 4, see shrink.go) is over 96 MiB.
+	if _, err := Process(pngHeader(t, 4400, 4400, 8, 6), Background); !errors.Is(err, ErrTooManyPixels) {
+		t.Fatalf("4400² RGBA: %v, want ErrTooManyPixels", err)
 	}
-	// 4600² × 4 = 85 MB plus 10 MB is under it.
-	if _, err := Process(pngHeader(t, 4600, 4600, 8, 6), Background); !errors.Is(err, ErrNotImage) {
-		t.Fatalf("4600² RGBA: %v, want the budget to pass and the decode to fail", err)
+	// 4200² × 4 = 71 MB plus 10 MB plus 18 MB is under it.
+	if _, err := Process(pngHeader(t, 4200, 4200, 8, 6), Background); !errors.Is(err, ErrNotImage) {
+		t.Fatalf("4200² RGBA: %v, want the budget to pass and the decode to fail", err)
 	}
 }
 

@@ -96,8 +96,9 @@ func Process(data []byte, k Kind) (Result, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxSide || cfg.Height > maxSide {
 		return Result{}, ErrTooManyPixels
 	}
-	// The scaled result is allocated while the source is still held.
-	cost := DecodeCost(data, format, cfg) + int64(k.Max)*int64(k.Max)*4
+	// The scaled result, and the pre-shrunk copy when there is one (see
+	// shrink.go), are allocated while the source is still held.
+	cost := DecodeCost(data, format, cfg) + int64(k.Max)*int64(k.Max)*4 + shrinkCost(cfg.Width, cfg.Height, k.Max)
 	if cost > MaxDecodeBytes {
 		return Result{}, ErrTooManyPixels
 	}
@@ -146,8 +147,12 @@ func scale(img image.Image, max int) *image.RGBA {
 			w, h = maxInt(w*max/b.Dy(), 1), max
 		}
 	}
+	if f := shrinkFactor(b.Dx(), b.Dy(), max); f > 1 {
+		img = boxShrink(img, f)
+		b = img.Bounds()
+	}
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.CatmullRom.Scale(out, out.Bounds(), img, b, draw.Src, nil)
+	draw.ApproxBiLinear.Scale(out, out.Bounds(), img, b, draw.Src, nil)
 	return out
 }
 

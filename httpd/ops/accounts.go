@@ -92,6 +92,12 @@ type NewKey struct {
 
 // CreateKey makes a key for p's user. A key never holds a scope its
 // creator lacks, so neither a narrow key nor a user can mint a wider one.
+// A key made by a key is its child: it never expires later than its
+// parent (a later or missing expiry is clamped to the parent's, and the
+// answer shows the clamped one), and revoking the parent revokes it.
+// Changing a password revokes no keys: keys are credentials of their own,
+// handed to programs; revoking the key a leak started from revokes every
+// key made from it.
 func (o *Ops) CreateKey(p Principal, req NewKey) (Key, error) {
 	var errs Fields
 	name := strings.TrimSpace(req.Name)
@@ -123,7 +129,14 @@ func (o *Ops) CreateKey(p Principal, req NewKey) (Key, error) {
 	tok := token.API()
 	c := &fsm.CreateAPIKey{Now: time.Now().UnixMilli(), Hash: store.TokenHash(tok), ID: token.ID(),
 		Name: name, Owner: p.Owner(), Scopes: ScopeList(set), ExpiresAt: exp}
-	if _, err := o.propose(c); err != nil {
+	var cmd fsm.Command = c
+	if p.Key != nil {
+		if pe := p.Key.ExpiresAt; pe != 0 && (c.ExpiresAt == 0 || c.ExpiresAt > pe) {
+			c.ExpiresAt = pe // Apply clamps the same way; this is what the answer shows
+		}
+		cmd = &fsm.CreateChildKey{CreateAPIKey: *c, Parent: p.Key.ID}
+	}
+	if _, err := o.propose(cmd); err != nil {
 		return Key{}, err
 	}
 	v := KeyView(&store.APIKey{ID: c.ID, Name: c.Name, Scopes: c.Scopes, CreatedAt: c.Now, ExpiresAt: c.ExpiresAt})
@@ -179,7 +192,18 @@ func (o *Ops) CreateUser(req NewUser) (*store.User, error) {
 
 // SignUp creates an account through the console's sign-up form: with an
 // invite token, or without one when registration is open.
+// The invite is checked first, before the email or the password (and
+// before paying for a password hash): a bogus invite gets the same answer
+// whether or not the email has an account. Apply checks it first too.
 func (o *Ops) SignUp(email, pw, invite string) (*store.User, error) {
+	if invite != "" {
+		inv, err := o.st.Invite(store.TokenHash(invite))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && inv.Expired(time.Now().UnixMilli())) {
+			return nil, fsm.ErrInvalidInvite
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	res, err := o.proposeValid(newUser(NewUser{Email: email, Password: pw}, invite))
 	if err != nil {
 		return nil, err

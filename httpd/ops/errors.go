@@ -128,6 +128,9 @@ func Classify(log *slog.Logger, err error) *Error {
 		return Fail(KindInvalidInvite, "The invite does not exist, has expired or was used already.")
 	case errors.Is(err, fsm.ErrHandleTaken):
 		return Fail(KindHandleTaken, "Another profile uses this handle.", FieldError{Field: "handle", Message: "already taken"})
+	case errors.Is(err, fsm.ErrProfileLink):
+		return Fail(KindForbidden, "This short link is a link of your profile: change or remove it in the profile "+
+			"(PUT /api/v1/profile, scope profile:write), so the page and the redirect stay the same.")
 	case errors.Is(err, fsm.ErrProtectedUser):
 		return Fail(KindProtected, "The bootstrap admin cannot be disabled, demoted or deleted.")
 	case classifyModeration(err) != nil:

@@ -60,14 +60,21 @@ type Config struct {
 	// PublicURL is the base of every short URL, e.g. https://sho.rt.
 	PublicURL    string
 	Registration Registration // default RegistrationInvite
-	Logger       *slog.Logger
 	// AbuseContact is the reporting policy (a URL or an email address)
 	// that the 451 page links to; empty for none.
 	AbuseContact string
 	// Shorteners are the other link shorteners a destination may not be;
 	// nil means DefaultShorteners, an empty slice none.
 	Shorteners []string
+	// UploadQuota is the most bytes of stored images one user may hold
+	// (0: DefaultUploadQuota). Apply decides it; it travels in the command.
+	UploadQuota int64
+	Logger      *slog.Logger
 }
+
+// DefaultUploadQuota is the per-user image quota: a profile of 50 links
+// with a thumbnail each, an avatar and a background, with room to spare.
+const DefaultUploadQuota = 64 << 20
 
 // Ops carries out the domain operations. It is safe for concurrent use.
 type Ops struct {
@@ -77,6 +84,7 @@ type Ops struct {
 	public    string   // PublicURL without a trailing slash
 	selfHosts []string // hosts that would make a destination a redirect loop
 	reg       Registration
+	quota     int64 // bytes of images per user
 	log       *slog.Logger
 	abuse     string
 	// shorteners are the hosts (and their subdomains) refused as destinations.
@@ -95,8 +103,11 @@ func New(cfg Config) (*Ops, error) {
 	if cfg.Registration == "" {
 		cfg.Registration = RegistrationInvite
 	}
+	if cfg.UploadQuota <= 0 {
+		cfg.UploadQuota = DefaultUploadQuota
+	}
 	return &Ops{st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
-		selfHosts: []string{pu.Host}, reg: cfg.Registration, log: cfg.Logger, abuse: cfg.AbuseContact,
+		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
 		shorteners: shortenerSet(cfg.Shorteners)}, nil
 }
 

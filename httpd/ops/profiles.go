@@ -144,14 +144,14 @@ func (o *Ops) profileCommand(user uint64, req Profile, prev *store.Profile, now 
 	c.Bio, err = boundedText(req.Bio, maxBio, true)
 	errs.Add("bio", err)
 	c.Avatar = req.Avatar
-	errs.Add("avatar", o.checkImage(req.Avatar))
+	errs.Add("avatar", o.checkImage(user, req.Avatar))
 	if c.Theme == "" {
 		c.Theme = theme.Builtin[0].ID
 	}
 	if ct := req.CustomTheme; ct != nil {
 		c.Custom = store.ThemeCustom{Background: ct.Background, Gradient: ct.Gradient, Text: ct.Text, Button: ct.Button,
 			ButtonText: ct.ButtonText, Accent: ct.Accent, Font: ct.Font, Shape: ct.Shape, BackgroundImage: ct.BackgroundImage}
-		errs.Add("customTheme.backgroundImage", o.checkImage(ct.BackgroundImage))
+		errs.Add("customTheme.backgroundImage", o.checkImage(user, ct.BackgroundImage))
 	}
 	for _, fe := range theme.Validate(c.Theme, ThemeCustom(c.Custom)) {
 		errs = append(errs, FieldError{Field: fe.Field, Message: fe.Message})
@@ -159,7 +159,7 @@ func (o *Ops) profileCommand(user uint64, req Profile, prev *store.Profile, now 
 	if len(req.Links) > store.MaxProfileLinks {
 		errs = append(errs, FieldError{Field: "links", Message: fmt.Sprintf("at most %d links; this has %d", store.MaxProfileLinks, len(req.Links))})
 	} else {
-		c.Links = o.profileLinks(req.Links, prev, &errs)
+		c.Links = o.profileLinks(user, req.Links, prev, &errs)
 	}
 	if err := Invalid("The profile was not saved.", errs); err != nil {
 		return nil, err
@@ -176,7 +176,7 @@ func ThemeCustom(c store.ThemeCustom) theme.Custom {
 
 // profileLinks validates the links; a given code must be one of the
 // profile's links.
-func (o *Ops) profileLinks(in []ProfileLink, prev *store.Profile, errs *Fields) []store.ProfileLink {
+func (o *Ops) profileLinks(user uint64, in []ProfileLink, prev *store.Profile, errs *Fields) []store.ProfileLink {
 	known, seen := map[string]bool{}, map[string]bool{}
 	if prev != nil {
 		for _, l := range prev.Links {
@@ -196,7 +196,7 @@ func (o *Ops) profileLinks(in []ProfileLink, prev *store.Profile, errs *Fields) 
 			err = errors.New("is required (social links may leave it empty)")
 		}
 		errs.Add(f("title"), err)
-		errs.Add(f("thumbnail"), o.checkImage(l.Thumbnail))
+		errs.Add(f("thumbnail"), o.checkImage(user, l.Thumbnail))
 		if l.Code != "" && !known[l.Code] {
 			errs.Add(f("code"), errors.New("is not one of this profile's links; leave it out for a new link"))
 		} else if l.Code != "" && seen[l.Code] {
@@ -251,17 +251,24 @@ func boundedText(s string, max int, multiline bool) (string, error) {
 	return s, nil
 }
 
-// checkImage accepts "" or the id of an uploaded image.
-func (o *Ops) checkImage(id string) error {
+// checkImage accepts "" or the id of an image user uploaded: a profile
+// shows only images its user holds, so one user's account deletion or
+// garbage collection never breaks another's page (images uploaded before
+// uploads were recorded count for their first uploader).
+func (o *Ops) checkImage(user uint64, id string) error {
 	if id == "" {
 		return nil
 	}
 	raw, err := hex.DecodeString(id)
+	ok := false
 	if err == nil && len(raw) == sha256.Size {
-		_, err = o.st.Image(raw)
+		if ok, err = o.st.HoldsImage(user, raw); err == nil && !ok {
+			img, ierr := o.st.Image(raw)
+			ok = ierr == nil && img.Owner == user
+		}
 	}
-	if err != nil {
-		return errors.New("is not the id of an uploaded image (POST /api/v1/images)")
+	if err != nil || !ok {
+		return errors.New("is not the id of an image you uploaded (POST /api/v1/images)")
 	}
 	return nil
 }
@@ -332,8 +339,13 @@ func (o *Ops) StoreImage(p Principal, data []byte, kind imaging.Kind) (Image, er
 			FieldError{Field: "image", Message: err.Error()})
 	}
 	sum := sha256.Sum256(res.Data)
-	_, err = o.propose(&fsm.PutImage{Now: time.Now().UnixMilli(), ID: sum[:], Image: store.Image{Type: res.Type,
-		Width: res.Width, Height: res.Height, Owner: p.Owner(), CreatedAt: time.Now().UnixMilli(), Data: res.Data}})
+	_, err = o.propose(&fsm.UploadImage{Now: time.Now().UnixMilli(), User: p.Owner(), ID: sum[:], MIME: res.Type,
+		Width: res.Width, Height: res.Height, Data: res.Data, Quota: o.quota})
+	if errors.Is(err, fsm.ErrUploadQuota) {
+		return Image{}, Fail(KindValidation, fmt.Sprintf("The image was not stored: your images would take more than %d MiB. "+
+			"Images no longer on your profile are freed a day after their upload, on your next upload.", o.quota>>20),
+			FieldError{Field: "image", Message: "upload quota exceeded"})
+	}
 	id := hex.EncodeToString(sum[:])
 	return Image{ID: id, URL: ImageURL(id), Type: res.Type, Width: res.Width, Height: res.Height}, err
 }

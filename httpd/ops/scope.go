@@ -21,8 +21,11 @@ const (
 	// login declare it, so that "no scope" is never an accident. It has
 	// no API name and is never stored on a key.
 	ScopeSignedIn
+	// ScopeKeysWrite creates and revokes API keys. Without it a key that
+	// leaks cannot mint itself successors or revoke its owner's other keys.
+	ScopeKeysWrite
 
-	ScopesUser = ScopeLinksRead | ScopeLinksWrite | ScopeAnalyticsRead | ScopeProfileWrite
+	ScopesUser = ScopeLinksRead | ScopeLinksWrite | ScopeAnalyticsRead | ScopeProfileWrite | ScopeKeysWrite
 	ScopesAll  = ScopesUser | ScopeAdmin
 )
 
@@ -39,6 +42,7 @@ var ScopeNames = []ScopeName{
 	{ScopeLinksWrite, "links:write", "create, change and delete links"},
 	{ScopeAnalyticsRead, "analytics:read", "read click analytics"},
 	{ScopeProfileWrite, "profile:write", "edit the link-in-bio profile"},
+	{ScopeKeysWrite, "keys:write", "create and revoke API keys (a key made by a key expires with it)"},
 	{ScopeAdmin, "admin", "everything, for every user (admins only)"},
 }
 

@@ -44,7 +44,7 @@ func (h *Handler) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now 
 		copy(e.IP[:], ta.IP.To16())
 		if a, ok := netip.AddrFromSlice(ta.IP); ok && h.proxies.Trusted(a.Unmap()) {
 			e.Flags |= clicks.FlagTrusted
-			e.SetForwarded(httpx.Forwarded(ctx))
+			e.SetForwarded(httpx.Forwarded(ctx, h.proxies))
 			copy(e.Country[:], hd.PeekBytes(hdrCFCountry))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkd/linkd/httpd/httpx"
 	"github.com/linkd/linkd/httpd/ops"
+	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/store"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkProfileRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(Config{Ops: o, Limiters: httpx.NewLimiters(httpx.Limits{}, nil)}, quiet)
+	s := New(Config{Ops: o, Limiters: httpx.NewLimiters(httpx.Limits{}, clientaddr.Proxies{})}, quiet)
 	hosts := []string{"instagram.com", "youtube.com", "tiktok.com", "x.com", "github.com", "twitch.tv"}
 	p := &store.Profile{User: 2, Handle: "bench", DisplayName: "Ada Lovelace", Bio: "Mathematician.", Theme: "midnight", PageCode: "pagecod"}
 	for i := 0; i < store.MaxProfileLinks; i++ {

@@ -28,3 +28,25 @@ func TestResolve(t *testing.T) {
 		t.Error("a bad prefix parsed")
 	}
 }
+
+// TestOneHeader: only the configured header is ever read, and "none"
+// believes no header at all.
+func TestOneHeader(t *testing.T) {
+	ps := MustParse("10.0.0.0/8")
+	if ps.Header() != HeaderXFF {
+		t.Errorf("default header %q, want %q", ps.Header(), HeaderXFF)
+	}
+	for name, want := range map[string]string{"CF-Connecting-IP": HeaderCF, "x-real-ip": HeaderXRealIP, "none": "", "X-Forwarded-For": HeaderXFF} {
+		got, err := ps.WithHeader(name)
+		if err != nil || got.Header() != want {
+			t.Errorf("WithHeader(%q) = %q, %v; want %q", name, got.Header(), err, want)
+		}
+	}
+	if _, err := ps.WithHeader("forwarded"); err == nil {
+		t.Error("an unknown header was accepted")
+	}
+	none, _ := ps.WithHeader("none")
+	if got := none.Resolve(netip.MustParseAddr("10.1.2.3"), "198.51.100.1"); got.String() != "10.1.2.3" {
+		t.Errorf("with no header, Resolve = %s, want the peer", got)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/internal/propose"
 	"github.com/linkd/linkd/store"
 )
@@ -59,7 +60,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClientAddrTrustsOnlyProxies(t *testing.T) {
-	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	trusted := clientaddr.MustParse("10.0.0.0/8")
 	mk := func(peer, fwd string, flags uint8) *Event {
 		e := &Event{Flags: flags}
 		e.IP = netip.MustParseAddr(peer).As16()
@@ -74,6 +75,9 @@ func TestClientAddrTrustsOnlyProxies(t *testing.T) {
 		{mk("10.1.2.3", "198.51.100.1", FlagTrusted), "198.51.100.1"},                         // behind the proxy
 		{mk("10.1.2.3", "198.51.100.7, 198.51.100.1, 10.9.9.9", FlagTrusted), "198.51.100.1"}, // rightmost untrusted hop
 		{mk("10.1.2.3", "garbage", FlagTrusted), "10.1.2.3"},
+		// a client-sent prefix longer than the event keeps is cut from the left,
+		// so the hop the proxy appended survives
+		{mk("10.1.2.3", strings.Repeat("6.6.6.6, ", 12)+"198.51.100.1, 10.9.9.9", FlagTrusted), "198.51.100.1"},
 	} {
 		if got := clientAddr(tc.e, trusted); got.String() != tc.want {
 			t.Errorf("clientAddr = %s, want %s", got, tc.want)

@@ -43,7 +43,7 @@ type Event struct {
 	host [64]byte  // Host header, for orphan visits
 	ref  [255]byte // Referer
 	ua   [255]byte // User-Agent
-	fwd  [64]byte  // X-Forwarded-For or CF-Connecting-IP from a trusted proxy
+	fwd  [64]byte  // the configured client-address header from a trusted proxy
 }
 
 // SetCode copies the code.
@@ -59,7 +59,26 @@ func (e *Event) SetReferer(b []byte) { e.refLen = uint8(copy(e.ref[:], b)) }
 func (e *Event) SetUserAgent(b []byte) { e.uaLen = uint8(copy(e.ua[:], b)) }
 
 // SetForwarded copies the client address header sent by a trusted proxy.
-func (e *Event) SetForwarded(b []byte) { e.fwdLen = uint8(copy(e.fwd[:], b)) }
+// A longer header keeps its right end: the hops a trusted proxy appended
+// are there, while the left end is whatever the client sent.
+func (e *Event) SetForwarded(b []byte) {
+	if len(b) > len(e.fwd) {
+		b = b[len(b)-len(e.fwd):]
+		if i := indexComma(b); i >= 0 {
+			b = b[i+1:] // drop the cut-off hop
+		}
+	}
+	e.fwdLen = uint8(copy(e.fwd[:], b))
+}
+
+func indexComma(b []byte) int {
+	for i, c := range b {
+		if c == ',' {
+			return i
+		}
+	}
+	return -1
+}
 
 func (e *Event) Code() string      { return string(e.code[:e.codeLen]) }
 func (e *Event) Host() string      { return string(e.host[:e.hostLen]) }
