@@ -22,6 +22,8 @@ func (a *API) table() httpx.Table[handler] {
 		json  = httpx.DefaultBodyLimit
 	)
 	return httpx.Table[handler]{
+		{Method: "GET", Pattern: "openapi.json", Public: true, Budget: read, Handle: a.openAPI},
+
 		{Method: "GET", Pattern: "links", Scope: ops.ScopeLinksRead, Handle: a.listLinks},
 		{Method: "POST", Pattern: "links", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.createLink},
 		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: a.linkAnalytics},
