@@ -199,5 +199,5 @@ func newCommand(t Type) Command {
 	case TypePutImage:
 		return &PutImage{}
 	}
-	return nil
+	return newBatchCommand(t)
 }

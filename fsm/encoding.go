@@ -40,6 +40,7 @@ var versions = map[Type]uint8{
 	TypeCreateUser: 1, TypeUpdateUser: 1, TypeDeleteUser: 1, TypeCreateAPIKey: 1, TypeDeleteAPIKey: 1,
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
 	TypeSetProfile: 1, TypePutImage: 1,
+	TypeCreateLinks: 1, TypeUpdateLinks: 1, TypeDeleteLinks: 1,
 }
 
 // ErrTooNew means an entry was written by a newer linkd: its command type or

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -28,6 +29,7 @@ const goldenDir = "../testdata/golden/fsm"
 // logs and snapshots would be read differently.
 func TestGoldenCommands(t *testing.T) {
 	samples := goldenSamples()
+	maps.Copy(samples, batchSamples())
 	seen := map[Type]bool{}
 	for name, c := range samples {
 		seen[c.Type()] = true

@@ -41,6 +41,7 @@ type Result struct {
 	Range    store.Range
 	Replayed bool // an idempotent retry: Link is the original result
 	Err      error
+	Items    []*Result // a batch command's per-item results, in order
 }
 
 // FSM applies committed commands to the store.
@@ -180,7 +181,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 		var ok bool
 		if r, ok, err = applyAccount(txn, c); !ok {
 			if r, ok, err = applyProfile(txn, c); !ok {
-				panic(fmt.Sprintf("fsm: no apply for %T", c))
+				if r, ok, err = applyBatch(txn, c); !ok {
+					panic(fmt.Sprintf("fsm: no apply for %T", c))
+				}
 			}
 		}
 	}
@@ -346,7 +349,8 @@ func (r *Result) errOrNil() error {
 func Idempotent(c Command) bool {
 	switch c.(type) {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
-		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage:
+		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
+		*CreateLinks, *DeleteLinks:
 		return true
 	}
 	return false

@@ -26,6 +26,8 @@ func (a *API) table() httpx.Table[handler] {
 
 		{Method: "GET", Pattern: "links", Scope: ops.ScopeLinksRead, Handle: a.listLinks},
 		{Method: "POST", Pattern: "links", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.createLink},
+		{Method: "GET", Pattern: "links/export", Scope: ops.ScopeLinksRead, Handle: a.exportLinks},
+		{Method: "GET", Pattern: "analytics/export", Scope: ops.ScopeAnalyticsRead, Handle: a.exportAnalytics},
 		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: a.linkAnalytics},
 		{Method: "GET", Pattern: "links/{code}", Scope: ops.ScopeLinksRead, Handle: a.getLink},
 		{Method: "PATCH", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.patchLink},

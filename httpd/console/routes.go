@@ -45,6 +45,11 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "links/{code}/qr.svg", Scope: links, Handle: c.withLink(c.qrSVG)},
 		{Method: "GET", Pattern: "links/{code}/qr.png", Scope: links, Handle: c.withLink(c.qrPNG)},
 
+		{Method: "GET", Pattern: "transfer", Scope: links, Handle: c.transferPage},
+		{Method: "GET", Pattern: "transfer/links.csv", Scope: links, Handle: c.exportLinks(ops.FormatCSV, "links.csv", "text/csv; charset=utf-8")},
+		{Method: "GET", Pattern: "transfer/links.jsonl", Scope: links, Handle: c.exportLinks(ops.FormatJSON, "links.jsonl", "application/x-ndjson")},
+		{Method: "GET", Pattern: "transfer/analytics.csv", Scope: ops.ScopeAnalyticsRead, Handle: c.exportAnalytics},
+
 		{Method: "GET", Pattern: "profile", Scope: read, Handle: c.profileEditor},
 		{Method: "POST", Pattern: "profile", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadForm, Handle: c.saveProfile},
 

@@ -8,6 +8,7 @@ package apispec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,6 +41,7 @@ var (
 // Load parses and validates api.OpenAPI (once per process).
 func Load() (*Spec, error) {
 	once.Do(func() {
+		openapi3filter.RegisterBodyDecoder("application/x-ndjson", jsonLines)
 		l := openapi3.NewLoader()
 		doc, err := l.LoadFromData(api.OpenAPI)
 		if err != nil {
@@ -108,6 +110,22 @@ func (s *Spec) ValidateResponse(method, pathQuery string, reqHeader http.Header,
 			method, route.Path, status, trim(err))
 	}
 	return nil
+}
+
+// jsonLines decodes a JSON-lines body as the array of its lines' values,
+// which the description's schema for application/x-ndjson describes.
+func jsonLines(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	out := []any{}
+	for dec.More() {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // trim shortens multi-line schema errors to their first lines.
