@@ -26,6 +26,9 @@ func (a *API) table() httpx.Table[handler] {
 
 		{Method: "GET", Pattern: "links", Scope: ops.ScopeLinksRead, Handle: a.listLinks},
 		{Method: "POST", Pattern: "links", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.createLink},
+		{Method: "POST", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.createLinks},
+		{Method: "PATCH", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.patchLinks},
+		{Method: "DELETE", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.deleteLinks},
 		{Method: "GET", Pattern: "links/export", Scope: ops.ScopeLinksRead, Handle: a.exportLinks},
 		{Method: "GET", Pattern: "analytics/export", Scope: ops.ScopeAnalyticsRead, Handle: a.exportAnalytics},
 		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: a.linkAnalytics},
