@@ -29,6 +29,7 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "POST", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.createLinks},
 		{Method: "PATCH", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.patchLinks},
 		{Method: "DELETE", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.deleteLinks},
+		{Method: "POST", Pattern: "imports", Scope: ops.ScopeLinksWrite, Budget: write, Body: importBody, Handle: a.importLinks},
 		{Method: "GET", Pattern: "links/export", Scope: ops.ScopeLinksRead, Handle: a.exportLinks},
 		{Method: "GET", Pattern: "analytics/export", Scope: ops.ScopeAnalyticsRead, Handle: a.exportAnalytics},
 		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: a.linkAnalytics},
