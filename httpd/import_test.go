@@ -54,7 +54,7 @@ func TestImportFixtures(t *testing.T) {
 	minted := "[A-Za-z0-9]{7}"
 	for _, c := range []struct {
 		file, query, want string
-		clicks           []uint64
+		clicks            []uint64
 	}{
 		{"bitly.csv", "from=bitly&collisions=rename", "1:created:3xYzAbC 2:created:4aBcDeF 3:renamed:" + minted + " 4:failed::validation", []uint64{1520, 33, 0, 1}},
 		{"yourls.sql", "from=yourls&collisions=skip", "1:skipped::alias-taken 2:created:yourls-home 3:created:quote", []uint64{12, 7, 0}},
