@@ -76,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = restoreCmd(args, stdout, stderr)
 	case "link", "key", "user":
 		err = apiCmd(cmd, args, stdout, stderr)
+	case "import":
+		err = importCmd(args, stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -107,6 +109,9 @@ Usage:
   linkd link create URL    create a short link (also: list, get, update, delete)
   linkd key create NAME    create an API key --scope ... (also: list, delete)
   linkd user create EMAIL  create an account (admins; also: list)
+  linkd import --from SOURCE FILE
+                           import links from bitly, yourls, shlink, kutt, csv or linkd exports
+  linkd link export        export links (CSV or JSON lines) or --analytics (CSV)
   linkd backup -o FILE     stream a consistent backup of the cluster (admins)
   linkd restore FILE --data-dir DIR
                            verify a backup and seed a new data directory with it
