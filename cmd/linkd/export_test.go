@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/csv"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,5 +72,42 @@ func TestCLIImport(t *testing.T) {
 	a, b := strip(mustCLI(t, admin, "link", "export")), strip(mustCLI(t, fresh, "link", "export"))
 	if strings.Join(a, "\n") != strings.Join(b, "\n") {
 		t.Errorf("round trip:\n%s\nvs\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+}
+
+// TestCLIImportShlinkAPI: linkd import pages through a Shlink server's
+// REST API (a local server answering pages in Shlink's documented shape,
+// refusing a wrong API key).
+func TestCLIImportShlinkAPI(t *testing.T) {
+	pages := map[string]string{"1": "shlink-api-page1.json", "2": "shlink-api-page2.json"}
+	shlink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/rest/v3/short-urls" || r.Header.Get("X-Api-Key") != "secret-key" {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(401)
+			w.Write([]byte(`{"type":"https://shlink.io/api/error/invalid-api-key","title":"Invalid API key","status":401}`))
+			return
+		}
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "import", pages[r.URL.Query().Get("page")]))
+		if err != nil {
+			w.WriteHeader(404)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	}))
+	defer shlink.Close()
+	p := mustStart(t, t.TempDir())
+	admin := []string{"LINKD_SERVER=" + p.URL, "LINKD_TOKEN=" + testToken}
+	out := mustCLI(t, admin, "import", "--from", "shlink", "--shlink-api", shlink.URL, "--api-key", "secret-key")
+	for _, want := range []string{"row 1: created api-one", "row 2: created api-two", "row 3: created api-three", "3 rows: 3 created"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if out := mustCLI(t, admin, "link", "get", "api-two"); !strings.Contains(out, `"expiresAt": "2099-12-31T00:00:00Z"`) {
+		t.Errorf("api-two: %s", out)
+	}
+	if out, code := cli(t, admin, "import", "--from", "shlink", "--shlink-api", shlink.URL, "--api-key", "wrong"); code == 0 || !strings.Contains(out, "401") {
+		t.Errorf("wrong key: exit %d: %s", code, out)
 	}
 }

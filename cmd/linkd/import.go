@@ -35,6 +35,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	collisions := fs.String("collisions", "skip", "when a code is taken: skip, rename (a new code) or fail")
 	mapping := fs.String("map", "", "CSV columns for linkd fields, e.g. url=Destination,code=Slug,title=Label")
 	quiet := fs.Bool("quiet", false, "print only the summary, not every row")
+	shlinkAPI := fs.String("shlink-api", "", "with --from shlink and no FILE: read the short URLs from this Shlink server's REST API (/rest/v3/short-urls)")
+	apiKey := fs.String("api-key", "", "the Shlink server's API key (--shlink-api)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: linkd import --from bitly|yourls|shlink|kutt|csv|linkd FILE [--collisions skip|rename|fail] [--map field=column,...]  [--server URL] [--token TOKEN]")
 		fs.PrintDefaults()
@@ -43,9 +45,10 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || !slices.Contains(importer.Sources, *from) {
+	fromAPI := *from == "shlink" && *shlinkAPI != "" && len(pos) == 0
+	if !fromAPI && (len(pos) != 1 || !slices.Contains(importer.Sources, *from)) {
 		fs.Usage()
-		return errors.New("give --from SOURCE and one FILE")
+		return errors.New("give --from SOURCE and one FILE (or --from shlink --shlink-api URL --api-key KEY)")
 	}
 	if c.token == "" {
 		return errors.New("no API token: pass --token or set LINKD_TOKEN")
@@ -56,13 +59,17 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	imp := &cliImport{c: c, collisions: *collisions, stdout: stdout, stderr: stderr, quiet: *quiet, counts: map[string]int{}}
-	err = importer.Read(*from, f, m, imp.add)
+	if fromAPI {
+		err = shlinkPages(*shlinkAPI, *apiKey, imp.add)
+	} else {
+		var f *os.File
+		if f, err = os.Open(pos[0]); err != nil {
+			return err
+		}
+		defer f.Close()
+		err = importer.Read(*from, f, m, imp.add)
+	}
 	if err == nil {
 		err = imp.flush()
 	}
@@ -175,4 +182,56 @@ func (imp *cliImport) report(n int, status, code, why string) {
 	}
 	fmt.Fprintf(imp.stderr, "\rimported %d rows: %d created, %d unchanged, %d renamed, %d skipped, %d failed",
 		imp.done, imp.counts["created"], imp.counts["unchanged"], imp.counts["renamed"], imp.counts["skipped"], imp.counts["failed"])
+}
+
+// shlinkPerPage is the page size asked of Shlink's API.
+const shlinkPerPage = 100
+
+// shlinkPages reads every page of a Shlink server's GET
+// /rest/v3/short-urls (X-Api-Key), handing the rows to fn numbered across
+// pages.
+func shlinkPages(base, key string, fn func(importer.Row) error) error {
+	hc := &http.Client{Timeout: time.Minute}
+	done := 0
+	for page := 1; ; page++ {
+		req, err := http.NewRequest("GET", fmt.Sprintf("%s/rest/v3/short-urls?page=%d&itemsPerPage=%d", strings.TrimRight(base, "/"), page, shlinkPerPage), nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("X-Api-Key", key)
+		req.Header.Set("Accept", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("shlink page %d: %s: %s", page, resp.Status, bytes.TrimSpace(body))
+		}
+		n := 0
+		err = importer.Read("shlink-api", bytes.NewReader(body), nil, func(r importer.Row) error {
+			n++
+			r.N += done
+			return fn(r)
+		})
+		if err != nil {
+			return err
+		}
+		done += n
+		var p struct {
+			ShortURLs struct {
+				Pagination struct{ CurrentPage, PagesCount int }
+			} `json:"shortUrls"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil {
+			return err
+		}
+		if pg := p.ShortURLs.Pagination; n == 0 || pg.CurrentPage >= pg.PagesCount {
+			return nil
+		}
+	}
 }

@@ -74,6 +74,12 @@ func readJSON(r io.Reader, fn func(Row) error) error {
 				row.Err = errors.New("not a JSON object")
 			}
 			for k, val := range obj {
+				if inner, ok := val.(map[string]any); ok { // Shlink: visitsSummary.total, meta.validUntil
+					for k2, v2 := range inner {
+						set(&row, headers[normalise(k+k2)], jsonString(v2))
+					}
+					continue
+				}
 				set(&row, headers[normalise(k)], jsonString(val))
 			}
 			if err := fn(row); err != nil {
@@ -90,6 +96,10 @@ func jsonItems(v any) []any {
 		return v
 	case map[string]any:
 		if d, ok := v["data"].([]any); ok {
+			return d
+		}
+		if su, ok := v["shortUrls"].(map[string]any); ok { // Shlink's REST API: {"shortUrls": {"data": [...], "pagination": {...}}}
+			d, _ := su["data"].([]any)
 			return d
 		}
 		if l, ok := v["links"].(map[string]any); ok { // YOURLS: link_1, link_2, ... in order

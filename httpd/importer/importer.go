@@ -50,7 +50,7 @@ func Read(source string, r io.Reader, mapping map[string]string, fn func(Row) er
 		return readCSV(r, mapping, fn)
 	case "yourls":
 		return readYOURLS(r, mapping, fn)
-	case "kutt", "linkd":
+	case "kutt", "linkd", "shlink-api":
 		return readJSON(r, fn)
 	}
 	return ErrSource
@@ -90,6 +90,7 @@ var headers = map[string]field{
 	"createdat": fCreated, "created": fCreated, "timestamp": fCreated, "datecreated": fCreated, "date": fCreated,
 	"expiresat": fExpires, "expirein": fExpires, "validuntil": fExpires, "expires": fExpires,
 	"redirectstatus": fRedirect, "custom": fCustom,
+	"visitssummarytotal": fClicks, "metavaliduntil": fExpires,
 	"clicks": fClicks, "totalclicks": fClicks, "visits": fClicks, "visitscount": fClicks, "visitcount": fClicks, "userclicks": fClicks,
 }
 
