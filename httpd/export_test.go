@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +149,30 @@ func TestConsoleExport(t *testing.T) {
 	}
 	if r := n.NewConsole(t).Get("/app/transfer/links.csv"); r.Status == 200 {
 		t.Fatalf("logged out: %d", r.Status)
+	}
+}
+
+// TestConsoleImport: the upload form imports a file and shows the report.
+func TestConsoleImport(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, _ := n.User(t, "ann@example.com", "correct horse battery")
+	c.Get("/app/transfer")
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "import", "kutt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.PostMultipart("/app/transfer/import", url.Values{"from": {"kutt"}, "collisions": {"skip"}}, map[string][]byte{"file": body})
+	if r.Status != 200 || !bytes.Contains(r.Body, []byte("Imported 2 rows")) || !bytes.Contains(r.Body, []byte(`href="/app/links/kutt-one"`)) ||
+		!bytes.Contains(r.Body, []byte("created: 2")) {
+		t.Fatalf("import: %d %s", r.Status, r.Body)
+	}
+	c.Get("/app/transfer")
+	r = c.PostMultipart("/app/transfer/import", url.Values{"from": {"kutt"}, "collisions": {"skip"}}, map[string][]byte{"file": body})
+	if !bytes.Contains(r.Body, []byte("unchanged: 2")) {
+		t.Fatalf("rerun: %s", r.Body)
+	}
+	c.Get("/app/transfer")
+	if r := c.PostMultipart("/app/transfer/import", url.Values{"from": {"nothing"}}, map[string][]byte{"file": body}); r.Status != 422 {
+		t.Fatalf("bad source: %d", r.Status)
 	}
 }

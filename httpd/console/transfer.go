@@ -7,12 +7,70 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/httpd/httpx"
+	"github.com/linkd/linkd/httpd/importer"
 	"github.com/linkd/linkd/httpd/ops"
 )
 
-// transferPage shows the exports (and the import form).
+// transferPage shows the exports and the import form.
 func (c *Console) transferPage(ctx *fasthttp.RequestCtx, rq request) {
-	c.renderForm(ctx, rq.se, "transfer", "Import and export", view{})
+	c.renderForm(ctx, rq.se, "transfer", "Import and export", view{Data: &transferPage{Sources: importer.Sources}})
+}
+
+// transferPage is the import/export page's data: the sources to choose
+// from and, after an import, its report.
+type transferPage struct {
+	Sources []string
+	Report  []importRow
+	Counts  map[string]int
+	Total   int
+}
+
+// importRow is one row of the report as the page shows it.
+type importRow struct {
+	ops.ImportRow
+	Message string
+}
+
+// importFile serves the upload form: the file is imported at once, in
+// batches of 1,000 rows; the page then shows every row's outcome and the
+// counts. (Progress is reported when the import ends, not while it runs.)
+func (c *Console) importFile(ctx *fasthttp.RequestCtx, rq request) {
+	mf, err := ctx.MultipartForm()
+	data := &transferPage{Sources: importer.Sources, Counts: map[string]int{}}
+	v := view{Data: data, Form: map[string]string{}}
+	if err != nil || len(mf.File["file"]) == 0 {
+		v.Error = "Choose a file to import."
+		c.renderForm(ctx, rq.se, "transfer", "Import and export", v)
+		return
+	}
+	first := func(k string) string {
+		if vs := mf.Value[k]; len(vs) > 0 {
+			return vs[0]
+		}
+		return ""
+	}
+	v.Form["from"], v.Form["collisions"] = first("from"), first("collisions")
+	f, err := mf.File["file"][0].Open()
+	if err != nil {
+		v.Error = "The file could not be read."
+		c.renderForm(ctx, rq.se, "transfer", "Import and export", v)
+		return
+	}
+	defer f.Close()
+	rows, err := c.ops.Import(rq.se.p, ops.ImportOptions{Source: v.Form["from"], Collisions: v.Form["collisions"]}, f, nil)
+	if err != nil {
+		v.Error = c.formError(err).msg
+	}
+	for _, r := range rows {
+		row := importRow{ImportRow: r}
+		if r.Err != nil {
+			row.Message = c.ops.Classify(r.Err).Detail
+		}
+		data.Report = append(data.Report, row)
+		data.Counts[r.Status]++
+	}
+	data.Total = len(rows)
+	c.renderForm(ctx, rq.se, "transfer", "Import and export", v)
 }
 
 // exportLinks downloads the signed-in user's links (links.csv or
