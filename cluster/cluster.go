@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/linkd/linkd/fsm"
@@ -47,6 +48,9 @@ var (
 	ErrStale = errors.New("cluster: no recent contact with the leader")
 	// ErrLagging means this node is too far behind the commit index.
 	ErrLagging = errors.New("cluster: too far behind the leader")
+	// ErrDraining means this node is stopping: it still serves, but a load
+	// balancer should send it no new requests.
+	ErrDraining = errors.New("cluster: draining before shutdown")
 )
 
 // Config configures a Cluster.
@@ -79,6 +83,8 @@ type Cluster struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
+	// draining, once set, makes Ready fail (see Drain).
+	draining atomic.Bool
 }
 
 // New starts the cluster layer of n: the RPC server on mux (nil for a
@@ -120,6 +126,12 @@ func (c *Cluster) Close() error {
 	})
 	return nil
 }
+
+// Drain marks this node as stopping: from now on Ready fails, so a load
+// balancer's health check (/_/readyz) takes it out of its pool while it
+// still serves whatever is sent to it. It is never undone: a drained node
+// is about to Close.
+func (c *Cluster) Drain() { c.draining.Store(true) }
 
 // Propose commits cmd: on this node if it leads, otherwise through the
 // leader. An attempt is repeated when the command certainly was not applied
@@ -271,6 +283,9 @@ func (c *Cluster) removeAsLeader(ctx context.Context, id string) error {
 // Ready reports whether this node should receive traffic: it has a leader,
 // is initialised, heard from the leader recently, and is not far behind.
 func (c *Cluster) Ready() error {
+	if c.draining.Load() {
+		return ErrDraining
+	}
 	st := c.n.Status()
 	if err := c.n.Ready(); err != nil && !(errors.Is(err, node.ErrBehind) && st.State != "Leader") {
 		return err // a follower may lag a little; a leader must be settled

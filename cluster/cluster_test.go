@@ -184,7 +184,7 @@ func TestStatusAndReady(t *testing.T) {
 		t.Fatalf("status: %+v", s)
 	}
 	for _, m := range s.Members {
-		if !m.Reachable {
+		if !m.Reachable || m.Lag == nil {
 			t.Fatalf("member %s unreachable: %+v", m.ID, s)
 		}
 	}
@@ -192,5 +192,18 @@ func TestStatusAndReady(t *testing.T) {
 		if err := nd.Cluster.Ready(); err != nil && !errors.Is(err, cluster.ErrLagging) {
 			t.Fatalf("%s not ready: %v", nd.ID, err)
 		}
+	}
+	// A member that does not answer has an unknown lag, not 0.
+	down := c.Followers()[0]
+	down.Close()
+	for _, m := range l.Cluster.FullStatus(context.Background()).Members {
+		if m.ID == down.ID && (m.Reachable || m.Lag != nil) {
+			t.Fatalf("stopped member %s: reachable %v, lag %v", m.ID, m.Reachable, *m.Lag)
+		}
+	}
+	// A drained node is not ready, whatever else holds.
+	l.Cluster.Drain()
+	if err := l.Cluster.Ready(); !errors.Is(err, cluster.ErrDraining) {
+		t.Fatalf("a draining node reports ready: %v", err)
 	}
 }

@@ -55,6 +55,7 @@ type Mux struct {
 	refused   atomic.Int64 // unix nanoseconds of the last logged refusal
 	pending   pendingConns
 	closeOnce sync.Once
+	dials     peerDials
 }
 
 // Listen opens the shared listener on bind. advertise is the address other
@@ -84,7 +85,7 @@ func Listen(bind, advertise string, auth *peerauth.Auth, log *slog.Logger) (*Mux
 		return nil, fmt.Errorf("cluster: listen on %s: %w", bind, err)
 	}
 	adv := hostAddr(advertise)
-	m := &Mux{ln: ln, advertise: adv, auth: auth, log: log}
+	m := &Mux{ln: ln, advertise: adv, auth: auth, log: log, dials: peerDials{log: log, now: time.Now}}
 	m.raft = newSubListener(adv)
 	m.rpc = newSubListener(adv)
 	go m.serve()
@@ -208,6 +209,10 @@ func (l raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Con
 // protocol. Every failure here happens before a request is sent, so it is
 // reported as a dial error (the RPC client retries those freely).
 func (m *Mux) dial(ctx context.Context, addr string, proto byte) (net.Conn, error) {
+	return m.dials.dial(ctx, addr, func(ctx context.Context) (net.Conn, error) { return m.dialOnce(ctx, addr, proto) })
+}
+
+func (m *Mux) dialOnce(ctx context.Context, addr string, proto byte) (net.Conn, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {

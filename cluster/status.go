@@ -20,8 +20,10 @@ type Member struct {
 	Reachable    bool   `json:"reachable"`
 	State        string `json:"state,omitempty"`
 	AppliedIndex uint64 `json:"appliedIndex"`
-	// Lag is how many entries committed on this node it has not applied.
-	Lag uint64 `json:"lag"`
+	// Lag is how many entries committed on this node it has not applied;
+	// nil (JSON null) when unknown: the member did not answer, so it must
+	// not look caught up.
+	Lag *uint64 `json:"lag"`
 }
 
 // Status is the cluster as seen from this node.
@@ -89,9 +91,11 @@ func (c *Cluster) FullStatus(ctx context.Context) Status {
 	return s
 }
 
-func sub(a, b uint64) uint64 {
+// sub is a's lead over b (0 when b is ahead), as a known lag.
+func sub(a, b uint64) *uint64 {
+	d := uint64(0)
 	if a > b {
-		return a - b
+		d = a - b
 	}
-	return 0
+	return &d
 }

@@ -68,4 +68,3 @@ func TestBatchPerItem(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }

@@ -39,7 +39,7 @@ var versions = map[Type]uint8{
 	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 1, TypeSetSalt: 1,
 	TypeCreateUser: 1, TypeUpdateUser: 1, TypeDeleteUser: 1, TypeCreateAPIKey: 1, TypeDeleteAPIKey: 1,
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
-	TypeSetProfile: 1, TypePutImage: 1,
+	TypeSetProfile: 2, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted)
 	TypeCreateLinks: 1, TypeUpdateLinks: 1, TypeDeleteLinks: 1,
 }
 

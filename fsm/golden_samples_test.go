@@ -53,7 +53,7 @@ func goldenSamples() map[string]Command {
 			PageCode: "pg12345", PageURL: "https://sho.rt/@ann",
 			Links: []store.ProfileLink{{Code: "l123456", Title: "Blog", URL: "https://blog.test", Thumbnail: "th",
 				Enabled: true, StartsAt: 1, EndsAt: exp, Sensitive: true, Social: true}},
-			NewCodes: []string{"l123456"}},
+			NewCodes: []string{"l123456"}, RetireAt: exp},
 		"20-put-image": &PutImage{Now: 1700000000019, ID: []byte{0xde, 0xad},
 			Image: store.Image{Type: "image/png", Width: 640, Height: 480, Owner: 2, CreatedAt: 1700000000019, Data: []byte{0x89, 'P', 'N', 'G'}}},
 	}

@@ -34,6 +34,11 @@ type SetProfile struct {
 	PageURL     string
 	Links       []store.ProfileLink
 	NewCodes    []string
+	// RetireAt (version 2), when set, is when the short links the profile
+	// drops stop redirecting: they get it as their expiry instead of being
+	// deleted at once, so a page a CDN still serves from its cache keeps
+	// working links. Version 1 entries (zero) delete them, as before.
+	RetireAt int64
 }
 
 // PutImage stores a re-encoded image under the SHA-256 of its bytes. Like
@@ -94,7 +99,7 @@ func applySetProfile(txn *store.Txn, c *SetProfile) (*Result, error) {
 		putProfileLink(txn, c, pl, existing[pl.Code])
 	}
 	if prev != nil {
-		if err := deleteDropped(txn, prev, wanted, c.Now); err != nil {
+		if err := dropLinks(txn, prev, wanted, c.Now, c.RetireAt); err != nil {
 			return nil, err
 		}
 	}
@@ -138,8 +143,9 @@ func putProfileLink(txn *store.Txn, c *SetProfile, pl store.ProfileLink, l *stor
 	}
 }
 
-// deleteDropped deletes the short links of prev that the new version lost.
-func deleteDropped(txn *store.Txn, prev *store.Profile, kept []store.ProfileLink, now int64) error {
+// dropLinks retires (retireAt > 0: expire then, unless they expire
+// sooner) or deletes the short links of prev that the new version lost.
+func dropLinks(txn *store.Txn, prev *store.Profile, kept []store.ProfileLink, now, retireAt int64) error {
 	keep := map[string]bool{}
 	for _, pl := range kept {
 		keep[pl.Code] = true
@@ -158,7 +164,14 @@ func deleteDropped(txn *store.Txn, prev *store.Profile, kept []store.ProfileLink
 		} else if err != nil {
 			return err
 		}
-		if l.Owner == prev.User && l.Status != store.StatusDeleted {
+		switch {
+		case l.Owner != prev.User || l.Status == store.StatusDeleted:
+		case retireAt > now && !l.Expired(now):
+			if l.ExpiresAt == 0 || l.ExpiresAt > retireAt {
+				l.ExpiresAt, l.UpdatedAt = retireAt, now
+				txn.UpdateLink(l)
+			}
+		default:
 			txn.DeleteLink(l, now)
 		}
 	}

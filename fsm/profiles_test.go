@@ -65,3 +65,35 @@ func TestSetProfile(t *testing.T) {
 		t.Errorf("the page link: %+v", l)
 	}
 }
+
+// A version 2 SetProfile retires the links it drops (they expire at
+// RetireAt, still redirecting until then) instead of deleting them; a link
+// that already expires sooner keeps its own expiry.
+func TestSetProfileRetiresDroppedLinks(t *testing.T) {
+	f, st := mustFSM(t, nil, t.TempDir())
+	a := store.ProfileLink{Code: "pa", Title: "A", URL: "https://a.test", Enabled: true}
+	b := store.ProfileLink{Code: "pb", Title: "B", URL: "https://b.test", Enabled: true}
+	c := store.ProfileLink{Code: "pc", Title: "C", URL: "https://c.test", Enabled: true}
+	first := setProfile(10, 2, "ann", []string{"pa", "pb", "pageann"}, a, b)
+	drop := setProfile(20, 2, "ann", []string{"pc"}, c)
+	drop.RetireAt = 1000
+	res := f.ApplyBatch(logsFor(t, 1,
+		workload()[0],
+		&CreateUser{Now: 5, Email: "ann@x.test", PasswordHash: "h", Role: uint8(store.RoleUser)},
+		first,
+		&UpdateLink{Now: 15, Code: "pb", Actor: 2, ExpiresAt: ptr(int64(500))},
+		drop))
+	for i, r := range res {
+		if err := r.(*Result).Err; err != nil {
+			t.Fatalf("command %d: %v", i, err)
+		}
+	}
+	if l, _ := st.Link("pa"); l.Status != store.StatusActive || l.ExpiresAt != 1000 || l.Expired(999) || !l.Expired(1000) {
+		t.Errorf("the dropped link is not retired at 1000: %+v", l)
+	}
+	if l, _ := st.Link("pb"); l.ExpiresAt != 500 {
+		t.Errorf("the dropped link that expires sooner: %+v", l)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -271,6 +271,10 @@ func TestListPaging(t *testing.T) {
 	n := httpdtest.Start(t, "")
 	for i := 0; i < 25; i++ {
 		mustCreate(t, n, fmt.Sprintf(`{"url":"https://e.test/%d"}`, i))
+		// Listings order by creation time in milliseconds (ties by code):
+		// keep the creates in distinct milliseconds, which a fast apply
+		// path no longer does by itself.
+		time.Sleep(2 * time.Millisecond)
 	}
 	var urls []string
 	path := "/api/v1/links?limit=10"

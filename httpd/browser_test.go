@@ -148,7 +148,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("wrong password: %q", got)
 	}
 	b.run("log in", b.fill("#f-email", "ada@example.com"), b.fill("#f-password", "analytical engine"),
-		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible("summary", chromedp.ByQuery))
+		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible("main summary", chromedp.ByQuery))
 
 	// A bad URL shows a field error and creates nothing.
 	b.run("bad create", chromedp.Navigate(n.URL+"/app/links?new"), chromedp.WaitVisible("#f-url", chromedp.ByQuery), b.fill("#f-url", "javascript:alert(1)"),
@@ -282,7 +282,7 @@ func TestBrowserProfile(t *testing.T) {
 	_ = c
 	b := newBrowser(t, n.URL)
 	b.run("log in", chromedp.Navigate(n.URL+"/app/login"), b.fill("#f-email", "ada@example.com"), b.fill("#f-password", pw),
-		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible("summary", chromedp.ByQuery))
+		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible("main summary", chromedp.ByQuery))
 
 	// Build the profile in the editor.
 	b.run("editor", chromedp.Navigate(n.URL+"/app/profile"), chromedp.WaitVisible("#f-handle", chromedp.ByQuery),

@@ -77,8 +77,18 @@ func TestProfileAPI(t *testing.T) {
 	if p2.Links[0].Code != codes[1] || p2.Links[1].Code != codes[0] || p2.Links[2].Code == codes[2] || p2.PageCode != p.PageCode {
 		t.Fatalf("codes after reorder: %+v (before %v)", p2.Links, codes)
 	}
-	if st, _ := redirect(t, n, codes[2]); st != http.StatusGone {
-		t.Fatalf("dropped link answers %d, want 410", st)
+	// The dropped link keeps redirecting for longer than a CDN may serve the
+	// page that still shows it (s-maxage + stale-while-revalidate), then
+	// expires; it is not deleted at once.
+	if st, loc := redirect(t, n, codes[2]); st != http.StatusFound || loc != "https://x.com/ada" {
+		t.Fatalf("dropped link answers %d %q, want a 302 while cached pages may still show it", st, loc)
+	}
+	page := n.Do("GET", "/@ada", nil)
+	cacheFor := cdnLifetime(t, page.Header.Get("Cache-Control"))
+	var dropped struct{ ExpiresAt time.Time }
+	json.Unmarshal(n.Do("GET", "/api/v1/links/"+codes[2], nil, httpdtest.As(tok)...).Body, &dropped)
+	if left := time.Until(dropped.ExpiresAt); left <= cacheFor {
+		t.Fatalf("dropped link expires in %s, within the %s a CDN may serve the old page", left, cacheFor)
 	}
 	// Public data, no token, no schedules or counts.
 	r := n.Do("GET", "/api/v1/profiles/ADA", nil, "Authorization", "")
@@ -116,6 +126,33 @@ func TestProfileAPI(t *testing.T) {
 	// 50 links is fine; mailto and tel links too.
 	mustPutProfile(t, n, tok2, fiftyLinks("bob", 50))
 	mustPutProfile(t, n, tok2, `{"handle":"bob","theme":"mint","links":[{"title":"Mail","url":"mailto:bob@example.com"},{"title":"Call","url":"tel:+1 555 123"}]}`)
+}
+
+// cdnLifetime is how long a shared cache may serve a response with this
+// Cache-Control: s-maxage (or max-age) plus stale-while-revalidate.
+func cdnLifetime(t *testing.T, cc string) time.Duration {
+	t.Helper()
+	var maxAge, sMaxAge, swr int
+	for _, d := range strings.Split(cc, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(d), "=")
+		var n int
+		fmt.Sscan(v, &n)
+		switch k {
+		case "max-age":
+			maxAge = n
+		case "s-maxage":
+			sMaxAge = n
+		case "stale-while-revalidate":
+			swr = n
+		}
+	}
+	if sMaxAge == 0 {
+		sMaxAge = maxAge
+	}
+	if sMaxAge+swr == 0 {
+		t.Fatalf("no shared-cache lifetime in %q", cc)
+	}
+	return time.Duration(sMaxAge+swr) * time.Second
 }
 
 func redirect(t *testing.T, n *httpdtest.Node, code string) (int, string) {

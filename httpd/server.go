@@ -88,6 +88,9 @@ type Config struct {
 	RedirectMaxAge time.Duration
 	// Clicks records visits for analytics; nil turns analytics off.
 	Clicks *clicks.Recorder
+	// AnalyticsLag is the bound on a click's delay into analytics, which
+	// the console states on its analytics pages.
+	AnalyticsLag time.Duration
 	// TrustedProxies may tell the client's address in CF-Connecting-IP or
 	// X-Forwarded-For, for rate limits and analytics alike.
 	TrustedProxies clientaddr.Proxies
@@ -134,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 		RedirectMaxAge: cfg.RedirectMaxAge, Counters: m.redirect, Metrics: m.handler}, cfg.Logger)
 	s.api = api.New(o, lim, m.apiRequests)
 	secure := strings.HasPrefix(cfg.PublicURL, "https:") || cfg.SecureCookies
-	if s.console, err = console.New(console.Config{Ops: o, Limiters: lim, Secure: secure, Logger: cfg.Logger}); err != nil {
+	if s.console, err = console.New(console.Config{Ops: o, Limiters: lim, Secure: secure, Logger: cfg.Logger, AnalyticsLag: cfg.AnalyticsLag}); err != nil {
 		return nil, err
 	}
 	s.srv = &fasthttp.Server{

@@ -154,11 +154,24 @@ func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
 	if halted.fsm.Halted() == nil {
 		t.Fatal("fsm not halted")
 	}
-	// Give it leadership; it must give it away again.
-	if l := leader(); l != halted {
-		if err := l.raft.LeadershipTransferToServer(raft.ServerID(halted.ID()), raft.ServerAddress(peers[2].Addr)).Error(); err != nil {
+	// Give it leadership; it must give it away again. (Leadership may be
+	// changing right now: wait for a leader rather than read a nil one.)
+	// A transfer can time out on a loaded machine (100 ms raft timing):
+	// try again, a few times.
+	for try := 0; ; try++ {
+		var l *Node
+		haltWaitFor(t, "a ready leader", func() bool { l = leader(); return l != nil })
+		if l == halted {
+			break
+		}
+		err := l.raft.LeadershipTransferToServer(raft.ServerID(halted.ID()), raft.ServerAddress(peers[2].Addr)).Error()
+		if err == nil {
+			break
+		}
+		if try == 4 {
 			t.Fatal(err)
 		}
+		t.Logf("leadership transfer to the halted node: %v; again", err)
 	}
 	haltWaitFor(t, "a ready leader other than the halted node", func() bool {
 		l := leader()

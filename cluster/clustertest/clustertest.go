@@ -180,8 +180,8 @@ func FreeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// Logger discards logs unless LINKD_TEST_LOG is set. (httpd/httpdtest has
-// the same two helpers; it sits above cluster and could use these.)
+// Logger discards logs unless LINKD_TEST_LOG is set. httpd/httpdtest
+// hands these two helpers on to the tests above it.
 func Logger() *slog.Logger {
 	if os.Getenv("LINKD_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -186,7 +186,7 @@ func TestBackupRestoreIntoNewCluster(t *testing.T) {
 	mustCLI(t, nil, "restore", file, "--data-dir", specs[0].dir)
 	restored := make([]*proc, 3)
 	for i := range specs {
-		specs[i].args = []string{"--join", strings.Join(joins, ","), "--bootstrap-expect", "3", "--raft-heartbeat", "300ms"}
+		specs[i].args = []string{"--join", strings.Join(joins, ","), "--bootstrap-expect", "3", "--raft-heartbeat", "300ms", "--cluster-secret", testSecret}
 		restored[i] = launch(t, specs[i])
 	}
 	for _, p := range restored {

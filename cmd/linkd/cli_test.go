@@ -74,7 +74,7 @@ func TestCLI(t *testing.T) {
 	}{
 		{[]string{"link", "get", "cli-x"}, "410"},
 		{[]string{"link", "create"}, "want 1 argument"},
-		{[]string{"link", "frob"}, "bad link command"},
+		{[]string{"link", "frob"}, `unknown link command "frob"`},
 		{[]string{"link", "update", "cli-x"}, "nothing to change"},
 		{[]string{"key", "create", "wide", "--scope", "admin"}, "403"},
 		{[]string{"user", "list"}, "403"},

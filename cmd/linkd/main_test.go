@@ -91,6 +91,9 @@ func launch(t testing.TB, s spec) *proc {
 		// The load these tests make all comes from 127.0.0.1; the
 		// redirect budget per address is tested in httpd.
 		"--rate-redirects-per-ip", "off",
+		// Stopping is part of most tests; the drain itself is tested in
+		// drain_test.go with its own --drain.
+		"--drain", "100ms",
 		"--log-level", "info"}, s.args...)
 	bin := s.bin
 	if bin == "" {
@@ -100,6 +103,16 @@ func launch(t testing.TB, s spec) *proc {
 	if s.uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: s.uid, Gid: s.uid}}
 		cmd.Env = append(os.Environ(), "HOME="+s.dir)
+	}
+	return launchCmd(t, s, cmd, nil)
+}
+
+// launchCmd starts cmd (a linkd serve command line for s) with env added
+// to the environment, collecting its log.
+func launchCmd(t testing.TB, s spec, cmd *exec.Cmd, env []string) *proc {
+	t.Helper()
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
 	}
 	p := &proc{spec: s, cmd: cmd, URL: "http://" + s.httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
 	stderr, _ := cmd.StderrPipe()

@@ -27,6 +27,11 @@ import (
 // shutdownGrace bounds how long a stopping node waits for open requests.
 const shutdownGrace = 10 * time.Second
 
+// DefaultDrain is --drain's default: long enough for a load balancer that
+// probes /_/readyz every second to see a few failed checks (Varnish's and
+// HAProxy's usual window) and stop sending requests.
+const DefaultDrain = 5 * time.Second
+
 type serveFlags struct {
 	nodeID, dataDir, httpAddr, httpAdvertise, raftAddr, raftAdvertise string
 	publicURL, adminToken, logLevel, logFormat, join                  string
@@ -34,7 +39,7 @@ type serveFlags struct {
 	snapshotThreshold, trailingLogs                                   uint64
 	hotSetBytes, bootstrapExpect                                      int
 	nonVoter, analytics, honorDNT                                     bool
-	analyticsLag, keepMinutes, keepHours                              time.Duration
+	analyticsLag, keepMinutes, keepHours, drain                       time.Duration
 	trustedProxies, registration, profileHost                         string
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
@@ -100,6 +105,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	} {
 		fs.Var(limitFlag{l.lim}, l.name, l.help+`: RATE/UNIT[:BURST] such as 20/s:100 or 10/m, or "off"`)
 	}
+	fs.DurationVar(&f.drain, "drain", DefaultDrain, "on SIGTERM/SIGINT, report not ready (/_/readyz 503) and keep serving this long before stopping, so a health-checking load balancer moves traffic away first (a second signal skips the rest)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 }
@@ -203,15 +209,25 @@ func serve(args []string, stderr io.Writer) error {
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 		},
 		ShutdownGrace: shutdownGrace,
+		Drain:         f.drain,
 		Logger:        log,
 	}
 	if f.analytics {
 		cfg.Analytics = &wire.Analytics{Lag: f.analyticsLag, HonorDNT: f.honorDNT,
 			Retention: store.Retention{Minutes: f.keepMinutes, Hours: f.keepHours}}
 	}
+	if f.publicURL == "" {
+		log.Warn("--public-url (LINKD_PUBLIC_URL) is not set: short links and this banner say "+public+
+			", guessed from the listen port; set it to the address visitors use (behind docker -p 8090:8080 that is http://localhost:8090)",
+			"guessed", public)
+	}
 	w, err := wire.Start(cfg)
 	if err != nil {
 		return err
+	}
+	// A node with state from an earlier run: the first banner is gone.
+	if done, err := w.Node.Store().Initialized(); err == nil && done {
+		announceRestart(stderr, public)
 	}
 	if members := len(w.Node.Status().Members); members > 1 && f.peer.none() {
 		log.Error("this node belongs to a cluster of several nodes but has no --cluster-secret (or --cluster-ca...): its peers will refuse it", "members", members)
@@ -219,17 +235,30 @@ func serve(args []string, stderr io.Writer) error {
 	return runUntilSignal(log, w, ln)
 }
 
-// runUntilSignal serves until SIGINT/SIGTERM, then stops the node the one
-// way nodes stop (wire.Node.Close).
+// runUntilSignal serves until SIGINT/SIGTERM, drains (not ready, still
+// serving, for --drain; a second signal cuts it short), then stops the node
+// the one way nodes stop (wire.Node.Close).
 func runUntilSignal(log *slog.Logger, w *wire.Node, ln net.Listener) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	errc := make(chan error, 1)
 	go func() { errc <- w.Serve(ln) }()
 	log.Info("serving HTTP", "addr", ln.Addr().String())
 	var serveErr error
 	select {
-	case <-ctx.Done():
+	case <-sigs:
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-sigs:
+				log.Info("second signal: stopping without waiting out the drain")
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		w.Drain(ctx)
+		cancel()
 		log.Info("shutting down")
 	case serveErr = <-errc:
 	}
@@ -253,7 +282,9 @@ func advertise(flagValue string, ln net.Listener) string {
 }
 
 // announceToken prints the generated admin token once, with a first command
-// to try.
+// to try. The command is meant to be pasted into a shell: the header is in
+// double quotes, so $LINKD_ADMIN_TOKEN (when the token came from the
+// environment) expands.
 func announceToken(w io.Writer, public string) func(node.InitSecrets) {
 	return func(sec node.InitSecrets) {
 		token := sec.AdminToken
@@ -269,10 +300,31 @@ func announceToken(w io.Writer, public string) func(node.InitSecrets) {
                    and choose the admin's email and password.
 
  Try the API:
-   curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+   curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
         -d '{"url":"https://example.com"}' %s/api/v1/links
+
+ Lost the console link? An admin token makes a new one at any time:
+%s
 ================================================================================
 
-`, token, public, sec.AdminInvite, token, public)
+`, token, public, sec.AdminInvite, token, public, inviteHint(token, public))
 	}
+}
+
+// inviteHint is the command that makes a new one-time console sign-up
+// link (the answer's "url"), for the banner and the restart notice.
+func inviteHint(token, public string) string {
+	return fmt.Sprintf(`   curl -s -X POST -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
+        -d '{"role":"admin"}' %s/api/v1/invites`, token, public)
+}
+
+// announceRestart tells an operator of an existing cluster where to log in
+// and how to get a login: the first invite link was shown only once.
+func announceRestart(w io.Writer, public string) {
+	fmt.Fprintf(w, `
+ linkd: console at %s/app/  (API: %s/api/v1)
+ No login yet, or need another? An admin API token makes a one-time sign-up link:
+%s
+
+`, public, public, inviteHint("$LINKD_ADMIN_TOKEN", public))
 }

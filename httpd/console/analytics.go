@@ -26,11 +26,15 @@ var analyticsRanges = []analyticsRange{
 	{"90d", "Last 90 days", 90 * 24 * time.Hour, "day", "Jan 2"},
 }
 
-// Chart sizes (viewBox units; the SVGs scale to their card).
+// Chart sizes (viewBox units; the SVGs scale to their card). The wide
+// charts are also drawn at phoneWidth, shown instead below 600 px (CSS
+// only), so their 11-unit text is never scaled below 11 px: a 720-unit
+// chart in a 340 px card would print it at 5 px.
 const (
 	chartWidth   = 720
+	phoneWidth   = 320
 	seriesHeight = 220
-	barsWidth    = 320
+	barsWidth    = 300 // the grid cells are 300-340 px wide on desktop and phone
 	barsMax      = 8
 )
 
@@ -59,19 +63,32 @@ func (c *Console) analyticsPage(ctx *fasthttp.RequestCtx, rq request, l *store.L
 		t, _ := time.Parse(time.RFC3339, p.T)
 		pts[i] = svgchart.Point{Label: t.Format(r.label), Value: float64(p.Clicks)}
 	}
+	// The class bar's parts are disjoint and add up to every request:
+	// QR scans are clicks of either class, so they are a stat, not a part.
+	classes := []svgchart.Bar{{Label: "Humans", Value: rep.Humans}, {Label: "Bots", Value: rep.Bots},
+		{Label: "Link previews", Value: rep.Previews}}
+	series := "Clicks per " + r.interval
 	data := &analyticsPage{
 		Code: l.Code, Range: r.Key, Ranges: analyticsRanges, R: rep,
-		SeriesChart: svgchart.Series("Clicks per "+r.interval, pts, chartWidth, seriesHeight),
-		ClassChart: svgchart.Share("Visits by kind", []svgchart.Bar{
-			{Label: "Humans", Value: rep.Humans}, {Label: "Bots", Value: rep.Bots},
-			{Label: "Link previews", Value: rep.Previews}, {Label: "QR scans", Value: rep.Scans}}, chartWidth),
-		Referrers: bars("Top referrers", rep.Referrers),
-		Countries: bars("Countries", rep.Countries),
-		Devices:   bars("Devices", rep.Devices),
-		Browsers:  bars("Browsers", rep.Browsers),
-		OS:        bars("Operating systems", rep.OS),
+		Requests:    rep.Humans + rep.Bots + rep.Previews,
+		LagSeconds:  lagSeconds(c.lag),
+		SeriesChart: svgchart.Series(series, pts, chartWidth, seriesHeight),
+		SeriesPhone: svgchart.Series(series, pts, phoneWidth, seriesHeight),
+		ClassChart:  svgchart.Share("Requests by kind", classes, chartWidth),
+		ClassPhone:  svgchart.Share("Requests by kind", classes, phoneWidth),
+		Referrers:   bars("Top referrers", rep.Referrers),
+		Countries:   bars("Countries", rep.Countries),
+		Devices:     bars("Devices", rep.Devices),
+		Browsers:    bars("Browsers", rep.Browsers),
+		OS:          bars("Operating systems", rep.OS),
 	}
 	c.render(ctx, se, fasthttp.StatusOK, "analytics", view{Title: "Analytics " + l.Code, Nav: "links", Data: data})
+}
+
+// lagSeconds is the analytics lag in whole seconds, rounded up (0: not
+// known, e.g. analytics off).
+func lagSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }
 
 func bars(title string, kc []store.KeyCount) template.HTML {

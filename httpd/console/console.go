@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -44,6 +45,8 @@ type Config struct {
 	// Secure marks cookies Secure (and gives them the __Host- prefix).
 	Secure bool
 	Logger *slog.Logger
+	// AnalyticsLag is how long a click may take to show in analytics.
+	AnalyticsLag time.Duration
 }
 
 // Console serves /app/...
@@ -59,6 +62,7 @@ type Console struct {
 	cookies cookieNames
 	secure  bool
 	routes  httpx.Table[handler]
+	lag     time.Duration
 }
 
 type asset struct {
@@ -77,7 +81,7 @@ type handler func(ctx *fasthttp.RequestCtx, rq request)
 
 // New parses the templates and returns the console.
 func New(cfg Config) (*Console, error) {
-	c := &Console{ops: cfg.Ops, lim: cfg.Limiters, log: cfg.Logger, secure: cfg.Secure,
+	c := &Console{ops: cfg.Ops, lim: cfg.Limiters, log: cfg.Logger, secure: cfg.Secure, lag: cfg.AnalyticsLag,
 		pages: map[string]*template.Template{}, assets: map[string]asset{}}
 	c.handler = fasthttp.CompressHandlerBrotliLevel(c.serve, fasthttp.CompressBrotliDefaultCompression, fasthttp.CompressDefaultCompression)
 	c.cookies = cookieNames{"linkd_session", "linkd_csrf"}

@@ -96,6 +96,19 @@ func (c *Console) rowsOf(p *store.Profile) []editorRow {
 	return withEmptyRows(rows)
 }
 
+// addRow appends one blank row (up to the profile's link limit).
+func addRow(rows []editorRow) []editorRow {
+	next := 0
+	for i := range rows {
+		next = max(next, rows[i].N+1)
+		rows[i].Order = i
+	}
+	if len(rows) < store.MaxProfileLinks {
+		rows = append(rows, editorRow{N: next, Order: len(rows), Enabled: true})
+	}
+	return rows
+}
+
 func withEmptyRows(rows []editorRow) []editorRow {
 	next := 0
 	for _, r := range rows {
@@ -228,6 +241,16 @@ func (c *Console) saveProfile(ctx *fasthttp.RequestCtx, rq request) {
 		return
 	}
 	pp := readProfilePost(mf)
+	if pp.form["add"] != "" {
+		// "Add link" without script: the same form back, with one more
+		// blank row, nothing saved (the script adds rows in place).
+		prev, _ := c.ops.Store().Profile(se.p.Owner())
+		if prev == nil {
+			prev = &store.Profile{}
+		}
+		c.renderEditor(ctx, se, prev, pp.form, addRow(pp.rows), map[string]string{})
+		return
+	}
 	req, kept := profileRequest(pp)
 	fields := c.uploadProfileImages(se, pp, &req)
 	var p *store.Profile

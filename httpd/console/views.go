@@ -171,11 +171,15 @@ type signupPage struct {
 
 // analyticsPage is the model of a link's analytics.
 type analyticsPage struct {
-	Code, Range                                 string
-	Ranges                                      []analyticsRange
-	R                                           ops.Report
-	SeriesChart, ClassChart                     template.HTML
-	Referrers, Countries, Devices, Browsers, OS template.HTML
+	Code, Range string
+	Ranges      []analyticsRange
+	R           ops.Report
+	// Requests is every request to the link: humans + bots + previews.
+	Requests   uint64
+	LagSeconds int
+	// The wide charts, and their phone-sized drawings.
+	SeriesChart, ClassChart, SeriesPhone, ClassPhone template.HTML
+	Referrers, Countries, Devices, Browsers, OS      template.HTML
 }
 
 // profilePage is the model of the profile editor.

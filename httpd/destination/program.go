@@ -185,13 +185,10 @@ func (r *reader) ok() bool { return !r.bad }
 func (r *reader) fail() { r.bad, r.b = true, nil }
 
 func (r *reader) u8() byte {
-	if len(r.b) < 1 {
-		r.fail()
-		return 0
+	if b := r.bytes(1); len(b) == 1 {
+		return b[0]
 	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
+	return 0
 }
 
 func (r *reader) uv() uint64 {
@@ -204,14 +201,10 @@ func (r *reader) uv() uint64 {
 	return v
 }
 
+// v reads a varint: binary.AppendVarint's zig-zag over a uvarint.
 func (r *reader) v() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	u := r.uv()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 // count reads a list length, refusing one longer than the bytes left (so

@@ -6,12 +6,12 @@ package httpdtest
 
 import (
 	"bytes"
+	"github.com/linkd/linkd/cluster/clustertest"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -64,24 +64,11 @@ func (n *Node) AdminInvite() string {
 	}
 }
 
-// FreeAddr returns a loopback address with a free port.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// FreeAddr returns a loopback address that was free a moment ago.
+func FreeAddr(t testing.TB) string { return clustertest.FreeAddr(t) }
 
 // Logger returns a logger for test nodes: silent unless LINKD_TEST_LOG is set.
-func Logger() *slog.Logger {
-	if os.Getenv("LINKD_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+func Logger() *slog.Logger { return clustertest.Logger() }
 
 // Start starts a single-node cluster in dir (a new temp dir when empty),
 // with no rate limits, and waits until it is ready.

@@ -23,6 +23,9 @@ const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; 
 type Page struct {
 	Title, Message, Detail string
 	URL, LinkTitle         string
+	// Action and ActionURL, when set, are a button to one of our own pages
+	// (the home page's "Open the console").
+	Action, ActionURL string
 }
 
 func renderPage(d Page) []byte {

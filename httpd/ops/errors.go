@@ -16,28 +16,28 @@ type Kind uint8
 
 // Kinds of failure.
 const (
-	KindInternal      Kind = iota // the server failed; retrying may help
-	KindBadRequest                // the request could not be parsed
-	KindBadJSON                   // the body is not valid JSON
-	KindUnauthorized              // no or a bad credential
-	KindForbidden                 // the credential lacks a scope
-	KindNotFound                  // no such resource, or not one the principal may see
-	KindMethod                    // the resource does not support the method
-	KindAliasTaken                // the custom alias is in use
-	KindGone                      // the link was deleted
-	KindTooLarge                  // the body or image is too large
-	KindMediaType                 // the body is not JSON
-	KindValidation                // fields are invalid; see Fields
-	KindIdemMismatch              // an Idempotency-Key was reused with another body
-	KindUnavailable               // no leader, or the write's commit was not seen
-	KindRateLimited               // a budget is spent
-	KindEmailTaken                // another account has the email
-	KindProtected                 // the bootstrap admin cannot be changed so
-	KindInvalidInvite             // the invite is unknown, expired or used
-	KindHandleTaken               // another profile has the handle
-	KindRegistration              // sign-ups are closed
-	KindNotApplied                // the write certainly was not applied: retry freely
-	KindUnknownOutcome            // the write may have been applied: retry with the same Idempotency-Key
+	KindInternal       Kind = iota // the server failed; retrying may help
+	KindBadRequest                 // the request could not be parsed
+	KindBadJSON                    // the body is not valid JSON
+	KindUnauthorized               // no or a bad credential
+	KindForbidden                  // the credential lacks a scope
+	KindNotFound                   // no such resource, or not one the principal may see
+	KindMethod                     // the resource does not support the method
+	KindAliasTaken                 // the custom alias is in use
+	KindGone                       // the link was deleted
+	KindTooLarge                   // the body or image is too large
+	KindMediaType                  // the body is not JSON
+	KindValidation                 // fields are invalid; see Fields
+	KindIdemMismatch               // an Idempotency-Key was reused with another body
+	KindUnavailable                // no leader, or the write's commit was not seen
+	KindRateLimited                // a budget is spent
+	KindEmailTaken                 // another account has the email
+	KindProtected                  // the bootstrap admin cannot be changed so
+	KindInvalidInvite              // the invite is unknown, expired or used
+	KindHandleTaken                // another profile has the handle
+	KindRegistration               // sign-ups are closed
+	KindNotApplied                 // the write certainly was not applied: retry freely
+	KindUnknownOutcome             // the write may have been applied: retry with the same Idempotency-Key
 	kindCount
 )
 

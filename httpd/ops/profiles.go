@@ -96,6 +96,14 @@ func (o *Ops) ProfileView(p *store.Profile, owner bool) Profile {
 	return v
 }
 
+// DroppedLinkGrace is how long a short link that a profile save drops
+// (removed, or its URL replaced without its code) keeps redirecting before
+// it expires (410). It must exceed how long a CDN may serve a cached copy
+// of the page that still links to it (httpx.ProfileCacheControl: s-maxage
+// plus stale-while-revalidate, 11 minutes), so no cached page points at a
+// dead link; a test holds the two together.
+const DroppedLinkGrace = 24 * time.Hour
+
 // SaveProfile validates req, decides the codes of its links and replaces
 // the principal's profile in one command (API and console editor).
 func (o *Ops) SaveProfile(p Principal, req Profile) (*store.Profile, error) {
@@ -113,6 +121,7 @@ func (o *Ops) SaveProfile(p Principal, req Profile) (*store.Profile, error) {
 	if err := o.mintProfileCodes(c, prev); err != nil {
 		return nil, err
 	}
+	c.RetireAt = now.Add(DroppedLinkGrace).UnixMilli()
 	res, err := o.propose(c)
 	if err != nil {
 		return nil, err

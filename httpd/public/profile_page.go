@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/valyala/fasthttp"
 
@@ -38,6 +39,7 @@ const profileCSS = `*{box-sizing:border-box}html{background:var(--bg-solid)}` +
 	`body{margin:0;min-height:100vh;background:var(--bg);background-attachment:fixed;color:var(--text);font:17px/1.5 var(--font)}` +
 	`main{max-width:38rem;margin:0 auto;padding:2.5rem 1rem 1rem;text-align:center}` +
 	`.avatar{width:96px;height:96px;border-radius:50%;object-fit:cover;border:3px solid var(--accent)}` +
+	`.ph{display:inline-grid;place-items:center;background:var(--btn);color:var(--btn-text);font-size:2.6rem;font-weight:700}` +
 	`h1{font-size:1.4rem;margin:.6rem 0 .2rem}.bio{margin:.2rem auto 1rem;max-width:30rem;white-space:pre-line}` +
 	`ul{list-style:none;margin:0;padding:0}.social{display:flex;flex-wrap:wrap;justify-content:center;gap:.6rem;margin:0 0 1.2rem}` +
 	`.social a{display:block;width:40px;height:40px;padding:8px;color:var(--text)}.social svg{width:24px;height:24px;fill:currentColor}` +
@@ -57,10 +59,12 @@ var (
 type profilePage struct {
 	Name, Handle, Description, URL, Image, Card string
 	Avatar, Bio                                 string
-	CSS                                         template.CSS
-	LD                                          any
-	Social, Links                               []pageLink
-	Icons                                       []pageIcon
+	// Initial is the placeholder avatar's letter (no avatar uploaded).
+	Initial       string
+	CSS           template.CSS
+	LD            any
+	Social, Links []pageLink
+	Icons         []pageIcon
 }
 
 type pageLink struct {
@@ -77,6 +81,7 @@ type pageIcon struct {
 type renderedPage struct {
 	body, gzip []byte
 	etag, csp  string
+	gzipETag   string // the gzip body's own strong ETag
 }
 
 // renderCache holds rendered pages and images by a key that names their
@@ -154,21 +159,50 @@ func (h *Handler) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 	hd := &ctx.Response.Header
 	hd.Set("Content-Security-Policy", page.csp)
 	hd.Set("Cache-Control", profileCacheControl)
-	hd.Set("ETag", page.etag)
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	if string(ctx.Request.Header.Peek("If-None-Match")) == page.etag {
+	// The gzip and identity bodies are different bytes, so they carry
+	// different strong ETags (RFC 9110 8.8.3): a cache that stored one may
+	// not answer a conditional request for the other with it.
+	body, etag := page.body, page.etag
+	gz := ctx.Request.Header.HasAcceptEncoding("gzip")
+	if gz {
+		body, etag = page.gzip, page.gzipETag
+	}
+	hd.Set("ETag", etag)
+	if etagMatches(ctx.Request.Header.Peek("If-None-Match"), etag) {
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
 		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")
-	if ctx.Request.Header.HasAcceptEncoding("gzip") {
+	if gz {
 		hd.Set("Content-Encoding", "gzip")
-		ctx.SetBody(page.gzip)
-		return
 	}
-	ctx.SetBody(page.body)
+	ctx.SetBody(body)
+}
+
+// etagMatches is If-None-Match's weak comparison: any listed tag (W/ or
+// not) equal to etag, or "*".
+func etagMatches(inm []byte, etag string) bool {
+	for _, t := range strings.Split(string(inm), ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// initial is the first letter of name, upper-cased, for the placeholder
+// avatar ("?" when the name has no letter or digit).
+func initial(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return "?"
 }
 
 // visibility fingerprints which links show at now.
@@ -193,7 +227,8 @@ func (h *Handler) renderProfile(p *store.Profile, now int64) (*renderedPage, err
 	}
 	sum := sha256.Sum256(b.Bytes())
 	return &renderedPage{body: b.Bytes(), gzip: fasthttp.AppendGzipBytesLevel(nil, b.Bytes(), fasthttp.CompressBestCompression),
-		etag: `"` + hex.EncodeToString(sum[:12]) + `"`, csp: profileCSP(string(d.CSS))}, nil
+		etag: `"` + hex.EncodeToString(sum[:12]) + `"`, gzipETag: `"` + hex.EncodeToString(sum[:12]) + `-gz"`,
+		csp: profileCSP(string(d.CSS))}, nil
 }
 
 // profileCSP allows no script at all, the one inline style by its hash,
@@ -216,6 +251,8 @@ func (h *Handler) profileData(p *store.Profile, now int64) profilePage {
 	if p.Avatar != "" {
 		d.Avatar = ops.ImageURL(p.Avatar)
 		d.Image, d.Card = h.public+d.Avatar, "summary"
+	} else {
+		d.Initial = initial(name)
 	}
 	d.CSS = pageCSS(p)
 	used := map[string]bool{}

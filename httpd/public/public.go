@@ -129,7 +129,9 @@ func RefuseBody(ctx *fasthttp.RequestCtx) {
 
 // Home serves /.
 func (h *Handler) Home(ctx *fasthttp.RequestCtx) {
-	httpx.WritePage(ctx, fasthttp.StatusOK, httpx.Page{Title: "linkd", Message: "Short links and link-in-bio pages. Use the API at /api/v1 with your API token."})
+	httpx.WritePage(ctx, fasthttp.StatusOK, httpx.Page{Title: "linkd", Message: "Short links and link-in-bio pages.",
+		Action: "Open the console", ActionURL: "/app/",
+		Detail: "Programs use the JSON API at /api/v1 with an API token (Authorization: Bearer …)."})
 }
 
 func healthz(ctx *fasthttp.RequestCtx) {

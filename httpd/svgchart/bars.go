@@ -25,13 +25,76 @@ func Bars(title string, bars []Bar, width, max int) template.HTML {
 	if len(rows) == 0 {
 		return emptyChart(title, emptyData, w, emptyHeight)
 	}
-	h := 2*padSide + len(rows)*rowHeight
 	l := barLayout(rows, w)
+	if l.stacked {
+		return stackedBars(title, rows, other, w)
+	}
+	h := 2*padSide + len(rows)*rowHeight
 	var c canvas
 	for i, b := range rows {
 		l.row(&c, i, b, other && i == len(rows)-1)
 	}
 	return finish(title, barsDesc(rows), w, h, c.b.String())
+}
+
+// stackedBars is the layout for labels longer than the label column: each
+// label gets the full width on its own line(s) above its bar, wrapped, never
+// truncated (a referrer host is only useful whole).
+func stackedBars(title string, rows []Bar, other bool, w int) template.HTML {
+	perLine := max(int(float64(w-2*padSide)/charWidth), 1)
+	valueRunes := 0
+	var top uint64
+	for _, b := range rows {
+		top = max(top, b.Value)
+		valueRunes = max(valueRunes, utf8.RuneCountInString(count(b.Value)))
+	}
+	barMax := math.Max(float64(w)-2*padSide-float64(valueRunes)*charWidth-valueGap, 1)
+	var c canvas
+	y := float64(padSide)
+	for i, b := range rows {
+		c.printf(`<g><title>%s: %s</title>`, esc(b.Label), count(b.Value))
+		for _, line := range wrapRunes(b.Label, perLine) {
+			c.text(padSide, y+labelLine/2, "start", line)
+			y += labelLine
+		}
+		mid := y + rowHeight/2
+		bw := 0.0
+		if top > 0 {
+			bw = barMax * float64(b.Value) / float64(top)
+		}
+		color := paletteColor(0)
+		if other && i == len(rows)-1 {
+			color = colorOther
+		}
+		c.printf(`<rect x="%s" y="%s" width="%s" height="%d" rx="2" style="fill:%s"/>`,
+			num(padSide), num(mid-barThickness/2), num(bw), barThickness, color)
+		c.text(padSide+bw+valueGap, mid, "start", count(b.Value))
+		c.printf(`</g>`)
+		y += rowHeight
+	}
+	return finish(title, barsDesc(rows), w, int(math.Ceil(y))+padSide, c.b.String())
+}
+
+// labelLine is the height of one wrapped label line in stacked bars.
+const labelLine = 15
+
+// wrapRunes cuts s into lines of at most n runes, at the last space, dot,
+// slash or hyphen of a line when there is one.
+func wrapRunes(s string, n int) []string {
+	r := []rune(s)
+	var out []string
+	for len(r) > n {
+		cut := n
+		for j := n; j > n/2; j-- {
+			if r[j-1] == ' ' || r[j-1] == '.' || r[j-1] == '/' || r[j-1] == '-' {
+				cut = j
+				break
+			}
+		}
+		out = append(out, string(r[:cut]))
+		r = r[cut:]
+	}
+	return append(out, string(r))
 }
 
 // withOther keeps the first limit-1 bars and sums the rest into "Other"
@@ -57,6 +120,9 @@ func withOther(bars []Bar, limit int) (rows []Bar, other bool) {
 // barGeometry is the horizontal layout of a bar chart: a label column, a
 // bar track and room for the longest value text after the longest bar.
 type barGeometry struct {
+	// stacked: some label is longer than the label column, so labels go
+	// above their bars (see stackedBars).
+	stacked      bool
 	labelRunes   int
 	barX, barMax float64
 	top          uint64
@@ -67,6 +133,7 @@ func barLayout(rows []Bar, w int) barGeometry {
 	l := barGeometry{labelRunes: int(labelW / charWidth), barX: padSide + labelW + valueGap}
 	valueRunes := 0
 	for _, b := range rows {
+		l.stacked = l.stacked || utf8.RuneCountInString(b.Label) > l.labelRunes
 		l.top = max(l.top, b.Value)
 		valueRunes = max(valueRunes, utf8.RuneCountInString(count(b.Value)))
 	}

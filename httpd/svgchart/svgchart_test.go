@@ -361,3 +361,21 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// A label longer than the label column is drawn whole (wrapped above its
+// bar), never truncated.
+func TestBarsNeverTruncateLabels(t *testing.T) {
+	long := "a-very-long-referrer-host-name.with-many-parts.example.org"
+	svg := string(Bars("Referrers", []Bar{{Label: long, Value: 4}, {Label: "t.co", Value: 1}}, 300, 8))
+	if strings.Contains(svg, "…") {
+		t.Fatalf("a label was truncated: %s", svg)
+	}
+	var text strings.Builder
+	for _, part := range strings.Split(svg, "<text")[1:] {
+		s := part[strings.Index(part, ">")+1:]
+		text.WriteString(s[:strings.Index(s, "<")])
+	}
+	if !strings.Contains(text.String(), long) {
+		t.Fatalf("the label is not drawn whole: %q", text.String())
+	}
+}

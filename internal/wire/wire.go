@@ -52,7 +52,11 @@ type Config struct {
 	HTTP httpd.Config
 	// ShutdownGrace bounds how long Close waits for open requests.
 	ShutdownGrace time.Duration
-	Logger        *slog.Logger
+	// Drain is how long Drain keeps serving after the node turned not
+	// ready, so a health-checking load balancer stops sending requests
+	// before the listener closes (0: no drain).
+	Drain  time.Duration
+	Logger *slog.Logger
 }
 
 // Node is one running node.
@@ -63,6 +67,7 @@ type Node struct {
 	rec     *clicks.Recorder
 	comp    *clicks.Compactor
 	grace   time.Duration
+	drain   time.Duration
 	log     *slog.Logger
 }
 
@@ -80,7 +85,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Node{Node: n, grace: cfg.ShutdownGrace, log: cfg.Logger}
+	w := &Node{Node: n, grace: cfg.ShutdownGrace, drain: cfg.Drain, log: cfg.Logger}
 	w.Cluster = cluster.New(n, cfg.Mux, cfg.Cluster)
 	if a := cfg.Analytics; a != nil {
 		if err := w.startAnalytics(cfg, *a); err != nil {
@@ -91,6 +96,9 @@ func Start(cfg Config) (*Node, error) {
 	h := cfg.HTTP
 	h.Store, h.Cluster, h.Minter, h.Logger = n.Store(), w.Cluster, node.NewMinter(n.ID(), n.Store(), w.Cluster.Propose), cfg.Logger
 	h.Clicks, h.TrustedProxies = w.rec, cfg.Proxies
+	if cfg.Analytics != nil {
+		h.AnalyticsLag = cfg.Analytics.Lag
+	}
 	if w.HTTP, err = httpd.New(h); err != nil {
 		w.close()
 		return nil, err
@@ -118,6 +126,25 @@ func (w *Node) startAnalytics(cfg Config, a Analytics) error {
 
 // Serve serves HTTP on ln until Close.
 func (w *Node) Serve(ln net.Listener) error { return w.HTTP.Serve(ln) }
+
+// Drain is the first step of a graceful stop behind a load balancer: the
+// node reports not ready at once (/_/readyz 503) and keeps serving every
+// request for the configured drain period, or until ctx is done (a second
+// signal), so the balancer's health check removes it from the pool before
+// Close stops accepting connections. Call Close afterwards.
+func (w *Node) Drain(ctx context.Context) {
+	w.Cluster.Drain()
+	if w.drain <= 0 {
+		return
+	}
+	w.log.Info("draining: not ready, still serving", "for", w.drain)
+	t := time.NewTimer(w.drain)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
 
 // Close stops the node the one way it is stopped: the HTTP server stops
 // accepting and drains open requests; the click log is sealed and what is

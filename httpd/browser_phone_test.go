@@ -1,0 +1,113 @@
+//go:build browser
+
+package httpd_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/linkd/linkd/httpd/httpdtest"
+)
+
+// layoutJS measures the page: horizontal overflow, the header's height,
+// and the smallest rendered chart text (an SVG's 11-unit font scaled by
+// its drawn width over its viewBox width), over visible charts only.
+const layoutJS = `(function(){
+  var de = document.documentElement, min = 1e9, cut = 0;
+  document.querySelectorAll("svg.svgchart").forEach(function(s){
+    if (!s.getClientRects().length) return;
+    var k = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
+    s.querySelectorAll("text").forEach(function(t){ min = Math.min(min, parseFloat(getComputedStyle(t).fontSize) * k); if (t.textContent.indexOf("\u2026") >= 0) cut++; });
+  });
+  return {overflow: de.scrollWidth - de.clientWidth, header: document.querySelector("header.top").getBoundingClientRect().height,
+          minFont: min === 1e9 ? 0 : min, width: de.clientWidth, truncated: cut};
+})()`
+
+type layout struct {
+	Overflow, Header, MinFont, Width float64
+	Truncated                        int // chart labels cut with "…"
+}
+
+// Every console page fits a 390 px phone without horizontal scrolling, with
+// the menu folded (no script needed: <details>), and chart text is at
+// least 11 px there and on a desktop; the analytics class bar adds up to
+// the requests.
+func TestBrowserPhoneLayout(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	b := newBrowser(t, n.URL)
+	c, tok := n.User(t, "ada@example.com", pw)
+	code := mustCreateLink(t, n, tok, `{"url":"https://example.com/a/very/long/path/that/could/overflow/a/phone/screen?with=query&and=more","title":"A link with a rather long title"}`)
+	for i, ua := range []string{firefox, iphone, iphone, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"} {
+		path := "/" + code
+		if i == 2 {
+			path += "?qr"
+		}
+		n.Do("GET", path, nil, "Authorization", "", "User-Agent", ua, "Referer", "https://a-very-long-referrer-host-name.example.org/x")
+	}
+	n.Do("HEAD", "/"+code, nil, "Authorization", "")
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(string(c.Get("/app/links/"+code+"/analytics").Body), "All 5 requests") {
+		if time.Now().After(deadline) {
+			t.Fatal("the clicks never showed")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.run("log in", chromedp.Navigate(n.URL+"/app/login"), b.fill("#f-email", "ada@example.com"), b.fill("#f-password", pw),
+		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible("main h1", chromedp.ByQuery))
+	b.checkLayout("ada", "/app/links", "/app/links/"+code, "/app/links/"+code+"/analytics", "/app/profile", "/app/keys")
+
+	// The folded menu opens without script and lists every page.
+	b.run("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(n.URL+"/app/links"), chromedp.Click("details.menu summary", chromedp.ByQuery),
+		chromedp.WaitVisible(`details.menu a[href="/app/keys"]`, chromedp.ByQuery))
+	b.shot("21-phone-menu-open")
+	// The class bar's parts add up to the requests it is about.
+	var desc string
+	b.run("class chart", chromedp.Navigate(n.URL+"/app/links/"+code+"/analytics"), chromedp.WaitVisible("main h1", chromedp.ByQuery),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("section[aria-labelledby=h-class] svg")).filter(function(s){return s.getClientRects().length})[0].querySelector("desc").textContent`, &desc))
+	var h, bots, prev int
+	if _, err := fmt.Sscanf(strings.NewReplacer(",", "", "(", "", ")", "").Replace(desc), "Humans %d %s Bots %d %s Link previews %d", &h, new(string), &bots, new(string), &prev); err != nil {
+		t.Fatalf("class chart %q: %v", desc, err)
+	}
+	if h+bots+prev != 5 || strings.Contains(desc, "QR") {
+		t.Fatalf("class chart %q does not add up to the 5 requests", desc)
+	}
+
+	b.run("admin claim", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(n.URL+"/app/signup?invite="+n.AdminInvite()), b.fill("#f-email", "root@example.com"),
+		b.fill("#f-password", "operator password"), chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible(".alert.ok", chromedp.ByQuery))
+	b.checkLayout("admin", "/app/admin/users", "/app/admin/cluster")
+}
+
+// checkLayout opens each page at phone and desktop widths, saves a
+// screenshot and fails on horizontal overflow, chart text under 11 px or
+// (on the phone) an unfolded menu.
+func (b *browser) checkLayout(who string, pages ...string) {
+	b.t.Helper()
+	for _, size := range []struct {
+		name string
+		w, h int64
+	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+		b.run(size.name, chromedp.EmulateViewport(size.w, size.h))
+		for i, p := range pages {
+			var l layout
+			b.run(p, chromedp.Navigate(b.url+p), chromedp.WaitVisible("main h1", chromedp.ByQuery), chromedp.Evaluate(layoutJS, &l))
+			b.shot(fmt.Sprintf("20-%s-%s-%02d", who, size.name, i))
+			if l.Overflow > 0 {
+				b.t.Errorf("%s at %s: %.0f px of horizontal overflow", p, size.name, l.Overflow)
+			}
+			if l.MinFont > 0 && l.MinFont < 11 {
+				b.t.Errorf("%s at %s: chart text drawn at %.1f px", p, size.name, l.MinFont)
+			}
+			if l.Truncated > 0 {
+				b.t.Errorf("%s at %s: %d truncated chart labels", p, size.name, l.Truncated)
+			}
+			if size.name == "phone" && l.Header > 80 {
+				b.t.Errorf("%s at %s: the header is %.0f px tall (menu not folded)", p, size.name, l.Header)
+			}
+			b.t.Logf("%s at %s: overflow %.0f px, header %.0f px, smallest chart text %.1f px", p, size.name, l.Overflow, l.Header, l.MinFont)
+		}
+	}
+}
