@@ -67,4 +67,3 @@ func TestBatchPerItem(t *testing.T) {
 		t.Fatal("batch idempotence must follow its items'")
 	}
 }
-
