@@ -207,5 +207,8 @@ func newCommand(t Type) Command {
 	case TypePutImage:
 		return &PutImage{}
 	}
-	return newModeration(t)
+	if c := newModeration(t); c != nil {
+		return c
+	}
+	return newBatchCommand(t)
 }

@@ -30,6 +30,7 @@ const goldenDir = "../testdata/golden/fsm"
 func TestGoldenCommands(t *testing.T) {
 	samples := goldenSamples()
 	maps.Copy(samples, moderationGoldenSamples())
+	maps.Copy(samples, batchSamples())
 	seen := map[Type]bool{}
 	for name, c := range samples {
 		seen[c.Type()] = true

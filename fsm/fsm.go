@@ -41,6 +41,7 @@ type Result struct {
 	Range    store.Range
 	Replayed bool // an idempotent retry: Link is the original result
 	Err      error
+	Items    []*Result // a batch command's per-item results, in order
 }
 
 // FSM applies committed commands to the store.
@@ -185,7 +186,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 		if r, ok, err = applyAccount(txn, c); !ok {
 			if r, ok, err = applyProfile(txn, c); !ok {
 				if r, ok, err = applyModeration(txn, c); !ok {
-					panic(fmt.Sprintf("fsm: no apply for %T", c))
+					if r, ok, err = applyBatch(txn, c); !ok {
+						panic(fmt.Sprintf("fsm: no apply for %T", c))
+					}
 				}
 			}
 		}
@@ -367,7 +370,8 @@ func Idempotent(c Command) bool {
 	switch c.(type) {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
 		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
-		*CreateChildKey, *UploadImage:
+		*CreateChildKey, *UploadImage,
+		*CreateLinks, *DeleteLinks:
 		return true
 	}
 	return false

@@ -38,10 +38,21 @@ type wireResult struct {
 	End      uint64 `codec:"e,omitempty"`
 	Replayed bool   `codec:"r,omitempty"`
 	Err      string `codec:"err,omitempty"`
+	// Items are a batch command's per-item results (batch.go).
+	Items []wireResult `codec:"i,omitempty"`
 }
 
 // EncodeResult serialises a Result for forwarding.
 func EncodeResult(r *Result) ([]byte, error) {
+	w := toWire(r)
+	var b []byte
+	if err := codec.NewEncoderBytes(&b, mh).Encode(&w); err != nil {
+		return nil, fmt.Errorf("fsm: encode result: %w", err)
+	}
+	return b, nil
+}
+
+func toWire(r *Result) wireResult {
 	w := wireResult{Start: r.Range.Start, End: r.Range.End, Replayed: r.Replayed}
 	if r.Link != nil {
 		w.Link = store.MarshalLink(r.Link)
@@ -60,11 +71,10 @@ func EncodeResult(r *Result) ([]byte, error) {
 			}
 		}
 	}
-	var b []byte
-	if err := codec.NewEncoderBytes(&b, mh).Encode(&w); err != nil {
-		return nil, fmt.Errorf("fsm: encode result: %w", err)
+	for _, it := range r.Items {
+		w.Items = append(w.Items, toWire(it))
 	}
-	return b, nil
+	return w
 }
 
 // DecodeResult parses what EncodeResult produced.
@@ -73,6 +83,10 @@ func DecodeResult(b []byte) (*Result, error) {
 	if err := codec.NewDecoderBytes(b, mh).Decode(&w); err != nil {
 		return nil, fmt.Errorf("fsm: decode result: %w", err)
 	}
+	return fromWire(&w)
+}
+
+func fromWire(w *wireResult) (*Result, error) {
 	r := &Result{Range: store.Range{Start: w.Start, End: w.End}, Replayed: w.Replayed}
 	if w.Link != nil {
 		l, err := store.UnmarshalLink(w.Link)
@@ -100,6 +114,13 @@ func DecodeResult(b []byte) (*Result, error) {
 		if r.Err == nil {
 			r.Err = errors.New(w.Err)
 		}
+	}
+	for i := range w.Items {
+		it, err := fromWire(&w.Items[i])
+		if err != nil {
+			return nil, err
+		}
+		r.Items = append(r.Items, it)
 	}
 	return r, nil
 }

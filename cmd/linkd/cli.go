@@ -23,6 +23,8 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 type request struct {
 	method, path string
 	body         map[string]any
+	stream       bool   // copy the answer as it comes (exports), not as JSON
+	download     string // with stream: the file to write; empty for stdout
 }
 
 // clientCmd is one `linkd <noun> <verb>` command.
@@ -42,6 +44,7 @@ var clientCmds = map[string]map[string]clientCmd{
 		"get":    {"linkd link get CODE", 1, simple("GET", "/api/v1/links/%s")},
 		"update": {"linkd link update CODE [--url U] [--title T] [--tag T]... [--expires RFC3339|never] [--redirect N]", 1, linkUpdateFlags},
 		"delete": {"linkd link delete CODE", 1, simple("DELETE", "/api/v1/links/%s")},
+		"export": {"linkd link export [--format csv|json] [--q TEXT] [--tag T] [--analytics [--code C] [--from D] [--to D]] [-o FILE]", 0, linkExportFlags},
 	},
 	"key": {
 		"create": {"linkd key create NAME --scope S [--scope S]... [--expires RFC3339]", 1, keyCreateFlags},
@@ -220,6 +223,9 @@ func apiCmd(noun string, args []string, stdout, stderr io.Writer) error {
 	req, err := build(pos)
 	if err != nil {
 		return err
+	}
+	if req.stream {
+		return c.download(req.path, req.download)
 	}
 	var body any
 	if req.body != nil {

@@ -76,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = restoreCmd(args, stdout, stderr)
 	case "link", "key", "user", "blocklist":
 		err = apiCmd(cmd, args, stdout, stderr)
+	case "import":
+		err = importCmd(args, stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -109,6 +111,9 @@ Usage:
   linkd user create EMAIL  create an account (admins; also: list)
   linkd blocklist add KIND VALUE
                            block a url, host or domain (admins; also: list, delete)
+  linkd import --from SOURCE FILE
+                           import links from bitly, yourls, shlink, kutt, csv or linkd exports
+  linkd link export        export links (CSV or JSON lines) or --analytics (CSV)
   linkd backup -o FILE     stream a consistent backup of the cluster (admins)
   linkd restore FILE --data-dir DIR
                            verify a backup and seed a new data directory with it

@@ -1,20 +1,19 @@
 package api
 
 import (
-	"bufio"
-	"net"
+	"io"
 	"time"
 
 	"github.com/valyala/fasthttp"
-)
 
-// backupWriteTimeout bounds each write of a backup stream, not the whole:
-// a large backup may take longer than the server's write timeout.
-const backupWriteTimeout = 15 * time.Second
+	"github.com/linkd/linkd/httpd/httpx"
+)
 
 // backup serves GET /backup (admins): the whole state as a backup file
 // (store.Snapshot.WriteBackup: header, snapshot stream, SHA-256). The
-// Pebble snapshot it streams is consistent while writes continue.
+// Pebble snapshot it streams is consistent while writes continue. Each
+// write extends the connection's deadline (httpx.StreamDownload): a large
+// backup may take longer than the server's write timeout.
 func (a *API) backup(ctx *fasthttp.RequestCtx, _ request) {
 	sn, err := a.ops.Backup()
 	if err != nil {
@@ -22,26 +21,12 @@ func (a *API) backup(ctx *fasthttp.RequestCtx, _ request) {
 		return
 	}
 	node := a.ops.Cluster().Status().NodeID
-	conn := ctx.Conn()
-	ctx.SetContentType("application/octet-stream")
-	ctx.Response.Header.Set("Content-Disposition", `attachment; filename="linkd-`+node+`.backup"`)
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+	httpx.StreamDownload(ctx, "application/octet-stream", "linkd-"+node+".backup", func(w io.Writer) error {
 		defer sn.Close()
-		if _, err := sn.WriteBackup(deadlineWriter{w, conn}, time.Now().UnixMilli(), node); err == nil {
-			w.Flush()
-		}
-		// On failure the stream ends early and the client's checksum
-		// check refuses the file.
+		_, err := sn.WriteBackup(w, time.Now().UnixMilli(), node)
+		return err
+	}, func(error) {
+		// The stream ends early and the client's checksum check refuses
+		// the file.
 	})
-}
-
-// deadlineWriter extends the connection's write deadline before each write.
-type deadlineWriter struct {
-	w    *bufio.Writer
-	conn net.Conn
-}
-
-func (d deadlineWriter) Write(p []byte) (int, error) {
-	d.conn.SetWriteDeadline(time.Now().Add(backupWriteTimeout))
-	return d.w.Write(p)
 }

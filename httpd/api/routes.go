@@ -22,8 +22,16 @@ func (a *API) table() httpx.Table[handler] {
 		json  = httpx.DefaultBodyLimit
 	)
 	return httpx.Table[handler]{
+		{Method: "GET", Pattern: "openapi.json", Public: true, Budget: read, Handle: a.openAPI},
+
 		{Method: "GET", Pattern: "links", Scope: ops.ScopeLinksRead, Handle: a.listLinks},
 		{Method: "POST", Pattern: "links", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.createLink},
+		{Method: "POST", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.createLinks},
+		{Method: "PATCH", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.patchLinks},
+		{Method: "DELETE", Pattern: "links/bulk", Scope: ops.ScopeLinksWrite, Budget: write, Body: bulkBody, Handle: a.deleteLinks},
+		{Method: "POST", Pattern: "imports", Scope: ops.ScopeLinksWrite, Budget: write, Body: importBody, Handle: a.importLinks},
+		{Method: "GET", Pattern: "links/export", Scope: ops.ScopeLinksRead, Handle: a.exportLinks},
+		{Method: "GET", Pattern: "analytics/export", Scope: ops.ScopeAnalyticsRead, Handle: a.exportAnalytics},
 		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: a.linkAnalytics},
 		{Method: "GET", Pattern: "links/{code}", Scope: ops.ScopeLinksRead, Handle: a.getLink},
 		{Method: "PATCH", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.patchLink},

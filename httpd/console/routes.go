@@ -13,6 +13,10 @@ import (
 // form's fields (50 links).
 const uploadForm = imaging.MaxUpload + httpx.DefaultBodyLimit
 
+// importForm bounds the import form: a source file of up to 16 MiB (as
+// POST /api/v1/imports) plus the form's fields.
+const importForm = 16<<20 + httpx.DefaultBodyLimit
+
 // table is the console: every page and action, with its policy. Paths are
 // relative to /app/. Pages are GETs without a body; every POST spends a
 // budget (Logins for the forms that check a password, Writes for the
@@ -44,6 +48,12 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: c.withLink(c.analyticsPage)},
 		{Method: "GET", Pattern: "links/{code}/qr.svg", Scope: links, Handle: c.withLink(c.qrSVG)},
 		{Method: "GET", Pattern: "links/{code}/qr.png", Scope: links, Handle: c.withLink(c.qrPNG)},
+
+		{Method: "GET", Pattern: "transfer", Scope: links, Handle: c.transferPage},
+		{Method: "POST", Pattern: "transfer/import", Scope: linksW, Budget: write, Body: importForm, Handle: c.importFile},
+		{Method: "GET", Pattern: "transfer/links.csv", Scope: links, Handle: c.exportLinks(ops.FormatCSV, "links.csv", "text/csv; charset=utf-8")},
+		{Method: "GET", Pattern: "transfer/links.jsonl", Scope: links, Handle: c.exportLinks(ops.FormatJSON, "links.jsonl", "application/x-ndjson")},
+		{Method: "GET", Pattern: "transfer/analytics.csv", Scope: ops.ScopeAnalyticsRead, Handle: c.exportAnalytics},
 
 		{Method: "GET", Pattern: "profile", Scope: read, Handle: c.profileEditor},
 		{Method: "POST", Pattern: "profile", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadForm, Handle: c.saveProfile},

@@ -187,5 +187,6 @@ func (n *Node) Do(method, path string, body []byte, header ...string) Response {
 	if err != nil {
 		n.t.Fatal(err)
 	}
+	checkAPI(n.t, req, resp, b)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }

@@ -1,66 +1,212 @@
 package ops
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/linkd/linkd/store"
 )
 
-// exportDays is how much analytics history an export carries per link
-// (the daily rollups' retention is at most this long by default).
-const exportDays = 90
+// Exports stream a principal's links (admins: every link) and their
+// analytics from one store snapshot into a writer, one record at a time:
+// memory stays flat however many links there are, and the export is one
+// consistent state while writes continue. The front end checks the query
+// first (ParseLinkExport, ParseAnalyticsExport), because once the stream
+// has started its status can no longer change; a failure mid-stream ends
+// the stream early (an incomplete CSV or JSON-lines file, not a wrong one).
 
-// Export is everything linkd holds about one user, as one JSON document
-// (self-service privacy: the right of access and to portability).
-type Export struct {
-	ExportedAt string       `json:"exportedAt"`
-	User       User         `json:"user"`
-	Keys       []Key        `json:"apiKeys"`
-	Profile    *Profile     `json:"profile"`
-	Links      []ExportLink `json:"links"`
+// Export formats.
+const (
+	FormatCSV  = "csv"
+	FormatJSON = "json" // JSON lines: one link view per line
+)
+
+// LinkExportColumns is the header row of a CSV link export: every field
+// of the link view, in this order. Tags are joined with ",", times are
+// RFC 3339 (UTC), expiresAt is empty when the link never expires.
+var LinkExportColumns = []string{"code", "shortUrl", "url", "title", "tags", "createdAt", "updatedAt",
+	"expiresAt", "redirectStatus", "status", "custom", "clicks"}
+
+// LinkExport is a checked link export request.
+type LinkExport struct {
+	Format string
+	Q, Tag string // the same filters as the link list
 }
 
-// ExportLink is one link with its analytics.
-type ExportLink struct {
-	Link
-	Analytics *Report `json:"analytics,omitempty"`
+// ParseLinkExport checks ?format=&q=&tag= (format defaults to csv).
+func ParseLinkExport(get func(string) string) (LinkExport, error) {
+	e := LinkExport{Format: get("format"), Q: strings.TrimSpace(get("q")), Tag: strings.TrimSpace(get("tag"))}
+	switch e.Format {
+	case "":
+		e.Format = FormatCSV
+	case FormatCSV, FormatJSON:
+	default:
+		return e, Fail(KindValidation, "Unknown export format.", FieldError{Field: "format", Message: `must be "csv" or "json"`})
+	}
+	return e, nil
 }
 
-// Export gathers the principal's data: account, API keys' metadata (never
-// tokens), profile, every link (takedowns included) and each link's last
-// exportDays days of daily analytics.
-func (o *Ops) Export(p Principal) (Export, error) {
-	now := time.Now()
-	out := Export{ExportedAt: now.UTC().Format(time.RFC3339), User: UserView(p.User), Links: []ExportLink{}}
-	keys, err := o.Keys(p)
+// ExportLinks writes the principal's live links (deleted ones are not
+// links any more) newest first.
+func (o *Ops) ExportLinks(p Principal, e LinkExport, w io.Writer) error {
+	sn := o.st.Snapshot()
+	defer sn.Close()
+	now := time.Now().UnixMilli()
+	match := linkFilter(e.Q, e.Tag)
+	var write func(Link) error
+	var flush func() error
+	if e.Format == FormatJSON {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		write = func(v Link) error { return enc.Encode(v) }
+		flush = func() error { return nil }
+	} else {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(LinkExportColumns); err != nil {
+			return err
+		}
+		row := make([]string, len(LinkExportColumns))
+		write = func(v Link) error { return cw.Write(linkRow(row, v)) }
+		flush = func() error { cw.Flush(); return cw.Error() }
+	}
+	err := sn.EachLink(p.Owner(), p.IsAdmin(), func(l *store.Link) error {
+		if l.Status == store.StatusDeleted || (match != nil && !match(l)) {
+			return nil
+		}
+		v := o.LinkView(l, now)
+		v.Clicks, _ = sn.Clicks(l.Code)
+		return write(v)
+	})
 	if err != nil {
-		return Export{}, err
+		return err
 	}
-	out.Keys = keys
-	if prof, err := o.st.Profile(p.Owner()); err == nil {
-		v := o.ProfileView(prof, true)
-		out.Profile = &v
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return Export{}, err
+	return flush()
+}
+
+// linkRow fills row (reused between rows) with v in LinkExportColumns order.
+func linkRow(row []string, v Link) []string {
+	exp := ""
+	if v.ExpiresAt != nil {
+		exp = *v.ExpiresAt
 	}
-	q := AnalyticsQuery{From: now.Add(-exportDays * 24 * time.Hour), To: now, Interval: "day", Loc: time.UTC}
-	var after []byte
-	for {
-		page, err := o.st.ListLinks(store.ListQuery{Owner: p.Owner(), After: after, Limit: 500})
+	copy(row, []string{v.Code, v.ShortURL, v.URL, v.Title, strings.Join(v.Tags, ","), v.CreatedAt, v.UpdatedAt,
+		exp, strconv.Itoa(v.RedirectStatus), v.Status, strconv.FormatBool(v.Custom), strconv.FormatUint(v.Clicks, 10)})
+	return row
+}
+
+// AnalyticsExportColumns is the header row of an analytics export: one
+// row per link, day and measure. dimension is humans, bots, previews or
+// scans (value empty: that day's counts) or referrer, country, device,
+// browser or os (value: the referrer host, country code, ...).
+var AnalyticsExportColumns = []string{"code", "date", "dimension", "value", "clicks"}
+
+// dimNames names the stored dimensions in exports.
+var dimNames = map[uint8]string{store.DimReferrer: "referrer", store.DimCountry: "country",
+	store.DimDevice: "device", store.DimBrowser: "browser", store.DimOS: "os"}
+
+// AnalyticsExport is a checked analytics export request: UTC days
+// [FromDay, ToDay), one link (Code) or all the principal's.
+type AnalyticsExport struct {
+	Code           string
+	FromDay, ToDay int64
+}
+
+// ParseAnalyticsExport checks ?from=&to=&code= (dates YYYY-MM-DD or RFC
+// 3339; from defaults to the first day, to to today, both inclusive).
+func ParseAnalyticsExport(get func(string) string, now time.Time) (AnalyticsExport, error) {
+	e := AnalyticsExport{Code: get("code"), ToDay: now.UnixMilli()/store.DayMs + 1}
+	var errs Fields
+	day := func(name string, dst *int64, add int64) {
+		v := get(name)
+		if v == "" {
+			return
+		}
+		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return Export{}, err
+			t, err = time.Parse(time.RFC3339, v)
 		}
-		for _, l := range page.Links {
-			el := ExportLink{Link: o.LinkView(l, now.UnixMilli())}
-			if r, err := o.Report(l.Code, q); err == nil {
-				el.Analytics = &r
-			}
-			out.Links = append(out.Links, el)
+		if err != nil {
+			errs.Add(name, errors.New("must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+			return
 		}
-		if page.Next == nil {
-			return out, nil
-		}
-		after = page.Next
+		*dst = t.UnixMilli()/store.DayMs + add
 	}
+	day("from", &e.FromDay, 0)
+	day("to", &e.ToDay, 1)
+	if e.Code != "" && !ValidCode([]byte(e.Code)) {
+		errs.Add("code", errors.New("is not a link code"))
+	}
+	if errs == nil && e.FromDay >= e.ToDay {
+		errs.Add("from", errors.New("must not be after to"))
+	}
+	if errs != nil {
+		return e, Fail(KindValidation, "Invalid export query.", errs...)
+	}
+	return e, nil
+}
+
+// CheckAnalyticsExport answers an export of one link the principal may
+// not see as that link's lookup does (404), before the stream starts.
+func (o *Ops) CheckAnalyticsExport(p Principal, e AnalyticsExport) error {
+	if e.Code == "" {
+		return nil
+	}
+	_, err := o.VisibleLink(p, e.Code)
+	return err
+}
+
+// ExportAnalytics writes the daily counts and dimensions of one link, or
+// of every link the principal may see, as CSV.
+func (o *Ops) ExportAnalytics(p Principal, e AnalyticsExport, w io.Writer) error {
+	sn := o.st.Snapshot()
+	defer sn.Close()
+	cw := csv.NewWriter(w)
+	if err := cw.Write(AnalyticsExportColumns); err != nil {
+		return err
+	}
+	row := make([]string, len(AnalyticsExportColumns))
+	emit := func(code string, day int64, dim, value string, n uint64) error {
+		if n == 0 {
+			return nil
+		}
+		copy(row, []string{code, time.UnixMilli(day * store.DayMs).UTC().Format(time.DateOnly), dim, value, strconv.FormatUint(n, 10)})
+		return cw.Write(row)
+	}
+	one := func(code string) error {
+		err := sn.EachDay(code, e.FromDay, e.ToDay, func(day int64, c store.DayCounts) error {
+			return errors.Join(emit(code, day, "humans", "", c.Humans), emit(code, day, "bots", "", c.Bots),
+				emit(code, day, "previews", "", c.Previews), emit(code, day, "scans", "", c.Scans))
+		})
+		if err != nil {
+			return err
+		}
+		return sn.EachDim(code, e.FromDay, e.ToDay, func(day int64, dim uint8, value string, n uint64) error {
+			name, ok := dimNames[dim]
+			if !ok {
+				name = "dim" + strconv.Itoa(int(dim))
+			}
+			return emit(code, day, name, value, n)
+		})
+	}
+	var err error
+	if e.Code != "" {
+		err = one(e.Code)
+	} else {
+		err = sn.EachLink(p.Owner(), p.IsAdmin(), func(l *store.Link) error {
+			if l.Status == store.StatusDeleted {
+				return nil
+			}
+			return one(l.Code)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -276,7 +276,19 @@ func (o *Ops) UpdateLink(p Principal, code string, patch LinkPatch) (*store.Link
 	if err := o.writableLink(p, code); err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	cmd, err := o.newUpdate(p, code, patch, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	res, err := o.propose(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return res.Link, nil
+}
+
+// newUpdate validates a patch of one link (single and bulk updates).
+func (o *Ops) newUpdate(p Principal, code string, patch LinkPatch, now time.Time) (*fsm.UpdateLink, error) {
 	cmd := &fsm.UpdateLink{Now: now.UnixMilli(), Code: code, Actor: p.Owner(), Admin: p.IsAdmin()}
 	errs := patch.Invalid
 	if patch.URL != nil {
@@ -312,11 +324,7 @@ func (o *Ops) UpdateLink(p Principal, code string, patch LinkPatch) (*store.Link
 	if err := Invalid("The link was not changed.", errs); err != nil {
 		return nil, err
 	}
-	res, err := o.propose(cmd)
-	if err != nil {
-		return nil, err
-	}
-	return res.Link, nil
+	return cmd, nil
 }
 
 // statusChange accepts "active" or "blocked" from admins only.
