@@ -248,7 +248,7 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 	l := &store.Link{
 		Code: c.Code, URL: c.URL, Owner: c.Owner, CreatedAt: c.Now, UpdatedAt: c.Now,
 		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
-		Custom: c.Custom, Title: c.Title, Tags: c.Tags,
+		Custom: c.Custom, Title: c.Title, Tags: c.Tags, LinkOptions: c.options(),
 	}
 	txn.CreateLink(l)
 	if idemID != nil {
@@ -315,9 +315,35 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 			l.Status = store.StatusBlocked
 		}
 	}
+	updateOptions(&l.LinkOptions, c)
 	l.UpdatedAt = c.Now
 	txn.UpdateLink(l)
 	return &Result{Link: l}, nil
+}
+
+// updateOptions applies an update's option fields. A new visit limit
+// starts unexhausted; the next click rollup decides again (see
+// applyClicks).
+func updateOptions(o *store.LinkOptions, c *UpdateLink) {
+	set(&o.Program, c.Program)
+	set(&o.PasswordHash, c.PasswordHash)
+	set(&o.StartsAt, c.StartsAt)
+	set(&o.FallbackURL, c.FallbackURL)
+	set(&o.DropQuery, c.DropQuery)
+	set(&o.ForwardPath, c.ForwardPath)
+	set(&o.QueryPrecedence, c.QueryPrecedence)
+	if c.MaxVisits != nil {
+		o.MaxVisits, o.Exhausted = *c.MaxVisits, false
+	}
+	if len(o.Program) == 0 {
+		o.Program = nil
+	}
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 func applyDelete(txn *store.Txn, c *DeleteLink) (*Result, error) {

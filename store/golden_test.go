@@ -46,6 +46,11 @@ func goldenRecords() map[string]goldenRecord {
 		"link.v1": rec(&Link{Code: "abc1234", URL: "https://example.com", Owner: 7, CreatedAt: 1700000000000,
 			UpdatedAt: 1700000000001, ExpiresAt: 1700000000002, RedirectStatus: 308, Status: StatusBlocked,
 			Custom: true, Title: "T", Tags: []string{"a", "b"}}, MarshalLink, UnmarshalLink),
+		"link.v2": rec(&Link{Code: "abc1234", URL: "https://example.com", Owner: 7, CreatedAt: 1700000000000,
+			UpdatedAt: 1700000000001, ExpiresAt: 1700000000002, RedirectStatus: 302, Status: StatusActive,
+			Title: "T", Tags: []string{"a"}, LinkOptions: LinkOptions{Program: []byte{1, 0, 0}, PasswordHash: "$argon2id$x",
+				StartsAt: 1700000000003, FallbackURL: "https://fallback.test", MaxVisits: 100, Exhausted: true,
+				DropQuery: true, ForwardPath: true, QueryPrecedence: QueryVisitorWins}}, MarshalLink, UnmarshalLink),
 		"idem.v1":     rec(&Idem{BodyHash: []byte{1, 2}, Code: "abc1234", ExpiresAt: 1700000000003}, marshalIdem, unmarshalIdem),
 		"api-key.v1":  rec(&APIKey{ID: "k1", Name: "ci", Owner: 2, Scopes: []string{"admin"}, CreatedAt: 1, ExpiresAt: 2}, marshalAPIKey, unmarshalAPIKey),
 		"range.fixed": rec(Range{Start: 4096, End: 8192}, marshalRange, unmarshalRange),
@@ -82,10 +87,13 @@ func TestGoldenRecords(t *testing.T) {
 		if !reflect.DeepEqual(got, r.value) {
 			t.Errorf("%s: golden bytes decode to %#v, want %#v", name, got, r.value)
 		}
-		if strings.HasSuffix(name, ".v1") {
-			newer := append([]byte{2}, b[1:]...)
+		if strings.HasSuffix(name, ".v1") || name == "link.v2" {
+			newer := append([]byte{b[0] + 1}, b[1:]...)
+			if name == "link.v1" {
+				newer[0] = linkV2 + 1
+			}
 			if _, err := r.unmarshal(newer); !errors.Is(err, ErrNewerRecord) {
-				t.Errorf("%s: version 2 gives %v, want ErrNewerRecord", name, err)
+				t.Errorf("%s: version %d gives %v, want ErrNewerRecord", name, newer[0], err)
 			}
 		}
 	}
