@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
@@ -20,8 +21,9 @@ const (
 )
 
 // hotHeader is kind(1) + redirect status(2) + expiresAt(8) + flags(1).
-// When flags has HotExtra, the header is followed by startsAt(8) and two
-// uvarint-framed strings (fallback URL, compiled program) before the URL.
+// When flags has HotExtra, the header is followed by startsAt(8), the
+// password tag(8) and two uvarint-framed strings (fallback URL, compiled
+// program) before the URL.
 const hotHeader = 12
 
 // HotFlags are a link's options as the redirect path needs them. A link
@@ -30,12 +32,12 @@ type HotFlags uint8
 
 // Hot-set flags.
 const (
-	HotDropQuery    HotFlags = 1 << iota // do not forward the visitor's query
-	HotForwardPath                       // /code/extra appends /extra
-	HotVisitorWins                       // the visitor's query parameters win
-	HotPassword                          // a password page guards the link
-	HotExhausted                         // maxVisits reached
-	HotExtra                             // StartsAt, FallbackURL and Program follow the header
+	HotDropQuery   HotFlags = 1 << iota // do not forward the visitor's query
+	HotForwardPath                      // /code/extra appends /extra
+	HotVisitorWins                      // the visitor's query parameters win
+	HotPassword                         // a password page guards the link
+	HotExhausted                        // maxVisits reached
+	HotExtra                            // StartsAt, FallbackURL and Program follow the header
 )
 
 // hotStripes is the number of generation stripes that keep fills from
@@ -51,6 +53,7 @@ type Entry struct {
 	ExpiresAt      int64 // Unix ms, 0 = never
 	Flags          HotFlags
 	StartsAt       int64  // Unix ms, 0 = always (only with HotExtra)
+	PasswordTag    uint64 // PasswordTag of the link's password hash (only with HotExtra)
 	Fallback       []byte // fallback URL (only with HotExtra); aliases like URL
 	Program        []byte // compiled rules and variants (only with HotExtra); aliases like URL
 	URL            []byte
@@ -187,6 +190,7 @@ func encodeEntry(e Entry) []byte {
 	b[11] = byte(e.Flags)
 	if e.Flags&HotExtra != 0 {
 		b = binary.BigEndian.AppendUint64(b, uint64(e.StartsAt))
+		b = binary.BigEndian.AppendUint64(b, e.PasswordTag)
 		b = binary.AppendUvarint(b, uint64(len(e.Fallback)))
 		b = append(b, e.Fallback...)
 		b = binary.AppendUvarint(b, uint64(len(e.Program)))
@@ -209,11 +213,12 @@ func decodeEntry(v []byte) (e Entry, ok bool) {
 		return e, true
 	}
 	r := e.URL
-	if len(r) < 8 {
+	if len(r) < 16 {
 		return Entry{}, false
 	}
 	e.StartsAt = int64(binary.BigEndian.Uint64(r))
-	r = r[8:]
+	e.PasswordTag = binary.BigEndian.Uint64(r[8:])
+	r = r[16:]
 	if e.Fallback, r, ok = cutFramed(r); !ok {
 		return Entry{}, false
 	}
@@ -249,11 +254,23 @@ func entryFor(l *Link) Entry {
 		flag HotFlags
 	}{{o.DropQuery, HotDropQuery}, {o.ForwardPath, HotForwardPath}, {o.QueryPrecedence == QueryVisitorWins, HotVisitorWins},
 		{o.PasswordHash != "", HotPassword}, {o.Exhausted, HotExhausted},
-		{o.StartsAt != 0 || o.FallbackURL != "" || len(o.Program) != 0, HotExtra}} {
+		{o.StartsAt != 0 || o.FallbackURL != "" || len(o.Program) != 0 || o.PasswordHash != "", HotExtra}} {
 		if f.on {
 			e.Flags |= f.flag
 		}
 	}
 	e.StartsAt, e.Fallback, e.Program = o.StartsAt, []byte(o.FallbackURL), o.Program
+	if o.PasswordHash != "" {
+		e.PasswordTag = PasswordTag(o.PasswordHash)
+	}
 	return e
+}
+
+// PasswordTag is a short fingerprint of a link's password hash. Cookies
+// that remember a correct password are bound to it, so changing the
+// password forgets every visitor who knew the old one. It reveals nothing
+// usable of the hash (which is salted and slow to test anyway).
+func PasswordTag(hash string) uint64 {
+	sum := sha256.Sum256([]byte(hash))
+	return binary.BigEndian.Uint64(sum[:])
 }

@@ -70,9 +70,9 @@ type LinkOptions struct {
 	QueryPrecedence uint8  // QueryDestWins or QueryVisitorWins
 }
 
-// isDefault reports whether o are the default options, which record
+// IsDefault reports whether o are the default options, which record
 // version 1 implies.
-func (o *LinkOptions) isDefault() bool {
+func (o *LinkOptions) IsDefault() bool {
 	return len(o.Program) == 0 && o.PasswordHash == "" && o.StartsAt == 0 && o.FallbackURL == "" &&
 		o.MaxVisits == 0 && !o.Exhausted && !o.DropQuery && !o.ForwardPath && o.QueryPrecedence == QueryDestWins
 }
@@ -93,7 +93,7 @@ const linkV2 = 2
 func MarshalLink(l *Link) []byte {
 	e := encoder{b: make([]byte, 0, 64+len(l.URL)+len(l.Title)+len(l.Program))}
 	v := uint8(recordV1)
-	if !l.LinkOptions.isDefault() {
+	if !l.LinkOptions.IsDefault() {
 		v = linkV2
 	}
 	e.u8(v)

@@ -336,7 +336,7 @@ func TestHotEntryOptions(t *testing.T) {
 	e, ok := decodeEntry(encodeEntry(entryFor(l)))
 	want := HotDropQuery | HotForwardPath | HotVisitorWins | HotPassword | HotExhausted | HotExtra
 	if !ok || e.Flags != want || e.StartsAt != 99 || string(e.Fallback) != "https://f.test" ||
-		!bytes.Equal(e.Program, []byte{1, 2, 3}) || string(e.URL) != "https://x.test/d" {
+		!bytes.Equal(e.Program, []byte{1, 2, 3}) || string(e.URL) != "https://x.test/d" || e.PasswordTag != PasswordTag("h") {
 		t.Fatalf("entry with options: %+v %v", e, ok)
 	}
 	enc := encodeEntry(entryFor(l))

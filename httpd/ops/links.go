@@ -57,6 +57,7 @@ type Link struct {
 	Status         string   `json:"status"`
 	Custom         bool     `json:"custom"`
 	Clicks         uint64   `json:"clicks"`
+	LinkOptionsView
 }
 
 // LinkView shows l as of now (Unix ms).
@@ -70,6 +71,7 @@ func (o *Ops) LinkView(l *store.Link, now int64) Link {
 		v.Tags = []string{}
 	}
 	v.ExpiresAt = optTime(l.ExpiresAt)
+	v.LinkOptionsView = OptionsView(&l.LinkOptions)
 	if l.Status == store.StatusActive && l.Expired(now) {
 		v.Status = "expired"
 	}
@@ -156,7 +158,8 @@ type NewLink struct {
 	RedirectStatus *int     `json:"redirectStatus"`
 	Title          string   `json:"title"`
 	Tags           []string `json:"tags"`
-	Invalid        Fields   `json:"-"`
+	LinkOptions
+	Invalid Fields `json:"-"`
 }
 
 // Idempotency ties a create to an Idempotency-Key and the request body
@@ -213,6 +216,7 @@ func (o *Ops) newCreate(req NewLink, owner uint64, now time.Time) (*fsm.CreateLi
 	errs.Add("title", err)
 	cmd.Tags, err = validate.Tags(req.Tags)
 	errs.Add("tags", err)
+	o.linkOptions(req.LinkOptions, nil, now, &errs).applyCreate(cmd)
 	if err := Invalid("The link was not created.", errs); err != nil {
 		return nil, err
 	}
@@ -254,6 +258,7 @@ type LinkPatch struct {
 	ExpiresAt      *string
 	RedirectStatus *int
 	Status         *string
+	Options        LinkOptions
 	Invalid        Fields
 }
 
@@ -308,6 +313,11 @@ func (o *Ops) UpdateLink(p Principal, code string, patch LinkPatch) (*store.Link
 		var err error
 		cmd.Blocked, err = statusChange(*patch.Status, p)
 		errs.Add("status", err)
+	}
+	if cur, err := o.st.Link(code); err == nil {
+		o.linkOptions(patch.Options, &cur.LinkOptions, now, &errs).applyUpdate(cmd)
+	} else {
+		o.linkOptions(patch.Options, &store.LinkOptions{}, now, &errs).applyUpdate(cmd)
 	}
 	if err := Invalid("The link was not changed.", errs); err != nil {
 		return nil, err

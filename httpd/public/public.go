@@ -65,6 +65,7 @@ type Handler struct {
 	shares      renderCache[[]byte]
 	shareRender sync.Mutex
 	routes      httpx.Table[fasthttp.RequestHandler]
+	unlock      unlock
 }
 
 type logger interface {
@@ -74,7 +75,8 @@ type logger interface {
 // New returns a Handler.
 func New(cfg Config, log logger) *Handler {
 	h := &Handler{ops: cfg.Ops, st: cfg.Ops.Store(), log: log, public: cfg.Ops.Public(), clicks: cfg.Clicks,
-		proxies: cfg.Proxies, lim: cfg.Limiters, m: cfg.Counters, pages: httpx.NewStatusPages(), cacheCtl: []byte("no-store")}
+		proxies: cfg.Proxies, lim: cfg.Limiters, m: cfg.Counters, pages: httpx.NewStatusPages(), cacheCtl: []byte("no-store"),
+		unlock: newUnlock()}
 	if cfg.RedirectMaxAge > 0 {
 		sec := strconv.Itoa(int(cfg.RedirectMaxAge.Seconds()))
 		h.cacheCtl = []byte("public, max-age=" + sec + ", s-maxage=" + sec)
