@@ -149,7 +149,7 @@ func validExtraPath(p []byte) bool {
 	}
 	for rest := p[1:]; ; {
 		seg, after, more := bytes.Cut(rest, []byte{'/'})
-		if string(seg) == "." || string(seg) == ".." {
+		if dotSegment(seg) {
 			return false
 		}
 		if !more {
@@ -157,4 +157,22 @@ func validExtraPath(p []byte) bool {
 		}
 		rest = after
 	}
+}
+
+// dotSegment reports whether seg is "." or "..", literally or with the
+// dots percent-encoded (which the destination would decode).
+func dotSegment(seg []byte) bool {
+	dots := 0
+	for len(seg) > 0 {
+		switch {
+		case seg[0] == '.':
+			seg = seg[1:]
+		case len(seg) >= 3 && seg[0] == '%' && seg[1] == '2' && (seg[2] == 'e' || seg[2] == 'E'):
+			seg = seg[3:]
+		default:
+			return false
+		}
+		dots++
+	}
+	return dots == 1 || dots == 2
 }
