@@ -58,11 +58,18 @@ func (h *Handler) withOptions(ctx *fasthttp.RequestCtx, code, extra []byte, e *s
 	}
 	var ev clicks.Event
 	h.event(ctx, &ev, code, kind, now)
+	// One pooled buffer holds the visitor's language (its first 16
+	// bytes; a local array would escape through Match's interface call)
+	// and then the Location.
+	bp := h.bufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	if cap(buf) < 16 {
+		buf = make([]byte, 0, 1024)
+	}
 	dest := e.URL
 	if len(e.Program) > 0 {
 		var v destination.Visitor
-		var lang [16]byte
-		h.visitor(ctx, &ev, code, ms, &v, lang[:0])
+		h.visitor(ctx, &ev, code, ms, &v, buf[:0:16])
 		if u, c, ok := destination.Match(e.Program, &v); ok {
 			dest = u
 			if c.Variant >= 0 {
@@ -77,20 +84,23 @@ func (h *Handler) withOptions(ctx *fasthttp.RequestCtx, code, extra []byte, e *s
 	if len(extra) > 0 {
 		extra = rawExtraPath(ctx)
 	}
-	bp := h.bufs.Get().(*[]byte)
-	loc := destination.AppendURL((*bp)[:0], dest, extra, q, e.Flags&store.HotVisitorWins == 0)
+	loc := destination.AppendURL(buf[16:16], dest, extra, q, e.Flags&store.HotVisitorWins == 0)
 	h.m.Redirects.Inc()
 	if h.clicks != nil {
 		h.clicks.Record(&ev)
 	}
 	h.redirectTo(ctx, int(e.RedirectStatus), loc)
-	*bp = loc[:0]
+	if cap(loc) == cap(buf)-16 {
+		*bp = buf[:0] // the Location fitted: keep the pooled buffer
+	} else {
+		*bp = loc[:0] // it grew: keep the larger one
+	}
 	h.bufs.Put(bp)
 }
 
 // visitor classifies the request for matching: device and OS from the
 // User-Agent, the preferred language into lang (16 bytes of room, so no
-// allocation), country and the per-link daily visitor hash as the click
+// allocation; it must not alias what Match returns), country and the per-link daily visitor hash as the click
 // pipeline computes them.
 func (h *Handler) visitor(ctx *fasthttp.RequestCtx, ev *clicks.Event, code []byte, ms int64, v *destination.Visitor, lang []byte) {
 	v.Device, v.OS = destination.Classify(ctx.UserAgent())
