@@ -270,8 +270,49 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 	if err := txn.AddOrphans(c.Orphans); err != nil {
 		return nil, err
 	}
+	if err := countVisits(txn, c.Links); err != nil {
+		return nil, err
+	}
 	txn.SetClickSegment(c.Source, c.Segment)
 	return &Result{}, nil
+}
+
+// countVisits adds a rollup's human clicks to the visit count of each
+// link with a visit limit, and marks the link exhausted when the count
+// reaches it: the update evicts it from every node's hot set as this entry
+// is applied, so redirects stop (or go to the fallback) from then on.
+// Bots and previews never count. Because clicks arrive through the
+// analytics pipeline, a link may overshoot its limit by the human clicks
+// that arrive, on all nodes, within the analytics lag.
+func countVisits(txn *store.Txn, links []store.LinkClicks) error {
+	for i := range links {
+		var humans uint64
+		for _, d := range links[i].Days {
+			humans += d.Humans
+		}
+		if humans == 0 {
+			continue
+		}
+		l, err := txn.Link(links[i].Code)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if l.MaxVisits == 0 || l.Exhausted || l.Status != store.StatusActive {
+			continue
+		}
+		n, err := txn.AddVisits(l.Code, humans)
+		if err != nil {
+			return err
+		}
+		if n >= l.MaxVisits {
+			l.Exhausted = true
+			txn.UpdateLink(l)
+		}
+	}
+	return nil
 }
 
 // visible returns the link the actor may change, or a domain error.
@@ -314,6 +355,9 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 		if *c.Blocked {
 			l.Status = store.StatusBlocked
 		}
+	}
+	if c.MaxVisits != nil {
+		txn.ResetVisits(l.Code) // a new limit counts from now
 	}
 	updateOptions(&l.LinkOptions, c)
 	l.UpdatedAt = c.Now

@@ -54,3 +54,41 @@ func TestLinkOptionsApply(t *testing.T) {
 		t.Fatalf("updated options %+v; want %+v", l.LinkOptions, want)
 	}
 }
+
+// Human clicks from rollups count toward maxVisits (bots and previews do
+// not); reaching the limit marks the link exhausted in the same apply, and
+// a new limit counts from zero.
+func TestMaxVisitsFromRollups(t *testing.T) {
+	f, st := mustFSM(t, vfs.NewMem(), "/db")
+	defer st.Close()
+	c := create("a", "https://a.test", 1)
+	c.MaxVisits = 3
+	day := int64(1)
+	clicks := func(seg uint64, humans, bots uint64) *Clicks {
+		return &Clicks{Now: 2, Source: "n1", Segment: seg, Links: []store.LinkClicks{{Code: "a",
+			Days: []store.DayClicks{{Day: day, Humans: humans, Bots: bots, Previews: 9}}}}}
+	}
+	f.ApplyBatch(logsFor(t, 1, c, clicks(1, 2, 50)))
+	if l, _ := st.Link("a"); l.Exhausted {
+		t.Fatal("exhausted after 2 of 3 human visits")
+	}
+	f.ApplyBatch(logsFor(t, 3, clicks(1, 5, 0))) // a replayed segment: ignored
+	if l, _ := st.Link("a"); l.Exhausted {
+		t.Fatal("a replayed segment counted")
+	}
+	f.ApplyBatch(logsFor(t, 4, clicks(2, 2, 0)))
+	l, _ := st.Link("a")
+	if n, _ := st.Visits("a"); !l.Exhausted || n != 4 {
+		t.Fatalf("after 4 of 3 human visits: exhausted %v, count %d", l.Exhausted, n)
+	}
+	e, _, _ := st.Resolve(nil, []byte("a"))
+	if e.Flags&store.HotExhausted == 0 {
+		t.Fatal("hot set still serves the link as not exhausted")
+	}
+	maxv := uint64(10)
+	f.ApplyBatch(logsFor(t, 5, &UpdateLink{Now: 3, Code: "a", Actor: 1, MaxVisits: &maxv}))
+	l, _ = st.Link("a")
+	if n, _ := st.Visits("a"); l.Exhausted || n != 0 {
+		t.Fatalf("after a new limit: exhausted %v, count %d", l.Exhausted, n)
+	}
+}

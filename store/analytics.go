@@ -110,6 +110,7 @@ func (t *Txn) deleteAnalytics(code string) {
 		}
 	}
 	t.del(append([]byte{tTotal}, code...))
+	t.ResetVisits(code)
 }
 
 // saltsKept is how many days of visitor salts are kept: today's and
