@@ -1,6 +1,7 @@
 package httpd_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -309,4 +310,43 @@ func readAll(t *testing.T, r *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Per-variant clicks reach the analytics API; promoting the winner makes
+// it the link's URL and ends the split.
+func TestVariantAnalyticsAndPromote(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	l := createOpts(t, n, `{"url":"https://e.test/","variants":[{"url":"https://e.test/a","weight":50},{"url":"https://e.test/b","weight":50}]}`)
+	seen := map[string]int{}
+	const visits = 30
+	for i := range visits {
+		_, loc := visit(t, n, "/"+l.Code, "User-Agent", firefox, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
+		seen[loc]++
+	}
+	type rep struct {
+		Humans   uint64
+		Variants []struct {
+			Index   int
+			Label   string
+			Clicks  int
+			Percent float64
+		}
+	}
+	var r rep
+	deadline := time.Now().Add(10 * httpdtest.AnalyticsLag)
+	for r.Humans < visits && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		r = mustJSON[rep](t, n.Do("GET", "/api/v1/links/"+l.Code+"/analytics?interval=hour", nil), 200)
+	}
+	if len(r.Variants) != 2 || r.Variants[0].Label != "A" || r.Variants[0].Clicks != seen["https://e.test/a"] ||
+		r.Variants[1].Clicks != seen["https://e.test/b"] || r.Variants[0].Percent+r.Variants[1].Percent < 99.9 {
+		t.Fatalf("variants %+v, redirects %v", r.Variants, seen)
+	}
+	p := mustJSON[optLink](t, n.Do("POST", "/api/v1/links/"+l.Code+"/promote", []byte(`{"variant":1}`)), 200)
+	if p.URL != "https://e.test/b" || len(p.Variants) != 0 {
+		t.Fatalf("promoted: %+v", p)
+	}
+	if st, loc := visit(t, n, "/"+l.Code); st != 302 || loc != "https://e.test/b" {
+		t.Fatalf("after promoting: %d %q", st, loc)
+	}
 }

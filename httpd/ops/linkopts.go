@@ -3,6 +3,9 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -51,6 +54,7 @@ type LinkOptionsView struct {
 	FallbackURL       string                `json:"fallbackUrl"`
 	MaxVisits         uint64                `json:"maxVisits"`
 	Exhausted         bool                  `json:"exhausted"`
+	Visits            uint64                `json:"visits"` // human clicks counted toward maxVisits
 	ForwardQuery      bool                  `json:"forwardQuery"`
 	ForwardPath       bool                  `json:"forwardPath"`
 	QueryPrecedence   string                `json:"queryPrecedence"`
@@ -216,4 +220,34 @@ func (o *Ops) PromoteVariant(p Principal, code string, i int) (*store.Link, erro
 		return nil, err
 	}
 	return res.Link, nil
+}
+
+// VariantCount is one A/B variant's clicks in an analytics report
+// ("variant B: 52% of clicks"). Clicks chosen by a rule, or made before
+// the split, belong to no variant.
+type VariantCount struct {
+	Index   int     `json:"index"`
+	Label   string  `json:"label"`
+	Clicks  uint64  `json:"clicks"`
+	Percent float64 `json:"percent"` // of the clicks that went to a variant
+}
+
+// variantCounts turns the variant dimension ("0", "1", ...) into counts,
+// in variant order.
+func variantCounts(kc []store.KeyCount) []VariantCount {
+	out := []VariantCount{}
+	var total uint64
+	for _, k := range kc {
+		i, err := strconv.Atoi(k.Key)
+		if err != nil || i < 0 || i >= destination.MaxVariants {
+			continue
+		}
+		out = append(out, VariantCount{Index: i, Label: string(rune('A' + i)), Clicks: k.Count})
+		total += k.Count
+	}
+	slices.SortFunc(out, func(a, b VariantCount) int { return a.Index - b.Index })
+	for i := range out {
+		out[i].Percent = math.Round(float64(out[i].Clicks)*1000/float64(total)) / 10
+	}
+	return out
 }

@@ -72,6 +72,9 @@ func (o *Ops) LinkView(l *store.Link, now int64) Link {
 	}
 	v.ExpiresAt = optTime(l.ExpiresAt)
 	v.LinkOptionsView = OptionsView(&l.LinkOptions)
+	if l.MaxVisits > 0 {
+		v.Visits, _ = o.st.Visits(l.Code)
+	}
 	if l.Status == store.StatusActive && l.Expired(now) {
 		v.Status = "expired"
 	}
