@@ -65,8 +65,11 @@ input{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 
 <label for="pw">Password</label><input id="pw" name="password" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Continue</button></form></main></body></html>`))
 
-// passwordCSP lets the page post its form to itself and nothing else.
-const passwordCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+// passwordCSP lets the page post its form and nothing else. form-action
+// also governs where the submission's redirects may lead (browsers block
+// the chain otherwise), and a correct password ends at the link's
+// destination, any http(s) URL.
+const passwordCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; base-uri 'none'; frame-ancestors 'none'"
 
 // unlock is the password side of a Handler.
 type unlock struct {
@@ -239,12 +242,15 @@ func (h *Handler) refuseUnlock(ctx *fasthttp.RequestCtx, code []byte, d ratelimi
 
 // sameOrigin refuses a POST that a browser says came from another site:
 // an Origin header naming another host, or Sec-Fetch-Site cross-site.
+// "Origin: null" is what a browser sends for the form of a page with
+// Referrer-Policy: no-referrer (as the password page is), so it says
+// nothing; the double-submit token decides then.
 func sameOrigin(ctx *fasthttp.RequestCtx) bool {
 	if string(ctx.Request.Header.Peek("Sec-Fetch-Site")) == "cross-site" {
 		return false
 	}
 	o := ctx.Request.Header.Peek("Origin")
-	if len(o) == 0 {
+	if len(o) == 0 || string(o) == "null" {
 		return true
 	}
 	_, host, ok := bytes.Cut(o, []byte("://"))
