@@ -6,8 +6,12 @@
 //
 // Invariants: a redirect that hits the hot set touches no disk, waits for
 // nothing and allocates nothing (BenchmarkRedirectHit); a click is a
-// non-blocking enqueue; no public route accepts a request body. public
-// reads through httpd/ops and the store; it never proposes a command.
+// non-blocking enqueue; no public route accepts a request body except the
+// password form of a protected link (POST /{code}, at most
+// UnlockBodyLimit, read only after its guessing budgets allowed it). Links
+// with options (options.go) are matched from the hot-set entry's compiled
+// program, without allocating. public reads through httpd/ops and the
+// store; it never proposes a command.
 package public
 
 import (
