@@ -85,6 +85,35 @@ type CreateLink struct {
 	Tags           []string `codec:"tags,omitempty"`
 	IdemKey        string   `codec:"ik,omitempty"`
 	BodyHash       []byte   `codec:"bh,omitempty"`
+
+	// Version 2: the link's options (store.LinkOptions; zero = default).
+	// A create that sets none is written as version 1, which a binary
+	// from before options applies identically; one that sets any is
+	// version 2, which such a binary refuses (and halts) instead of
+	// silently creating a link without its password or rules.
+	Program         []byte `codec:"opts,omitempty"`
+	PasswordHash    string `codec:"pw,omitempty"`
+	StartsAt        int64  `codec:"start,omitempty"`
+	FallbackURL     string `codec:"fb,omitempty"`
+	MaxVisits       uint64 `codec:"maxv,omitempty"`
+	DropQuery       bool   `codec:"nfq,omitempty"`
+	ForwardPath     bool   `codec:"fwp,omitempty"`
+	QueryPrecedence uint8  `codec:"qp,omitempty"`
+}
+
+// options returns the link options c carries.
+func (c *CreateLink) options() store.LinkOptions {
+	return store.LinkOptions{Program: c.Program, PasswordHash: c.PasswordHash, StartsAt: c.StartsAt,
+		FallbackURL: c.FallbackURL, MaxVisits: c.MaxVisits, DropQuery: c.DropQuery, ForwardPath: c.ForwardPath,
+		QueryPrecedence: c.QueryPrecedence}
+}
+
+func (c *CreateLink) version() uint8 {
+	if len(c.Program) == 0 && c.PasswordHash == "" && c.StartsAt == 0 && c.FallbackURL == "" && c.MaxVisits == 0 &&
+		!c.DropQuery && !c.ForwardPath && c.QueryPrecedence == 0 {
+		return 1
+	}
+	return 2
 }
 
 // UpdateLink changes the fields that are set. Actor is the user asking; an
@@ -101,6 +130,27 @@ type UpdateLink struct {
 	ExpiresAt      *int64    `codec:"exp,omitempty"` // 0 clears the expiry
 	RedirectStatus *uint16   `codec:"rs,omitempty"`
 	Blocked        *bool     `codec:"blocked,omitempty"`
+
+	// Version 2: options to change (see CreateLink). An empty Program
+	// clears the rules and variants, an empty PasswordHash the password,
+	// a zero StartsAt or MaxVisits the schedule or the limit. Changing
+	// MaxVisits re-decides whether the link is exhausted.
+	Program         *[]byte `codec:"opts,omitempty"`
+	PasswordHash    *string `codec:"pw,omitempty"`
+	StartsAt        *int64  `codec:"start,omitempty"`
+	FallbackURL     *string `codec:"fb,omitempty"`
+	MaxVisits       *uint64 `codec:"maxv,omitempty"`
+	DropQuery       *bool   `codec:"nfq,omitempty"`
+	ForwardPath     *bool   `codec:"fwp,omitempty"`
+	QueryPrecedence *uint8  `codec:"qp,omitempty"`
+}
+
+func (c *UpdateLink) version() uint8 {
+	if c.Program == nil && c.PasswordHash == nil && c.StartsAt == nil && c.FallbackURL == nil && c.MaxVisits == nil &&
+		c.DropQuery == nil && c.ForwardPath == nil && c.QueryPrecedence == nil {
+		return 1
+	}
+	return 2
 }
 
 // DeleteLink turns a link into a tombstone.

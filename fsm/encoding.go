@@ -35,7 +35,7 @@ func (h *Header) header() *Header { return h }
 // apply. Add a type here when adding it to newCommand; bump a version only
 // together with Apply code for it.
 var versions = map[Type]uint8{
-	TypeInit: 1, TypeAllocRange: 1, TypeCreateLink: 1, TypeUpdateLink: 1, TypeDeleteLink: 1,
+	TypeInit: 1, TypeAllocRange: 1, TypeCreateLink: 2, TypeUpdateLink: 2, TypeDeleteLink: 1,
 	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 1, TypeSetSalt: 1,
 	TypeCreateUser: 1, TypeUpdateUser: 1, TypeDeleteUser: 1, TypeCreateAPIKey: 1, TypeDeleteAPIKey: 1,
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
@@ -65,8 +65,14 @@ var mh = func() *codec.MsgpackHandle {
 	return h
 }()
 
+// versioner is a command that may be written at an older version than the
+// newest, when it uses nothing the newer version added: older binaries in
+// a mixed cluster then still apply it.
+type versioner interface{ version() uint8 }
+
 // Encode serialises a command: one type byte, then the msgpack body. A
-// command whose version is unset is written at the newest version.
+// command whose version is unset is written at the newest version, or at
+// the oldest that holds it (versioner).
 func Encode(c Command) ([]byte, error) {
 	h := c.header()
 	newest, ok := versions[c.Type()]
@@ -75,6 +81,9 @@ func Encode(c Command) ([]byte, error) {
 	}
 	if h.V == 0 {
 		h.V = newest
+		if vc, ok := c.(versioner); ok {
+			h.V = vc.version()
+		}
 	}
 	if h.V > newest {
 		return nil, fmt.Errorf("fsm: encode %T: version %d, newest is %d", c, h.V, newest)

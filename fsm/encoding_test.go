@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -28,26 +27,26 @@ const goldenDir = "../testdata/golden/fsm"
 // A failure here means the raft log format changed: entries already in
 // logs and snapshots would be read differently.
 func TestGoldenCommands(t *testing.T) {
-	samples := goldenSamples()
-	maps.Copy(samples, moderationGoldenSamples())
-	maps.Copy(samples, batchSamples())
-	seen := map[Type]bool{}
-	for name, c := range samples {
-		seen[c.Type()] = true
-		path := filepath.Join(goldenDir, fmt.Sprintf("%s.v%d.hex", name, versions[c.Type()]))
-		want := golden.Check(t, path, fmt.Sprintf("fsm %T, type %d, version %d", c, c.Type(), versions[c.Type()]),
-			mustEncode(t, c), *update)
-		dec, err := Decode(want)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if !reflect.DeepEqual(dec, c) {
-			t.Errorf("%s: golden bytes decode to\n%#v\nwant\n%#v", name, dec, c)
+	newest := map[Type]bool{}
+	for _, samples := range []map[string]Command{goldenSamples(), moderationGoldenSamples(), batchSamples(), goldenV2Samples()} {
+		for name, c := range samples {
+			b := mustEncode(t, c)
+			v := c.header().V
+			newest[c.Type()] = newest[c.Type()] || v == versions[c.Type()]
+			path := filepath.Join(goldenDir, fmt.Sprintf("%s.v%d.hex", name, v))
+			want := golden.Check(t, path, fmt.Sprintf("fsm %T, type %d, version %d", c, c.Type(), v), b, *update)
+			dec, err := Decode(want)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !reflect.DeepEqual(dec, c) {
+				t.Errorf("%s: golden bytes decode to\n%#v\nwant\n%#v", name, dec, c)
+			}
 		}
 	}
 	for typ := range versions {
-		if !seen[typ] {
-			t.Errorf("type %d has no golden sample", typ)
+		if !newest[typ] {
+			t.Errorf("type %d has no golden sample at its newest version %d", typ, versions[typ])
 		}
 	}
 	for typ := Type(1); typ < 255; typ++ {

@@ -260,7 +260,7 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 	l := &store.Link{
 		Code: c.Code, URL: c.URL, Owner: c.Owner, CreatedAt: c.Now, UpdatedAt: c.Now,
 		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
-		Custom: c.Custom, Title: c.Title, Tags: c.Tags,
+		Custom: c.Custom, Title: c.Title, Tags: c.Tags, LinkOptions: c.options(),
 	}
 	txn.CreateLink(l)
 	if idemID != nil {
@@ -282,8 +282,49 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 	if err := txn.AddOrphans(c.Orphans); err != nil {
 		return nil, err
 	}
+	if err := countVisits(txn, c.Links); err != nil {
+		return nil, err
+	}
 	txn.SetClickSegment(c.Source, c.Segment)
 	return &Result{}, nil
+}
+
+// countVisits adds a rollup's human clicks to the visit count of each
+// link with a visit limit, and marks the link exhausted when the count
+// reaches it: the update evicts it from every node's hot set as this entry
+// is applied, so redirects stop (or go to the fallback) from then on.
+// Bots and previews never count. Because clicks arrive through the
+// analytics pipeline, a link may overshoot its limit by the human clicks
+// that arrive, on all nodes, within the analytics lag.
+func countVisits(txn *store.Txn, links []store.LinkClicks) error {
+	for i := range links {
+		var humans uint64
+		for _, d := range links[i].Days {
+			humans += d.Humans
+		}
+		if humans == 0 {
+			continue
+		}
+		l, err := txn.Link(links[i].Code)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if l.MaxVisits == 0 || l.Exhausted || l.Status != store.StatusActive {
+			continue
+		}
+		n, err := txn.AddVisits(l.Code, humans)
+		if err != nil {
+			return err
+		}
+		if n >= l.MaxVisits {
+			l.Exhausted = true
+			txn.UpdateLink(l)
+		}
+	}
+	return nil
 }
 
 // visible returns the link the actor may change, or a domain error.
@@ -330,6 +371,10 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 	if c.RedirectStatus != nil {
 		l.RedirectStatus = *c.RedirectStatus
 	}
+	if c.MaxVisits != nil {
+		txn.ResetVisits(l.Code) // a new limit counts from now
+	}
+	updateOptions(&l.LinkOptions, c)
 	l.UpdatedAt = c.Now
 	txn.UpdateLink(l)
 	if c.Blocked != nil && c.Admin && *c.Blocked != wasBlocked {
@@ -338,6 +383,31 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 		}
 	}
 	return &Result{Link: l}, nil
+}
+
+// updateOptions applies an update's option fields. A new visit limit
+// starts unexhausted; the next click rollup decides again (see
+// applyClicks).
+func updateOptions(o *store.LinkOptions, c *UpdateLink) {
+	set(&o.Program, c.Program)
+	set(&o.PasswordHash, c.PasswordHash)
+	set(&o.StartsAt, c.StartsAt)
+	set(&o.FallbackURL, c.FallbackURL)
+	set(&o.DropQuery, c.DropQuery)
+	set(&o.ForwardPath, c.ForwardPath)
+	set(&o.QueryPrecedence, c.QueryPrecedence)
+	if c.MaxVisits != nil {
+		o.MaxVisits, o.Exhausted = *c.MaxVisits, false
+	}
+	if len(o.Program) == 0 {
+		o.Program = nil
+	}
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 func applyDelete(txn *store.Txn, c *DeleteLink) (*Result, error) {

@@ -62,3 +62,18 @@ func goldenSamples() map[string]Command {
 			Image: store.Image{Type: "image/png", Width: 640, Height: 480, Owner: 2, CreatedAt: 1700000000019, Data: []byte{0x89, 'P', 'N', 'G'}}},
 	}
 }
+
+// goldenV2Samples are the commands whose newest version adds fields, with
+// those fields set (goldenSamples holds them at version 1, as 47bad8b
+// wrote them).
+func goldenV2Samples() map[string]Command {
+	prog := []byte{1, 0, 2, 60, 3, 'a', ':', 'b', 40, 3, 'c', ':', 'd'}
+	pw, start, fb, maxv, yes, qp := "$argon2id$x", int64(1700000000100), "https://fallback.test", uint64(100), true, uint8(1)
+	return map[string]Command{
+		"03-create-link": &CreateLink{Now: 1700000000002, Code: "abc1234", Custom: true, URL: "https://example.com/x?y=1",
+			Owner: 7, RedirectStatus: 302, Program: prog, PasswordHash: pw, StartsAt: start, FallbackURL: fb,
+			MaxVisits: maxv, DropQuery: true, ForwardPath: true, QueryPrecedence: qp},
+		"04-update-link": &UpdateLink{Now: 1700000000003, Code: "abc1234", Actor: 7, Program: &prog, PasswordHash: &pw,
+			StartsAt: &start, FallbackURL: &fb, MaxVisits: &maxv, DropQuery: &yes, ForwardPath: &yes, QueryPrecedence: &qp},
+	}
+}

@@ -233,6 +233,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		s.api.Handle(ctx)
 	case bytes.HasPrefix(path, prefixApp) && (len(path) == len(prefixApp) || path[len(prefixApp)] == '/') && !s.onProfileHost(ctx, path):
 		s.console.Handle(ctx)
+	case ctx.IsPost() && len(path) > 2 && path[1] != '_' && path[1] != '@' && !s.onProfileHost(ctx, path):
+		s.public.Unlock(ctx) // a password-protected link's form; its body limit is public.UnlockBodyLimit
 	case httpx.TooLarge(ctx, 0):
 		httpx.Discard(ctx)
 		public.RefuseBody(ctx)

@@ -37,6 +37,7 @@ const (
 	DimDevice   uint8 = 3
 	DimBrowser  uint8 = 4
 	DimOS       uint8 = 5
+	DimVariant  uint8 = 6 // A/B variant index ("0", "1", ...) of human and bot clicks
 )
 
 // Time bucket sizes in milliseconds.
@@ -109,6 +110,7 @@ func (t *Txn) deleteAnalytics(code string) {
 		}
 	}
 	t.del(append([]byte{tTotal}, code...))
+	t.ResetVisits(code)
 }
 
 // saltsKept is how many days of visitor salts are kept: today's and

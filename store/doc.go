@@ -34,10 +34,11 @@
 //	S<source>                        last applied click segment of one node's click log
 //	M|H<code>\0<minute|hour:8>       clicks per minute / hour (retention-limited)
 //	D<code>\0<day:8>                 humans, bots, previews, scans of one UTC day
-//	X<code>\0<day:8><dim:1><value>   clicks per referrer host, country, device, browser, OS (at most 100 values, then "(other)")
+//	X<code>\0<day:8><dim:1><value>   clicks per referrer host, country, device, browser, OS, A/B variant (at most 100 values, then "(other)")
 //	Y<code>\0<day:8><dim:1>          how many values X keeps for that dimension (the cardinality cap)
 //	U<code>\0<day:8>                 HyperLogLog of that day's visitor hashes
 //	T<code>                          total clicks
+//	Q<code>                          human clicks toward the link's maxVisits, since the limit was set
 //	O<day:8><host>                   requests for unknown codes (orphan visits; at most 100 hosts, then "(other)")
 //	W<day:8>                         how many hosts O keeps that day
 //	V<day:8>                         that day's visitor-hash salt (kept two days)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
@@ -19,8 +20,25 @@ const (
 	HotMissing HotKind = 4 // negative entry: no such code, 404
 )
 
-// hotHeader is kind(1) + redirect status(2) + expiresAt(8).
-const hotHeader = 11
+// hotHeader is kind(1) + redirect status(2) + expiresAt(8) + flags(1).
+// When flags has HotExtra, the header is followed by startsAt(8), the
+// password tag(8) and two uvarint-framed strings (fallback URL, compiled
+// program) before the URL.
+const hotHeader = 12
+
+// HotFlags are a link's options as the redirect path needs them. A link
+// with the default options has none, and takes the plain path.
+type HotFlags uint8
+
+// Hot-set flags.
+const (
+	HotDropQuery   HotFlags = 1 << iota // do not forward the visitor's query
+	HotForwardPath                      // /code/extra appends /extra
+	HotVisitorWins                      // the visitor's query parameters win
+	HotPassword                         // a password page guards the link
+	HotExhausted                        // maxVisits reached
+	HotExtra                            // StartsAt, FallbackURL and Program follow the header
+)
 
 // hotStripes is the number of generation stripes that keep fills from
 // racing evictions. A power of two; 1024 keeps contention negligible while
@@ -33,6 +51,11 @@ type Entry struct {
 	Kind           HotKind
 	RedirectStatus uint16
 	ExpiresAt      int64 // Unix ms, 0 = never
+	Flags          HotFlags
+	StartsAt       int64  // Unix ms, 0 = always (only with HotExtra)
+	PasswordTag    uint64 // PasswordTag of the link's password hash (only with HotExtra)
+	Fallback       []byte // fallback URL (only with HotExtra); aliases like URL
+	Program        []byte // compiled rules and variants (only with HotExtra); aliases like URL
 	URL            []byte
 }
 
@@ -87,7 +110,8 @@ func (h *HotSet) get(dst, code []byte) (Entry, []byte, bool) {
 	if len(v) < hotHeader {
 		return Entry{}, v, false
 	}
-	return decodeEntry(v), v, true
+	e, ok := decodeEntry(v)
+	return e, v, ok
 }
 
 // join returns the flight reading code under the current generation,
@@ -159,20 +183,58 @@ func (h *HotSet) Stats() HotStats {
 }
 
 func encodeEntry(e Entry) []byte {
-	b := make([]byte, hotHeader, hotHeader+len(e.URL))
+	b := make([]byte, hotHeader, hotHeader+len(e.URL)+len(e.Fallback)+len(e.Program)+28)
 	b[0] = byte(e.Kind)
 	binary.BigEndian.PutUint16(b[1:], e.RedirectStatus)
 	binary.BigEndian.PutUint64(b[3:], uint64(e.ExpiresAt))
+	b[11] = byte(e.Flags)
+	if e.Flags&HotExtra != 0 {
+		b = binary.BigEndian.AppendUint64(b, uint64(e.StartsAt))
+		b = binary.BigEndian.AppendUint64(b, e.PasswordTag)
+		b = binary.AppendUvarint(b, uint64(len(e.Fallback)))
+		b = append(b, e.Fallback...)
+		b = binary.AppendUvarint(b, uint64(len(e.Program)))
+		b = append(b, e.Program...)
+	}
 	return append(b, e.URL...)
 }
 
-func decodeEntry(v []byte) Entry {
-	return Entry{
+// decodeEntry reads an entry; ok is false for one it cannot frame (which
+// is then read again from Pebble). Without HotExtra it is a few loads.
+func decodeEntry(v []byte) (e Entry, ok bool) {
+	e = Entry{
 		Kind:           HotKind(v[0]),
 		RedirectStatus: binary.BigEndian.Uint16(v[1:]),
 		ExpiresAt:      int64(binary.BigEndian.Uint64(v[3:])),
+		Flags:          HotFlags(v[11]),
 		URL:            v[hotHeader:],
 	}
+	if e.Flags&HotExtra == 0 {
+		return e, true
+	}
+	r := e.URL
+	if len(r) < 16 {
+		return Entry{}, false
+	}
+	e.StartsAt = int64(binary.BigEndian.Uint64(r))
+	e.PasswordTag = binary.BigEndian.Uint64(r[8:])
+	r = r[16:]
+	if e.Fallback, r, ok = cutFramed(r); !ok {
+		return Entry{}, false
+	}
+	if e.Program, r, ok = cutFramed(r); !ok {
+		return Entry{}, false
+	}
+	e.URL = r
+	return e, true
+}
+
+func cutFramed(b []byte) (s, rest []byte, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
 }
 
 // entryFor turns a stored link (nil when unknown) into a hot-set entry.
@@ -185,5 +247,30 @@ func entryFor(l *Link) Entry {
 	case l.Status == StatusBlocked:
 		return Entry{Kind: HotBlocked}
 	}
-	return Entry{Kind: HotActive, RedirectStatus: l.RedirectStatus, ExpiresAt: l.ExpiresAt, URL: []byte(l.URL)}
+	e := Entry{Kind: HotActive, RedirectStatus: l.RedirectStatus, ExpiresAt: l.ExpiresAt, URL: []byte(l.URL)}
+	o := &l.LinkOptions
+	for _, f := range []struct {
+		on   bool
+		flag HotFlags
+	}{{o.DropQuery, HotDropQuery}, {o.ForwardPath, HotForwardPath}, {o.QueryPrecedence == QueryVisitorWins, HotVisitorWins},
+		{o.PasswordHash != "", HotPassword}, {o.Exhausted, HotExhausted},
+		{o.StartsAt != 0 || o.FallbackURL != "" || len(o.Program) != 0 || o.PasswordHash != "", HotExtra}} {
+		if f.on {
+			e.Flags |= f.flag
+		}
+	}
+	e.StartsAt, e.Fallback, e.Program = o.StartsAt, []byte(o.FallbackURL), o.Program
+	if o.PasswordHash != "" {
+		e.PasswordTag = PasswordTag(o.PasswordHash)
+	}
+	return e
+}
+
+// PasswordTag is a short fingerprint of a link's password hash. Cookies
+// that remember a correct password are bound to it, so changing the
+// password forgets every visitor who knew the old one. It reveals nothing
+// usable of the hash (which is salted and slow to test anyway).
+func PasswordTag(hash string) uint64 {
+	sum := sha256.Sum256([]byte(hash))
+	return binary.BigEndian.Uint64(sum[:])
 }

@@ -42,15 +42,61 @@ type Link struct {
 	Custom         bool // the code is a user-chosen alias
 	Title          string
 	Tags           []string
+
+	// Options (record version 2; see LinkOptions).
+	LinkOptions
 }
+
+// Query precedence: whose parameter wins when the visitor's query and the
+// destination's name the same one. Stored values: only ever add.
+const (
+	QueryDestWins    uint8 = 0
+	QueryVisitorWins uint8 = 1
+)
+
+// LinkOptions are a link's redirect options. The zero value is the
+// default, which is also what every link written before options existed
+// (record version 1) has: forwarding the visitor's query is on unless
+// DropQuery says otherwise.
+type LinkOptions struct {
+	Program         []byte // compiled rules and variants (httpd/destination), nil for none
+	PasswordHash    string // argon2id PHC string, "" for none
+	StartsAt        int64  // Unix ms, 0 = always
+	FallbackURL     string // after expiry or exhaustion instead of 410
+	MaxVisits       uint64 // human clicks, 0 = unlimited
+	Exhausted       bool   // MaxVisits reached, set by the fsm from click rollups
+	DropQuery       bool   // forwardQuery off: do not merge the visitor's query into the destination
+	ForwardPath     bool   // /code/extra appends /extra
+	QueryPrecedence uint8  // QueryDestWins or QueryVisitorWins
+}
+
+// IsDefault reports whether o are the default options, which record
+// version 1 implies.
+func (o *LinkOptions) IsDefault() bool {
+	return len(o.Program) == 0 && o.PasswordHash == "" && o.StartsAt == 0 && o.FallbackURL == "" &&
+		o.MaxVisits == 0 && !o.Exhausted && !o.DropQuery && !o.ForwardPath && o.QueryPrecedence == QueryDestWins
+}
+
+// NotStarted reports whether the link is not yet available at now (Unix ms).
+func (l *Link) NotStarted(now int64) bool { return l.StartsAt != 0 && now < l.StartsAt }
 
 // Expired reports whether the link has expired at now (Unix ms).
 func (l *Link) Expired(now int64) bool { return l.ExpiresAt != 0 && now >= l.ExpiresAt }
 
-// MarshalLink encodes a link record (version 1).
+// linkV2 is the link record version that adds options. A link with the
+// default options is still written as version 1, so that a binary from
+// before options reads it (and a snapshot of such links) unchanged.
+const linkV2 = 2
+
+// MarshalLink encodes a link record: version 1, or version 2 when its
+// options are not the defaults (version 1's fields, then the options).
 func MarshalLink(l *Link) []byte {
-	e := encoder{b: make([]byte, 0, 64+len(l.URL)+len(l.Title))}
-	e.u8(recordV1)
+	e := encoder{b: make([]byte, 0, 64+len(l.URL)+len(l.Title)+len(l.Program))}
+	v := uint8(recordV1)
+	if !l.LinkOptions.IsDefault() {
+		v = linkV2
+	}
+	e.u8(v)
 	e.str(l.Code)
 	e.str(l.URL)
 	e.uv(l.Owner)
@@ -62,13 +108,25 @@ func MarshalLink(l *Link) []byte {
 	e.bool(l.Custom)
 	e.str(l.Title)
 	e.strs(l.Tags)
+	if v == linkV2 {
+		o := &l.LinkOptions
+		e.bytes(o.Program)
+		e.str(o.PasswordHash)
+		e.iv(o.StartsAt)
+		e.str(o.FallbackURL)
+		e.uv(o.MaxVisits)
+		e.bool(o.Exhausted)
+		e.bool(o.DropQuery)
+		e.bool(o.ForwardPath)
+		e.u8(o.QueryPrecedence)
+	}
 	return e.b
 }
 
 // UnmarshalLink decodes a link record.
 func UnmarshalLink(b []byte) (*Link, error) {
 	d := decoder{b: b}
-	d.version(recordV1)
+	v := d.version(linkV2)
 	l := &Link{
 		Code:           d.str(),
 		URL:            d.str(),
@@ -81,6 +139,19 @@ func UnmarshalLink(b []byte) (*Link, error) {
 		Custom:         d.bool(),
 		Title:          d.str(),
 		Tags:           d.strs(),
+	}
+	if v == linkV2 {
+		l.LinkOptions = LinkOptions{
+			Program:         d.bytes(),
+			PasswordHash:    d.str(),
+			StartsAt:        d.iv(),
+			FallbackURL:     d.str(),
+			MaxVisits:       d.uv(),
+			Exhausted:       d.bool(),
+			DropQuery:       d.bool(),
+			ForwardPath:     d.bool(),
+			QueryPrecedence: d.u8(),
+		}
 	}
 	if d.err != nil {
 		return nil, d.err

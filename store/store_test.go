@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -294,5 +295,54 @@ func TestIdempotencyExpiryAndPrune(t *testing.T) {
 	}
 	if _, err := get(txn.b, idemKey(id)); !errors.Is(err, ErrNotFound) {
 		t.Fatal("prune left the record")
+	}
+}
+
+// A link with the default options is written as record version 1 (which a
+// binary from before options reads), one with any option as version 2; both
+// give the link back, and a version 1 record means the default options
+// (the visitor's query is forwarded).
+func TestLinkOptionsRecordVersion(t *testing.T) {
+	plain := testLink("abc", "https://x.test", 1)
+	if b := MarshalLink(plain); b[0] != recordV1 {
+		t.Fatalf("a link without options is written as version %d", b[0])
+	}
+	for _, o := range []LinkOptions{{DropQuery: true}, {ForwardPath: true}, {MaxVisits: 1}, {StartsAt: 5},
+		{FallbackURL: "https://f.test"}, {PasswordHash: "h"}, {Program: []byte{1}}, {Exhausted: true},
+		{QueryPrecedence: QueryVisitorWins}} {
+		l := testLink("abc", "https://x.test", 1)
+		l.LinkOptions = o
+		b := MarshalLink(l)
+		if b[0] != linkV2 {
+			t.Fatalf("%+v written as version %d", o, b[0])
+		}
+		got, err := UnmarshalLink(b)
+		if err != nil || !reflect.DeepEqual(got, l) {
+			t.Fatalf("%+v: round trip gives %+v, %v", o, got, err)
+		}
+	}
+}
+
+// The hot-set entry carries the options the redirect path needs: none for
+// a plain link (the plain path), flags and the extra fields otherwise.
+func TestHotEntryOptions(t *testing.T) {
+	plain := entryFor(testLink("abc", "https://x.test", 1))
+	if e, ok := decodeEntry(encodeEntry(plain)); !ok || e.Flags != 0 || string(e.URL) != "https://x.test" {
+		t.Fatalf("plain entry: %+v %v", e, ok)
+	}
+	l := testLink("abc", "https://x.test/d", 1)
+	l.LinkOptions = LinkOptions{Program: []byte{1, 2, 3}, PasswordHash: "h", StartsAt: 99, FallbackURL: "https://f.test",
+		Exhausted: true, DropQuery: true, ForwardPath: true, QueryPrecedence: QueryVisitorWins}
+	e, ok := decodeEntry(encodeEntry(entryFor(l)))
+	want := HotDropQuery | HotForwardPath | HotVisitorWins | HotPassword | HotExhausted | HotExtra
+	if !ok || e.Flags != want || e.StartsAt != 99 || string(e.Fallback) != "https://f.test" ||
+		!bytes.Equal(e.Program, []byte{1, 2, 3}) || string(e.URL) != "https://x.test/d" || e.PasswordTag != PasswordTag("h") {
+		t.Fatalf("entry with options: %+v %v", e, ok)
+	}
+	enc := encodeEntry(entryFor(l))
+	for n := hotHeader; n < len(enc)-len("https://x.test/d"); n++ {
+		if _, ok := decodeEntry(enc[:n]); ok {
+			t.Fatalf("an entry cut to %d bytes decoded", n)
+		}
 	}
 }

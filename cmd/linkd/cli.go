@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,12 +38,13 @@ type clientCmd struct {
 // clientCmds are the API client commands, by noun and verb.
 var clientCmds = map[string]map[string]clientCmd{
 	"link": {
-		"create": {"linkd link create URL [--alias A] [--title T] [--tag T]... [--expires RFC3339] [--redirect 301|302|307|308]", 1, linkCreateFlags},
-		"list":   {"linkd link list [--q TEXT] [--tag T] [--limit N] [--cursor C]", 0, linkListFlags},
-		"get":    {"linkd link get CODE", 1, simple("GET", "/api/v1/links/%s")},
-		"update": {"linkd link update CODE [--url U] [--title T] [--tag T]... [--expires RFC3339|never] [--redirect N]", 1, linkUpdateFlags},
-		"delete": {"linkd link delete CODE", 1, simple("DELETE", "/api/v1/links/%s")},
-		"export": {"linkd link export [--format csv|json] [--q TEXT] [--tag T] [--analytics [--code C] [--from D] [--to D]] [-o FILE]", 0, linkExportFlags},
+		"create":  {"linkd link create URL [--alias A] [--title T] [--tag T]... [--expires RFC3339] [--redirect 301|302|307|308] " + linkOptionUsage, 1, linkCreateFlags},
+		"list":    {"linkd link list [--q TEXT] [--tag T] [--limit N] [--cursor C]", 0, linkListFlags},
+		"get":     {"linkd link get CODE", 1, simple("GET", "/api/v1/links/%s")},
+		"update":  {"linkd link update CODE [--url U] [--title T] [--tag T]... [--expires RFC3339|never] [--redirect N] " + linkOptionUsage, 1, linkUpdateFlags},
+		"promote": {"linkd link promote CODE VARIANT (A, B, ... or 0, 1, ...): make the variant the link's URL and end the A/B split", 2, linkPromoteFlags},
+		"export":  {"linkd link export [--format csv|json] [--q TEXT] [--tag T] [--analytics [--code C] [--from D] [--to D]] [-o FILE]", 0, linkExportFlags},
+		"delete":  {"linkd link delete CODE", 1, simple("DELETE", "/api/v1/links/%s")},
 	},
 	"key": {
 		"create": {"linkd key create NAME --scope S [--scope S]... [--expires RFC3339]", 1, keyCreateFlags},
@@ -77,8 +77,12 @@ func linkCreateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 	redirect := fs.Int("redirect", 0, "redirect status (default 302)")
 	var tags listFlag
 	fs.Var(&tags, "tag", "tag (repeatable)")
+	opts := linkOptionFlags(fs)
 	return func(pos []string) (request, error) {
 		b := map[string]any{"url": pos[0]}
+		if err := opts(b); err != nil {
+			return request{}, err
+		}
 		setIf(b, "alias", *alias)
 		setIf(b, "title", *title)
 		setIf(b, "expiresAt", *expires)
@@ -119,8 +123,12 @@ func linkUpdateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 	redirect := fs.Int("redirect", 0, "new redirect status")
 	var tags listFlag
 	fs.Var(&tags, "tag", "replace the tags (repeatable)")
+	opts := linkOptionFlags(fs)
 	return func(pos []string) (request, error) {
 		b := map[string]any{}
+		if err := opts(b); err != nil {
+			return request{}, err
+		}
 		setIf(b, "url", *u)
 		setIf(b, "title", *title)
 		switch *expires {
@@ -137,7 +145,7 @@ func linkUpdateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 			b["tags"] = tags
 		}
 		if len(b) == 0 {
-			return request{}, errors.New("nothing to change: give at least one of --url --title --tag --expires --redirect")
+			return request{}, errors.New("nothing to change: give at least one of --url --title --tag --expires --redirect or a link option")
 		}
 		return request{method: "PATCH", path: "/api/v1/links/" + url.PathEscape(pos[0]), body: b}, nil
 	}
@@ -160,11 +168,10 @@ func userCreateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 	return func(pos []string) (request, error) {
 		pw := os.Getenv("LINKD_PASSWORD")
 		if *fromStdin {
-			line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-			if err != nil && err != io.EOF {
+			var err error
+			if pw, err = readPasswordLine(os.Stdin); err != nil {
 				return request{}, err
 			}
-			pw = strings.TrimRight(line, "\r\n")
 		}
 		if pw == "" {
 			return request{}, errors.New("no password: use --password-stdin or set LINKD_PASSWORD")

@@ -46,7 +46,7 @@ func decodeStrict(ctx *fasthttp.RequestCtx, body []byte, v any) bool {
 		return true
 	case errors.As(err, &typeErr):
 		httpx.WriteProblem(ctx, ops.KindValidation, "A field has the wrong type.",
-			ops.FieldError{Field: typeErr.Field, Message: "must be a " + jsonTypeName(typeErr.Type.Kind().String())})
+			ops.FieldError{Field: strings.TrimPrefix(typeErr.Field, "LinkOptions."), Message: "must be a " + jsonTypeName(typeErr.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		httpx.WriteProblem(ctx, ops.KindValidation, "The body has a field this endpoint does not accept.",

@@ -144,7 +144,10 @@ func linkPatch(raw map[string]json.RawMessage) ops.LinkPatch {
 		case "status":
 			patch.Status, err = decodeField[string](v)
 		default:
-			err = errors.New("unknown field, or not one that can be changed")
+			var known bool
+			if known, err = optionField(&patch.Options, name, v); !known {
+				err = errors.New("unknown field, or not one that can be changed")
+			}
 		}
 		if err != nil {
 			var te *json.UnmarshalTypeError

@@ -36,6 +36,7 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "links/{code}", Scope: ops.ScopeLinksRead, Handle: a.getLink},
 		{Method: "PATCH", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.patchLink},
 		{Method: "DELETE", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.deleteLink},
+		{Method: "POST", Pattern: "links/{code}/promote", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.promoteVariant},
 		{Method: "GET", Pattern: "analytics/orphans", Scope: ops.ScopeAdmin, Handle: a.orphans},
 		{Method: "GET", Pattern: "backup", Scope: ops.ScopeAdmin, Handle: a.backup},
 		{Method: "GET", Pattern: "cluster", Scope: ops.ScopeAdmin, Handle: a.cluster},

@@ -138,6 +138,7 @@ func linkForm(l *store.Link) map[string]string {
 	if l.ExpiresAt != 0 {
 		f["expiresAt"] = localTime(l.ExpiresAt)
 	}
+	optionForm(l, f)
 	return f
 }
 
@@ -155,10 +156,13 @@ func (c *Console) renderLink(ctx *fasthttp.RequestCtx, rq request, l *store.Link
 }
 
 func (c *Console) updateLink(ctx *fasthttp.RequestCtx, rq request, l *store.Link) {
-	form := formValues(ctx, "url", "title", "tags", "expiresAt", "redirectStatus")
-	if _, err := c.ops.UpdateLink(rq.se.p, l.Code, linkPatch(form)); err != nil {
+	form := formValues(ctx, append([]string{"url", "title", "tags", "expiresAt", "redirectStatus"}, linkOptionFields...)...)
+	patch := linkPatch(form)
+	optionPatch(form, &patch)
+	if _, err := c.ops.UpdateLink(rq.se.p, l.Code, patch); err != nil {
 		v := view{Form: form}
 		c.show(&v, err)
+		foldOptionFields(&v)
 		c.renderLink(ctx, rq, l, v)
 		return
 	}

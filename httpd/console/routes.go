@@ -46,6 +46,7 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "links/{code}/delete", Scope: links, Handle: c.withLink(c.deletePage)},
 		{Method: "POST", Pattern: "links/{code}/delete", Scope: linksW, Budget: write, Body: form, Handle: c.withLink(c.deleteLink)},
 		{Method: "GET", Pattern: "links/{code}/analytics", Scope: ops.ScopeAnalyticsRead, Handle: c.withLink(c.analyticsPage)},
+		{Method: "POST", Pattern: "links/{code}/promote", Scope: linksW, Budget: write, Body: form, Handle: c.withLink(c.promoteVariant)},
 		{Method: "GET", Pattern: "links/{code}/qr.svg", Scope: links, Handle: c.withLink(c.qrSVG)},
 		{Method: "GET", Pattern: "links/{code}/qr.png", Scope: links, Handle: c.withLink(c.qrPNG)},
 

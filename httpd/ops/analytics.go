@@ -40,6 +40,7 @@ type Report struct {
 	Devices        []store.KeyCount `json:"devices"`
 	Browsers       []store.KeyCount `json:"browsers"`
 	OS             []store.KeyCount `json:"os"`
+	Variants       []VariantCount   `json:"variants"`
 }
 
 var intervals = map[string]struct {
@@ -115,6 +116,7 @@ func (o *Ops) Report(code string, q AnalyticsQuery) (Report, error) {
 		UniqueVisitors: a.Visitors, Series: series(a.Series, q, iv.unit),
 		Referrers: nonNil(a.Dims[store.DimReferrer]), Countries: nonNil(a.Dims[store.DimCountry]),
 		Devices: nonNil(a.Dims[store.DimDevice]), Browsers: nonNil(a.Dims[store.DimBrowser]), OS: nonNil(a.Dims[store.DimOS]),
+		Variants: variantCounts(a.Dims[store.DimVariant]),
 	}, nil
 }
 

@@ -57,6 +57,7 @@ type Link struct {
 	Status         string   `json:"status"`
 	Custom         bool     `json:"custom"`
 	Clicks         uint64   `json:"clicks"`
+	LinkOptionsView
 }
 
 // LinkView shows l as of now (Unix ms).
@@ -70,6 +71,10 @@ func (o *Ops) LinkView(l *store.Link, now int64) Link {
 		v.Tags = []string{}
 	}
 	v.ExpiresAt = optTime(l.ExpiresAt)
+	v.LinkOptionsView = OptionsView(&l.LinkOptions)
+	if l.MaxVisits > 0 {
+		v.Visits, _ = o.st.Visits(l.Code)
+	}
 	if l.Status == store.StatusActive && l.Expired(now) {
 		v.Status = "expired"
 	}
@@ -156,7 +161,8 @@ type NewLink struct {
 	RedirectStatus *int     `json:"redirectStatus"`
 	Title          string   `json:"title"`
 	Tags           []string `json:"tags"`
-	Invalid        Fields   `json:"-"`
+	LinkOptions
+	Invalid Fields `json:"-"`
 }
 
 // Idempotency ties a create to an Idempotency-Key and the request body
@@ -213,6 +219,7 @@ func (o *Ops) newCreate(req NewLink, owner uint64, now time.Time) (*fsm.CreateLi
 	errs.Add("title", err)
 	cmd.Tags, err = validate.Tags(req.Tags)
 	errs.Add("tags", err)
+	o.linkOptions(req.LinkOptions, nil, now, &errs).applyCreate(cmd)
 	if err := Invalid("The link was not created.", errs); err != nil {
 		return nil, err
 	}
@@ -254,6 +261,7 @@ type LinkPatch struct {
 	ExpiresAt      *string
 	RedirectStatus *int
 	Status         *string
+	Options        LinkOptions
 	Invalid        Fields
 }
 
@@ -320,6 +328,11 @@ func (o *Ops) newUpdate(p Principal, code string, patch LinkPatch, now time.Time
 		var err error
 		cmd.Blocked, err = statusChange(*patch.Status, p)
 		errs.Add("status", err)
+	}
+	if cur, err := o.st.Link(code); err == nil {
+		o.linkOptions(patch.Options, &cur.LinkOptions, now, &errs).applyUpdate(cmd)
+	} else {
+		o.linkOptions(patch.Options, &store.LinkOptions{}, now, &errs).applyUpdate(cmd)
 	}
 	if err := Invalid("The link was not changed.", errs); err != nil {
 		return nil, err

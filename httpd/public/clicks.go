@@ -25,6 +25,12 @@ func (h *Handler) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now 
 		return
 	}
 	var e clicks.Event
+	h.event(ctx, &e, code, kind, now)
+	h.clicks.Record(&e)
+}
+
+// event fills e with what the click log needs of a visit.
+func (h *Handler) event(ctx *fasthttp.RequestCtx, e *clicks.Event, code []byte, kind uint8, now time.Time) {
 	e.TimeMs = now.UnixMilli()
 	e.Kind = kind
 	if kind == clicks.KindClick && len(ctx.URI().QueryString()) > 0 && ctx.QueryArgs().Has("qr") {
@@ -48,5 +54,4 @@ func (h *Handler) record(ctx *fasthttp.RequestCtx, code []byte, kind uint8, now 
 			copy(e.Country[:], hd.PeekBytes(hdrCFCountry))
 		}
 	}
-	h.clicks.Record(&e)
 }

@@ -6,8 +6,12 @@
 //
 // Invariants: a redirect that hits the hot set touches no disk, waits for
 // nothing and allocates nothing (BenchmarkRedirectHit); a click is a
-// non-blocking enqueue; no public route accepts a request body. public
-// reads through httpd/ops and the store; it never proposes a command.
+// non-blocking enqueue; no public route accepts a request body except the
+// password form of a protected link (POST /{code}, at most
+// UnlockBodyLimit, read only after its guessing budgets allowed it). Links
+// with options (options.go) are matched from the hot-set entry's compiled
+// program, without allocating. public reads through httpd/ops and the
+// store; it never proposes a command.
 package public
 
 import (
@@ -65,6 +69,7 @@ type Handler struct {
 	shares      renderCache[[]byte]
 	shareRender sync.Mutex
 	routes      httpx.Table[fasthttp.RequestHandler]
+	unlock      unlock
 }
 
 type logger interface {
@@ -74,7 +79,8 @@ type logger interface {
 // New returns a Handler.
 func New(cfg Config, log logger) *Handler {
 	h := &Handler{ops: cfg.Ops, st: cfg.Ops.Store(), log: log, public: cfg.Ops.Public(), clicks: cfg.Clicks,
-		proxies: cfg.Proxies, lim: cfg.Limiters, m: cfg.Counters, pages: httpx.NewStatusPages(), cacheCtl: []byte("no-store")}
+		proxies: cfg.Proxies, lim: cfg.Limiters, m: cfg.Counters, pages: httpx.NewStatusPages(), cacheCtl: []byte("no-store"),
+		unlock: newUnlock()}
 	if cfg.RedirectMaxAge > 0 {
 		sec := strconv.Itoa(int(cfg.RedirectMaxAge.Seconds()))
 		h.cacheCtl = []byte("public, max-age=" + sec + ", s-maxage=" + sec)

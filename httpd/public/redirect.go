@@ -1,6 +1,7 @@
 package public
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 
@@ -35,7 +36,11 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	code := ctx.Path()[1:]
-	preview := len(code) > 0 && code[len(code)-1] == '+'
+	var extra []byte // "/more/path" of /{code}/more/path, for forwardPath
+	if i := bytes.IndexByte(code, '/'); i >= 0 {
+		code, extra = code[:i], code[i:]
+	}
+	preview := len(extra) == 0 && len(code) > 0 && code[len(code)-1] == '+'
 	if preview {
 		code = code[:len(code)-1]
 	}
@@ -65,11 +70,15 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 		h.m.Blocked.Inc()
 		h.blocked(ctx, string(code))
 	case e.Expired(now.UnixMilli()):
-		h.m.Gone.Inc()
-		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Expired)
+		if !h.fallback(ctx, &e) {
+			h.m.Gone.Inc()
+			httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Expired)
+		}
 	case preview:
 		h.m.Preview.Inc()
-		h.previewPage(ctx, string(code), string(e.URL))
+		h.previewPage(ctx, string(code), &e)
+	case e.Flags != 0 || len(extra) > 0 || len(ctx.URI().QueryString()) > 0:
+		h.withOptions(ctx, code, extra, &e, now)
 	default:
 		h.m.Redirects.Inc()
 		kind := clicks.KindClick

@@ -47,33 +47,3 @@ const reportFormTmpl = `{{define "report"}}<details><summary>Report this link</s
 <option value="spam">Spam</option><option value="illegal">Illegal content</option><option value="other">Other</option></select></label></p>
 <p><label>Details (optional)<br><textarea name="note" maxlength="1000" rows="3" cols="40"></textarea></label></p>
 <p><button type="submit">Send report</button></p></form></details>{{end}}`
-
-// previewTmpl is the /{code}+ page: where the link goes, and the report form.
-var previewTmpl = template.Must(template.New("preview").Parse(reportFormTmpl + `{{define "preview"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>Where this link goes · linkd</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}p{color:#57606a}.dest{word-break:break-all;font-family:monospace}</style>
-</head><body><main>
-<h1>Where this link goes</h1>
-<p>{{.Short}} leads to:</p>
-{{if .Title}}<p><strong>{{.Title}}</strong></p>{{end}}
-<p class="dest">{{.URL}}</p>
-<p><a href="{{.URL}}" rel="noopener noreferrer nofollow">Continue to this site</a></p>
-<p><small>linkd shows this preview because the link ends in “+”. Nothing was counted.</small></p>
-{{template "report" .Code}}
-</main></body></html>{{end}}`))
-
-func (h *Handler) previewPage(ctx *fasthttp.RequestCtx, code, dest string) {
-	var title string
-	if l, err := h.st.Link(code); err == nil {
-		title = l.Title
-	}
-	var b bytes.Buffer
-	err := previewTmpl.ExecuteTemplate(&b, "preview", struct{ Code, Short, URL, Title string }{code, h.public + "/" + code, dest, title})
-	if err != nil {
-		h.log.Error("rendering preview", "err", err)
-		httpx.WritePage(ctx, fasthttp.StatusInternalServerError, httpx.Page{Title: "Something went wrong", Message: "Please try again in a moment."})
-		return
-	}
-	httpx.WriteHTML(ctx, fasthttp.StatusOK, b.Bytes())
-}

@@ -225,3 +225,34 @@ func visitorHash(salt []byte, addr netip.Addr, ua []byte) uint64 {
 	d.Write(ua)
 	return d.Sum64()
 }
+
+// VisitorHash returns what link options need to know about the visitor
+// of e, on the redirect path: a hash that is stable for this visitor and
+// code within a day (the analytics' salted daily visitor hash, mixed with
+// the code, so that the A/B splits of different links are independent)
+// and the country (0 when unknown). It is safe for concurrent use; r may
+// be nil (analytics off), and until the writer has read a day's salt the
+// hash is unsalted. It allocates only to parse a trusted proxy's
+// forwarding header.
+func (r *Recorder) VisitorHash(e *Event, trusted clientaddr.Proxies, code []byte) (hash uint64, ctry [2]byte) {
+	addr := clientAddr(e, trusted)
+	ctry, _ = country(e, addr)
+	var salt []byte
+	if r != nil {
+		if p := r.daySalt.Load(); p != nil {
+			salt = *p
+		}
+	}
+	var d xxhash.Digest
+	if len(salt) >= 8 {
+		d.ResetWithSeed(binary.LittleEndian.Uint64(salt))
+		d.Write(salt[8:])
+	} else {
+		d.Reset()
+	}
+	b := addr.As16()
+	d.Write(b[:])
+	d.Write(e.ua[:e.uaLen])
+	d.Write(code)
+	return d.Sum64(), ctry
+}

@@ -196,8 +196,8 @@ func (d *dayAgg) visitors() *hyperloglog.Sketch {
 }
 
 // add counts n records of one profile: f holds code, host, country,
-// device, browser, os and referrer host.
-func (d *dayAgg) add(kind, class uint8, f [7][]byte, n uint64) {
+// device, browser, os, referrer host and A/B variant.
+func (d *dayAgg) add(kind, class uint8, f [8][]byte, n uint64) {
 	switch class {
 	case ClassPreview:
 		d.d.Previews += n
@@ -215,7 +215,8 @@ func (d *dayAgg) add(kind, class uint8, f [7][]byte, n uint64) {
 		ref = DirectReferrer
 	}
 	for _, k := range [...]dimKey{{store.DimReferrer, ref}, {store.DimCountry, string(f[2])},
-		{store.DimDevice, string(f[3])}, {store.DimBrowser, string(f[4])}, {store.DimOS, string(f[5])}} {
+		{store.DimDevice, string(f[3])}, {store.DimBrowser, string(f[4])}, {store.DimOS, string(f[5])},
+		{store.DimVariant, string(f[7])}} {
 		if k.key != "" {
 			d.dims[k] += n
 		}

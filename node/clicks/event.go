@@ -36,6 +36,7 @@ type Event struct {
 	Flags   uint8
 	IP      [16]byte // peer address (IPv4 mapped); never written to disk
 	Country [2]byte  // from a trusted proxy's country header
+	Variant uint8    // 1 + the index of the A/B variant that chose the destination; 0 for none
 
 	codeLen, hostLen, refLen, uaLen, fwdLen uint8
 

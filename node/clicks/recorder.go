@@ -38,6 +38,9 @@ const (
 	// uaCacheSize bounds the parsed User-Agent cache (agents repeat a lot).
 	uaCacheSize = 4096
 	recordV1    = 1
+	// recordV2 adds an eighth string, the A/B variant that chose the
+	// destination ("" for none). Version 1 records read as variant "".
+	recordV2 = 2
 )
 
 // Config configures a Recorder.
@@ -86,6 +89,11 @@ type Recorder struct {
 	ref     []byte  // scratch for the referrer host
 	hostBuf []byte  // scratch for an orphan visit's host
 	ctry    [2]byte // scratch for the country code
+	variant [1]byte // scratch for the variant digit
+
+	// daySalt is the newest salt the writer has read, for the redirect
+	// path's visitor hash (see VisitorHash); read concurrently.
+	daySalt atomic.Pointer[[]byte]
 
 	missingDay int64 // a day whose salt was not there at missingAt
 	missingAt  time.Time
@@ -231,12 +239,17 @@ type record struct {
 	timeMs                                            int64
 	kind, class                                       uint8
 	code, host, country, device, browser, os, refHost []byte
+	variant                                           []byte // one digit, or empty
 	visitor                                           uint64 // 0: not counted as a visitor (DNT)
 }
 
 // encode enriches e into a record and serialises it into r.buf.
 func (r *Recorder) encode(e *Event) []byte {
 	rec := record{timeMs: e.TimeMs, kind: e.Kind, code: e.code[:e.codeLen]}
+	if e.Variant > 0 && e.Variant <= 10 {
+		r.variant[0] = '0' + e.Variant - 1
+		rec.variant = r.variant[:]
+	}
 	if e.Kind == KindOrphan {
 		rec.host = appendHost(r.hostBuf[:0], e.host[:e.hostLen])
 		r.hostBuf = rec.host
@@ -296,14 +309,15 @@ func (r *Recorder) salt(day int64) []byte {
 		clear(r.salts)
 	}
 	r.salts[day] = s
+	r.daySalt.Store(&s)
 	return s
 }
 
 func (rec *record) appendTo(b []byte) []byte {
-	b = append(b, recordV1, rec.kind, rec.class)
+	b = append(b, recordV2, rec.kind, rec.class)
 	b = binary.AppendVarint(b, rec.timeMs)
 	b = binary.BigEndian.AppendUint64(b, rec.visitor)
-	for _, s := range [...][]byte{rec.code, rec.host, rec.country, rec.device, rec.browser, rec.os, rec.refHost} {
+	for _, s := range [...][]byte{rec.code, rec.host, rec.country, rec.device, rec.browser, rec.os, rec.refHost, rec.variant} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -312,7 +326,8 @@ func (rec *record) appendTo(b []byte) []byte {
 
 // view is a record read back from a segment, aliasing the segment buffer.
 // strs is the encoded string section (code, host, country, device, browser,
-// os, referrer host), which the compactor uses whole as an aggregation key.
+// os, referrer host, and from version 2 the variant), which the compactor
+// uses whole as an aggregation key.
 type view struct {
 	timeMs      int64
 	kind, class uint8
@@ -325,7 +340,7 @@ var errBadRecord = errors.New("clicks: bad record")
 // viewRecord parses a record's header and checks its string section.
 func viewRecord(b []byte) (view, error) {
 	var v view
-	if len(b) < 3 || b[0] != recordV1 {
+	if len(b) < 3 || b[0] != recordV1 && b[0] != recordV2 {
 		return v, errBadRecord
 	}
 	v.kind, v.class = b[1], b[2]
@@ -343,11 +358,14 @@ func viewRecord(b []byte) (view, error) {
 }
 
 // fields splits the string section: code, host, country, device, browser,
-// os, referrer host.
-func (v view) fields() ([7][]byte, error) {
-	var f [7][]byte
+// os, referrer host and variant (absent, so empty, in version 1 records).
+func (v view) fields() ([8][]byte, error) {
+	var f [8][]byte
 	b := v.strs
 	for i := range f {
+		if i == 7 && len(b) == 0 {
+			break // a version 1 record
+		}
 		l, n := binary.Uvarint(b)
 		if n <= 0 || uint64(len(b[n:])) < l {
 			return f, errBadRecord
