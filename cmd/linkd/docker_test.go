@@ -24,7 +24,7 @@ import (
 	"time"
 )
 
-const image = "linkd:e2e"
+const dockerImage = "linkd:e2e"
 
 // docker runs a docker command and returns its trimmed output.
 func docker(t *testing.T, args ...string) string {
@@ -57,7 +57,7 @@ func buildImage(t *testing.T) {
 			t.Fatalf("building the static binary: %v\n%s", err, out)
 		}
 		os.MkdirAll(filepath.Join(root, "build", "data"), 0o755)
-		cmd = exec.Command("docker", "build", "-q", "-t", image, ".")
+		cmd = exec.Command("docker", "build", "-q", "-t", dockerImage, ".")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("docker build: %v\n%s", err, out)
@@ -78,7 +78,7 @@ func runContainer(t *testing.T, name, network, host string, args ...string) *con
 	if network != "" {
 		all = append(all, "--network", network, "--hostname", host, "--network-alias", host)
 	}
-	docker(t, append(append(all, image), args...)...)
+	docker(t, append(append(all, dockerImage), args...)...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := exec.Command("docker", "logs", "--tail", "60", name).CombinedOutput()
@@ -123,7 +123,7 @@ func TestDockerSingleNode(t *testing.T) {
 	name := uniq()
 	vol := name + "-data"
 	t.Cleanup(func() { exec.Command("docker", "volume", "rm", "-f", vol).Run() })
-	all := []string{"run", "-d", "--name", name, "-p", "127.0.0.1::8080", "-v", vol + ":/data", "-e", "LINKD_ADMIN_TOKEN=" + testToken, image}
+	all := []string{"run", "-d", "--name", name, "-p", "127.0.0.1::8080", "-v", vol + ":/data", "-e", "LINKD_ADMIN_TOKEN=" + testToken, dockerImage}
 	docker(t, all...)
 	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
 	c := &container{name: name}
