@@ -1,6 +1,8 @@
 package httpd_test
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -347,5 +349,27 @@ func TestVariantAnalyticsAndPromote(t *testing.T) {
 	}
 	if st, loc := visit(t, n, "/"+l.Code); st != 302 || loc != "https://e.test/b" {
 		t.Fatalf("after promoting: %d %q", st, loc)
+	}
+}
+
+// TestIdempotencyRecordHidesPassword: an Idempotency-Key stores a hash of
+// the request body in replicated state. A body with a link's password must
+// not leave its plain SHA-256 there (a dictionary attack away from the
+// password): the whole state, as a backup streams it, holds no such bytes,
+// and a retry still replays.
+func TestIdempotencyRecordHidesPassword(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	body := `{"url":"https://e.test/secret","password":"hunter22"}`
+	a := mustCreate(t, n, body, "Idempotency-Key", "pw-1")
+	if b := mustCreate(t, n, body, "Idempotency-Key", "pw-1"); b.Code != a.Code {
+		t.Fatalf("retry made %s, first %s", b.Code, a.Code)
+	}
+	r := n.Do("GET", "/api/v1/backup", nil)
+	if r.Status != 200 || len(r.Body) == 0 {
+		t.Fatalf("backup: %d", r.Status)
+	}
+	plain := sha256.Sum256([]byte(body))
+	if bytes.Contains(r.Body, plain[:]) {
+		t.Fatal("the replicated state holds the plain SHA-256 of a body with a password")
 	}
 }

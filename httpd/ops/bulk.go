@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -52,7 +51,7 @@ func (o *Ops) CreateLinks(p Principal, reqs []NewLink, idem Idempotency) ([]Bulk
 	out := make([]BulkResult, len(reqs))
 	cmds := make([]*fsm.CreateLink, len(reqs))
 	var pending []int
-	sum := sha256.Sum256(idem.Body)
+	sum := o.bodyHash(idem.Body)
 	for i, req := range reqs {
 		cmd, err := o.newCreate(req, p.Owner(), now)
 		if err != nil {
@@ -61,7 +60,7 @@ func (o *Ops) CreateLinks(p Principal, reqs []NewLink, idem Idempotency) ([]Bulk
 		}
 		cmd.Now = now.UnixMilli()
 		if idem.Key != "" {
-			cmd.IdemKey, cmd.BodyHash = idem.Key+"#bulk#"+strconv.Itoa(i), sum[:]
+			cmd.IdemKey, cmd.BodyHash = idem.Key+"#bulk#"+strconv.Itoa(i), sum
 		}
 		cmds[i] = cmd
 		pending = append(pending, i)

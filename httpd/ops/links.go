@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"crypto/sha256"
 	"errors"
 	"strings"
 	"time"
@@ -186,8 +185,7 @@ func (o *Ops) CreateLink(p Principal, req NewLink, idem Idempotency) (l *store.L
 		return nil, false, err
 	}
 	if cmd.IdemKey = idem.Key; idem.Key != "" {
-		h := sha256.Sum256(idem.Body)
-		cmd.BodyHash = h[:]
+		cmd.BodyHash = o.bodyHash(idem.Body)
 	}
 	res, err := o.commitCreate(cmd, now)
 	if err != nil {

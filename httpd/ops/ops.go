@@ -2,6 +2,8 @@ package ops
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -206,4 +208,23 @@ func (o *Ops) Backup() (*store.Snapshot, error) {
 		return nil, err
 	}
 	return o.st.Snapshot(), nil
+}
+
+// bodyHash is what an idempotency record keeps of a request body, to tell a
+// retry from another request under the same key: an HMAC keyed by the
+// cluster's secret permutation key, because a body may carry a link's
+// password and the record is replicated state (a plain SHA-256 of a short
+// password is a dictionary lookup away from the password). Every node
+// holds the same key, so a retry through another node hashes the same.
+func (o *Ops) bodyHash(body []byte) []byte {
+	key, err := o.st.PermKey()
+	if err != nil {
+		// Not initialised yet: the write is refused anyway.
+		h := sha256.Sum256(body)
+		return h[:]
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("linkd idempotency body v1\x00"))
+	m.Write(body)
+	return m.Sum(nil)
 }
