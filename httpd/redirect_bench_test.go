@@ -34,48 +34,21 @@ func BenchmarkRedirectHit(b *testing.B) {
 }
 
 func benchRedirect(b *testing.B, analytics bool, lim Limits) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(b.TempDir(), store.Options{Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	txn := st.Begin()
-	txn.CreateLink(&store.Link{Code: "aZ3kP9q", URL: "https://example.com/landing?utm_source=bench&utm_medium=link",
+	st := benchStore(b, &store.Link{Code: "aZ3kP9q", URL: "https://example.com/landing?utm_source=bench&utm_medium=link",
 		Owner: 1, CreatedAt: 1, RedirectStatus: 302, Status: store.StatusActive})
-	if err := txn.Commit(1); err != nil {
-		b.Fatal(err)
-	}
-	cfg := Config{Store: st, PublicURL: "https://sho.rt", Logger: quiet, Limits: lim}
-	if analytics {
-		rec, err := clicks.NewRecorder(clicks.Config{Dir: b.TempDir(), Source: "bench/1", Store: st, Lag: time.Hour, Logger: quiet})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer rec.Close()
-		cfg.Clicks = rec
-	}
-	s, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ctx fasthttp.RequestCtx
-	ctx.SetRemoteAddr(&net.TCPAddr{IP: net.IPv4(198, 51, 100, 7), Port: 50000})
-	ctx.Request.SetRequestURI("/aZ3kP9q")
-	ctx.Request.Header.SetMethod("GET")
-	ctx.Request.Header.SetUserAgent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
-	ctx.Request.Header.SetReferer("https://www.google.com/")
-	s.Handle(&ctx) // first request fills the hot set
+	s, rec := benchServer(b, st, analytics, lim)
+	ctx := benchRequest("/aZ3kP9q")
+	s.Handle(ctx) // first request fills the hot set
 	if ctx.Response.StatusCode() != 302 {
 		b.Fatalf("status %d", ctx.Response.StatusCode())
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		ctx.Response.Reset()
-		s.Handle(&ctx)
+		s.Handle(ctx)
 	}
 	b.StopTimer()
-	if analytics && cfg.Clicks.Written()+cfg.Clicks.Dropped()+uint64(cfg.Clicks.QueueLen()) == 0 {
+	if analytics && rec.Written()+rec.Dropped()+uint64(rec.QueueLen()) == 0 {
 		b.Fatal("no click was recorded")
 	}
 	if string(ctx.Response.Header.Peek("Location")) != "https://example.com/landing?utm_source=bench&utm_medium=link" {
@@ -85,3 +58,51 @@ func benchRedirect(b *testing.B, analytics bool, lim Limits) {
 		b.Fatalf("hot set missed %d times; the hit path touched Pebble", st.Hot().Stats().Misses)
 	}
 }
+
+// benchStore is a store holding l, closed when the benchmark ends.
+func benchStore(b *testing.B, l *store.Link) *store.Store {
+	st, err := store.Open(b.TempDir(), store.Options{Logger: benchLogger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	txn := st.Begin()
+	txn.CreateLink(l)
+	if err := txn.Commit(1); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// benchServer serves st as the redirect benchmarks do, with a click
+// recorder (returned) when analytics is on.
+func benchServer(b *testing.B, st *store.Store, analytics bool, lim Limits) (*Server, *clicks.Recorder) {
+	cfg := Config{Store: st, PublicURL: "https://sho.rt", Logger: benchLogger, Limits: lim}
+	if analytics {
+		rec, err := clicks.NewRecorder(clicks.Config{Dir: b.TempDir(), Source: "bench/1", Store: st, Lag: time.Hour, Logger: benchLogger})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { rec.Close() })
+		cfg.Clicks = rec
+	}
+	s, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, cfg.Clicks
+}
+
+// benchRequest is a phone's GET of uri from one address, from a search
+// result.
+func benchRequest(uri string) *fasthttp.RequestCtx {
+	var ctx fasthttp.RequestCtx
+	ctx.SetRemoteAddr(&net.TCPAddr{IP: net.IPv4(198, 51, 100, 7), Port: 50000})
+	ctx.Request.SetRequestURI(uri)
+	ctx.Request.Header.SetMethod("GET")
+	ctx.Request.Header.SetUserAgent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
+	ctx.Request.Header.SetReferer("https://www.google.com/")
+	return &ctx
+}
+
+var benchLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

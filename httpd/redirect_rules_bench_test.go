@@ -2,16 +2,9 @@ package httpd
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
-	"time"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/httpd/destination"
-	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -27,12 +20,6 @@ func BenchmarkRedirectRules(b *testing.B) {
 }
 
 func benchRules(b *testing.B, analytics bool) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(b.TempDir(), store.Options{Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
 	var o destination.Options
 	conds := []destination.Cond{
 		{Device: []string{"tablet"}}, {OS: []string{"android"}}, {OS: []string{"windows", "linux"}},
@@ -49,33 +36,12 @@ func benchRules(b *testing.B, analytics bool) {
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}
-	txn := st.Begin()
-	txn.CreateLink(&store.Link{Code: "aZ3kP9q", URL: "https://example.com/landing", Owner: 1, CreatedAt: 1,
+	st := benchStore(b, &store.Link{Code: "aZ3kP9q", URL: "https://example.com/landing", Owner: 1, CreatedAt: 1,
 		RedirectStatus: 302, Status: store.StatusActive, LinkOptions: store.LinkOptions{Program: destination.Compile(norm)}})
-	if err := txn.Commit(1); err != nil {
-		b.Fatal(err)
-	}
-	cfg := Config{Store: st, PublicURL: "https://sho.rt", Logger: quiet}
-	if analytics {
-		rec, err := clicks.NewRecorder(clicks.Config{Dir: b.TempDir(), Source: "bench/1", Store: st, Lag: time.Hour, Logger: quiet})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer rec.Close()
-		cfg.Clicks = rec
-	}
-	s, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ctx fasthttp.RequestCtx
-	ctx.SetRemoteAddr(&net.TCPAddr{IP: net.IPv4(198, 51, 100, 7), Port: 50000})
-	ctx.Request.SetRequestURI("/aZ3kP9q?utm_source=bench")
-	ctx.Request.Header.SetMethod("GET")
-	ctx.Request.Header.SetUserAgent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1")
+	s, _ := benchServer(b, st, analytics, Limits{})
+	ctx := benchRequest("/aZ3kP9q?utm_source=bench")
 	ctx.Request.Header.Set("Accept-Language", "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7")
-	ctx.Request.Header.SetReferer("https://www.google.com/")
-	s.Handle(&ctx)
+	s.Handle(ctx)
 	loc := string(ctx.Response.Header.Peek("Location"))
 	if ctx.Response.StatusCode() != 302 || (loc != "https://example.com/a?utm_source=bench" && loc != "https://example.com/b?utm_source=bench") {
 		b.Fatalf("status %d, Location %q", ctx.Response.StatusCode(), loc)
@@ -83,7 +49,7 @@ func benchRules(b *testing.B, analytics bool) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ctx.Response.Reset()
-		s.Handle(&ctx)
+		s.Handle(ctx)
 	}
 	b.StopTimer()
 	if st.Hot().Stats().Misses != 1 {
