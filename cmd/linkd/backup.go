@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/linkd/linkd/node"
@@ -31,23 +29,11 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("usage: linkd backup --server URL --token TOKEN -o FILE")
 	}
-	if c.token == "" {
-		return errors.New("no API token: pass --token or set LINKD_TOKEN")
-	}
-	req, err := http.NewRequest("GET", strings.TrimRight(c.server, "/")+"/api/v1/backup", nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := (&http.Client{}).Do(req) // no overall timeout: a backup takes as long as it takes
+	resp, err := c.stream("/api/v1/backup")
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

@@ -51,23 +51,11 @@ func linkExportFlags(fs *flag.FlagSet) func([]string) (request, error) {
 // empty), without the client's overall timeout: an export takes as long
 // as it takes. A file is written only for a successful answer.
 func (c *apiClient) download(path, file string) error {
-	if c.token == "" {
-		return errors.New("no API token: pass --token or set LINKD_TOKEN")
-	}
-	req, err := http.NewRequest("GET", strings.TrimRight(c.server, "/")+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := (&http.Client{}).Do(req)
+	resp, err := c.stream(path)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
 	w := c.out
 	if file != "" {
 		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -83,4 +71,28 @@ func (c *apiClient) download(path, file string) error {
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err
+}
+
+// stream sends an authenticated GET of path without an overall timeout
+// (downloads take as long as they take) and returns a 200 answer for the
+// caller to read and close; any other answer is an error with its text.
+func (c *apiClient) stream(path string) (*http.Response, error) {
+	if c.token == "" {
+		return nil, errors.New("no API token: pass --token or set LINKD_TOKEN")
+	}
+	req, err := http.NewRequest("GET", strings.TrimRight(c.server, "/")+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	return resp, nil
 }
