@@ -35,6 +35,17 @@ type DeleteLinks struct {
 	Items []DeleteLink `codec:"items"`
 }
 
+// version is 2 when an item puts a link on a domain (CreateLink version
+// 3): a binary from before domains would apply it on the default domain.
+func (c *CreateLinks) version() uint8 {
+	for i := range c.Items {
+		if c.Items[i].Domain != "" {
+			return 2
+		}
+	}
+	return 1
+}
+
 func (*CreateLinks) Type() Type { return TypeCreateLinks }
 func (*UpdateLinks) Type() Type { return TypeUpdateLinks }
 func (*DeleteLinks) Type() Type { return TypeDeleteLinks }

@@ -99,6 +99,17 @@ type CreateLink struct {
 	DropQuery       bool   `codec:"nfq,omitempty"`
 	ForwardPath     bool   `codec:"fwp,omitempty"`
 	QueryPrecedence uint8  `codec:"qp,omitempty"`
+
+	// Version 3: the link's domain (issue 16). Domain is the host of a
+	// configured domain ("" for the default domain, whose links keep
+	// their bare code as key); the link is stored under
+	// store.DomainCode(Domain, Code). Admin lets an admin use any domain;
+	// others need the domain's delegation. A create on the default domain
+	// is written as version 1 or 2 as before; one on another domain is
+	// version 3, which older binaries refuse (they would put the link on
+	// the default domain).
+	Domain string `codec:"dom,omitempty"`
+	Admin  bool   `codec:"adm,omitempty"`
 }
 
 // options returns the link options c carries.
@@ -109,6 +120,9 @@ func (c *CreateLink) options() store.LinkOptions {
 }
 
 func (c *CreateLink) version() uint8 {
+	if c.Domain != "" {
+		return 3
+	}
 	if len(c.Program) == 0 && c.PasswordHash == "" && c.StartsAt == 0 && c.FallbackURL == "" && c.MaxVisits == 0 &&
 		!c.DropQuery && !c.ForwardPath && c.QueryPrecedence == 0 {
 		return 1
@@ -258,6 +272,9 @@ func newCommand(t Type) Command {
 		return &PutImage{}
 	}
 	if c := newModeration(t); c != nil {
+		return c
+	}
+	if c := newDomainCommand(t); c != nil {
 		return c
 	}
 	return newBatchCommand(t)

@@ -38,6 +38,7 @@ type Result struct {
 	Link     *store.Link
 	User     *store.User
 	Profile  *store.Profile
+	Domain   *store.Domain
 	Range    store.Range
 	Replayed bool // an idempotent retry: Link is the original result
 	Err      error
@@ -187,7 +188,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 			if r, ok, err = applyProfile(txn, c); !ok {
 				if r, ok, err = applyModeration(txn, c); !ok {
 					if r, ok, err = applyBatch(txn, c); !ok {
-						panic(fmt.Sprintf("fsm: no apply for %T", c))
+						if r, ok, err = applyDomain(txn, c); !ok {
+							panic(fmt.Sprintf("fsm: no apply for %T", c))
+						}
 					}
 				}
 			}
@@ -244,7 +247,11 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 			return nil, err
 		}
 	}
-	if prev, err := txn.Link(c.Code); err == nil {
+	code, res, err := linkDomain(txn, c)
+	if res != nil || err != nil {
+		return res, err
+	}
+	if prev, err := txn.Link(code); err == nil {
 		if prev.Owner == c.Owner && prev.CreatedAt == c.Now && prev.URL == c.URL && prev.Status == store.StatusActive {
 			// This very command, applied before: minted codes are never
 			// reissued, so only a retry can match code, owner and time.
@@ -258,13 +265,13 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 		return &Result{Err: ErrBlockedDestination}, err
 	}
 	l := &store.Link{
-		Code: c.Code, URL: c.URL, Owner: c.Owner, CreatedAt: c.Now, UpdatedAt: c.Now,
+		Code: code, URL: c.URL, Owner: c.Owner, CreatedAt: c.Now, UpdatedAt: c.Now,
 		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
 		Custom: c.Custom, Title: c.Title, Tags: c.Tags, LinkOptions: c.options(),
 	}
 	txn.CreateLink(l)
 	if idemID != nil {
-		txn.PutIdem(idemID, &store.Idem{BodyHash: c.BodyHash, Code: c.Code,
+		txn.PutIdem(idemID, &store.Idem{BodyHash: c.BodyHash, Code: code,
 			ExpiresAt: c.Now + store.IdemTTL.Milliseconds()})
 	}
 	return &Result{Link: l}, nil

@@ -111,6 +111,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // database directory, switches CURRENT to it atomically, then swaps it in and
 // resets the hot set. On error the old state stays live.
 func (s *Store) Restore(r io.Reader) error {
+	if err := s.restore(r); err != nil {
+		return err
+	}
+	return s.loadDomains()
+}
+
+func (s *Store) restore(r io.Reader) error {
 	name, err := s.nextDBName()
 	if err != nil {
 		return err

@@ -59,14 +59,15 @@ type Options struct {
 // Store is linkd's replicated state on one node. Reads are safe for
 // concurrent use; writes go through Txn, which only the fsm uses.
 type Store struct {
-	dir    string
-	fs     vfs.FS
-	log    *slog.Logger
-	hot    *HotSet
-	snaps  sync.WaitGroup // open snapshots; a restore waits for them
-	mu     sync.RWMutex   // guards db against the swap in Restore
-	db     *pebble.DB
-	dbName string
+	dir     string
+	fs      vfs.FS
+	log     *slog.Logger
+	hot     *HotSet
+	domains domainState    // the configured domains, swapped on change
+	snaps   sync.WaitGroup // open snapshots; a restore waits for them
+	mu      sync.RWMutex   // guards db against the swap in Restore
+	db      *pebble.DB
+	dbName  string
 
 	cache     *pebble.Cache // shared by the databases a restore swaps; released by Close
 	missReads atomic.Uint64 // Pebble reads made for hot-set misses
@@ -111,6 +112,10 @@ func Open(dir string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s.db, s.dbName = db, name
+	if err := s.loadDomains(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	opened = true
 	return s, nil
 }

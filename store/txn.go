@@ -20,6 +20,7 @@ type Txn struct {
 	b       *pebble.Batch
 	evict   [][]byte
 	liveAdd int64
+	domains bool // a domain record changed: rebuild the DomainSet on commit
 }
 
 // Begin starts a Txn.
@@ -50,6 +51,9 @@ func (t *Txn) Commit(applied uint64) error {
 	}
 	for _, code := range t.evict {
 		t.s.hot.evict(code)
+	}
+	if t.domains {
+		return t.s.loadDomains()
 	}
 	return nil
 }
