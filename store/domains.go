@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync/atomic"
 
@@ -204,4 +205,22 @@ func (s *Store) loadDomains() error {
 	}
 	s.domains.Store(ds)
 	return nil
+}
+
+// ClicksByDomain sums every link's total clicks by the host part of its key
+// ("" for the default domain): one scan of the totals table (T), so it costs
+// one read per link that has clicks.
+func (s *Store) ClicksByDomain() (map[string]uint64, error) {
+	out := map[string]uint64{}
+	err := s.view(func(db *pebble.DB) error {
+		return scanPrefix(db, []byte{tTotal}, func(k, v []byte) error {
+			if len(v) != 8 {
+				return ErrCorrupt
+			}
+			host, _ := SplitDomainCode(string(k[1:]))
+			out[host] += binary.BigEndian.Uint64(v)
+			return nil
+		})
+	})
+	return out, err
 }

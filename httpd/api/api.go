@@ -79,6 +79,10 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	rq := request{Params: ps}
+	if d := ctx.QueryArgs().Peek("domain"); len(d) > 0 && ps.Code != "" {
+		// links/{code}?domain=host: the link with that code on that domain.
+		rq.Code = a.ops.LinkKey(string(d), ps.Code)
+	}
 	if r == nil || !r.Public {
 		if rq.p, ok = a.authenticate(ctx); !ok {
 			return

@@ -24,7 +24,8 @@ type importRow struct {
 // with the file as the body.
 func (a *API) importLinks(ctx *fasthttp.RequestCtx, rq request) {
 	args := ctx.QueryArgs()
-	opt := ops.ImportOptions{Source: string(args.Peek("from")), Collisions: string(args.Peek("collisions"))}
+	opt := ops.ImportOptions{Source: string(args.Peek("from")), Collisions: string(args.Peek("collisions")),
+		Domain: string(args.Peek("domain"))}
 	if opt.Collisions == "" {
 		opt.Collisions = ops.CollisionSkip
 	}

@@ -25,7 +25,8 @@ const (
 func (a *API) listLinks(ctx *fasthttp.RequestCtx, rq request) {
 	args := ctx.QueryArgs()
 	q := ops.LinkQuery{Limit: defaultPageSize, All: true,
-		Q: strings.TrimSpace(string(args.Peek("q"))), Tag: strings.TrimSpace(string(args.Peek("tag")))}
+		Q: strings.TrimSpace(string(args.Peek("q"))), Tag: strings.TrimSpace(string(args.Peek("tag"))),
+		Domain: strings.TrimSpace(string(args.Peek("domain")))}
 	var errs ops.Fields
 	if v := args.Peek("limit"); len(v) > 0 {
 		n, err := strconv.Atoi(string(v))
@@ -95,8 +96,18 @@ func (a *API) createLink(ctx *fasthttp.RequestCtx, rq request) {
 	if replayed {
 		ctx.Response.Header.Set("Idempotent-Replayed", "true")
 	}
-	ctx.Response.Header.Set("Location", "/api/v1/links/"+l.Code)
-	httpx.WriteJSON(ctx, fasthttp.StatusCreated, a.ops.LinkView(l, time.Now().UnixMilli()))
+	v := a.ops.LinkView(l, time.Now().UnixMilli())
+	ctx.Response.Header.Set("Location", linkLocation(a.ops, v))
+	httpx.WriteJSON(ctx, fasthttp.StatusCreated, v)
+}
+
+// linkLocation is the API address of a link: ?domain= names a link that is
+// not on the default domain.
+func linkLocation(o *ops.Ops, v ops.Link) string {
+	if v.Domain == o.DefaultHost() {
+		return "/api/v1/links/" + v.Code
+	}
+	return "/api/v1/links/" + v.Code + "?domain=" + v.Domain
 }
 
 // patchLink serves PATCH /links/{code}. Only the fields present in the

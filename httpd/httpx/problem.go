@@ -48,6 +48,8 @@ var problems = [...]Problem{
 	ops.KindBlockedDest:    {"blocked-destination", 422, "Destination blocked", "The destination is on this instance's blocklist, or a link to it was taken down; it cannot be shortened here."},
 	ops.KindLinkBlocked:    {"link-blocked", 409, "Link taken down", "An administrator blocked this link: its owner can no longer change or delete it, only read why and send an appeal."},
 	ops.KindBlockExists:    {"blocklist-entry-exists", 409, "Blocklist entry exists", "The blocklist already has an entry of this kind and value."},
+	ops.KindDomainExists:   {"domain-exists", 409, "Domain exists", "A domain with this host is configured already; change it with PATCH /api/v1/domains/{host}."},
+	ops.KindDomainLimit:    {"domain-limit", 409, "Too many domains", "The cluster holds the most domains it may (100); delete one before adding another."},
 }
 
 // ProblemOf is the problem for a Kind.

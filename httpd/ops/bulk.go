@@ -53,7 +53,7 @@ func (o *Ops) CreateLinks(p Principal, reqs []NewLink, idem Idempotency) ([]Bulk
 	var pending []int
 	sum := o.bodyHash(idem.Body)
 	for i, req := range reqs {
-		cmd, err := o.newCreate(req, p.Owner(), now)
+		cmd, err := o.newCreate(req, p, now)
 		if err != nil {
 			out[i].Err = err
 			continue
@@ -111,6 +111,9 @@ func (o *Ops) CreateLinks(p Principal, reqs []NewLink, idem Idempotency) ([]Bulk
 type BulkTarget struct {
 	Codes []string `json:"codes"`
 	Tag   string   `json:"tag"`
+	// Domain is the domain of the codes (default: the default domain);
+	// with a tag, only that domain's links.
+	Domain string `json:"domain"`
 }
 
 // targets resolves t to codes.
@@ -119,7 +122,8 @@ func (o *Ops) targets(p Principal, t BulkTarget) ([]string, error) {
 	case len(t.Codes) > 0 && t.Tag != "":
 		return nil, Fail(KindValidation, "Give codes or a tag, not both.", FieldError{Field: "tag", Message: "cannot be combined with codes"})
 	case t.Tag != "":
-		page, err := o.st.ListLinks(store.ListQuery{Owner: p.Owner(), All: p.IsAdmin(), Limit: MaxBulk, Match: linkFilter("", t.Tag)})
+		page, err := o.st.ListLinks(store.ListQuery{Owner: p.Owner(), All: p.IsAdmin(), Limit: MaxBulk,
+			Match: o.domainFilter(t.Domain, linkFilter("", t.Tag))})
 		if err != nil {
 			return nil, err
 		}
@@ -135,12 +139,14 @@ func (o *Ops) targets(p Principal, t BulkTarget) ([]string, error) {
 		return nil, err
 	}
 	var errs Fields
+	keys := make([]string, len(t.Codes))
 	for i, c := range t.Codes {
 		if !ValidCode([]byte(c)) {
 			errs = append(errs, FieldError{Field: "codes[" + strconv.Itoa(i) + "]", Message: "is not a link code"})
 		}
+		keys[i] = o.linkKey(t.Domain, c)
 	}
-	return t.Codes, Invalid("The batch was not applied.", errs)
+	return keys, Invalid("The batch was not applied.", errs)
 }
 
 // UpdateLinks applies one patch to every target link in one raft entry.

@@ -21,6 +21,11 @@ func (o *Ops) destURL(raw string) (string, error) {
 	if err != nil {
 		return u, err
 	}
+	if p, ok := destkey.Of(u); ok {
+		if _, own := o.st.Domains().Lookup([]byte(p.Host)); own {
+			return u, validate.ErrURLLoop // a link to one of this instance's domains
+		}
+	}
 	return u, o.notShortener(u)
 }
 

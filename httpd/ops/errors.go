@@ -41,6 +41,8 @@ const (
 	KindBlockedDest                // the destination is on a blocklist or was taken down
 	KindLinkBlocked                // the link was taken down: frozen for its owner
 	KindBlockExists                // the blocklist has the entry already
+	KindDomainExists               // the domain is configured already
+	KindDomainLimit                // the cluster holds the most domains it may
 	kindCount
 )
 
@@ -135,6 +137,8 @@ func Classify(log *slog.Logger, err error) *Error {
 		return Fail(KindProtected, "The bootstrap admin cannot be disabled, demoted or deleted.")
 	case classifyModeration(err) != nil:
 		return classifyModeration(err)
+	case classifyDomain(err) != nil:
+		return classifyDomain(err)
 	case errors.Is(err, node.ErrUnknownPeer):
 		return Fail(KindNotFound, "No such cluster member.")
 	case errors.Is(err, node.ErrUnknownOutcome), errors.Is(err, context.DeadlineExceeded):

@@ -30,17 +30,19 @@ const (
 // of the link view, in this order. Tags are joined with ",", times are
 // RFC 3339 (UTC), expiresAt is empty when the link never expires.
 var LinkExportColumns = []string{"code", "shortUrl", "url", "title", "tags", "createdAt", "updatedAt",
-	"expiresAt", "redirectStatus", "status", "custom", "clicks"}
+	"expiresAt", "redirectStatus", "status", "custom", "clicks", "domain"}
 
 // LinkExport is a checked link export request.
 type LinkExport struct {
 	Format string
 	Q, Tag string // the same filters as the link list
+	Domain string // only the links on this domain; "" for all
 }
 
 // ParseLinkExport checks ?format=&q=&tag= (format defaults to csv).
 func ParseLinkExport(get func(string) string) (LinkExport, error) {
-	e := LinkExport{Format: get("format"), Q: strings.TrimSpace(get("q")), Tag: strings.TrimSpace(get("tag"))}
+	e := LinkExport{Format: get("format"), Q: strings.TrimSpace(get("q")), Tag: strings.TrimSpace(get("tag")),
+		Domain: strings.TrimSpace(get("domain"))}
 	switch e.Format {
 	case "":
 		e.Format = FormatCSV
@@ -57,7 +59,7 @@ func (o *Ops) ExportLinks(p Principal, e LinkExport, w io.Writer) error {
 	sn := o.st.Snapshot()
 	defer sn.Close()
 	now := time.Now().UnixMilli()
-	match := linkFilter(e.Q, e.Tag)
+	match := o.domainFilter(e.Domain, linkFilter(e.Q, e.Tag))
 	var write func(Link) error
 	var flush func() error
 	if e.Format == FormatJSON {
@@ -95,7 +97,7 @@ func linkRow(row []string, v Link) []string {
 		exp = *v.ExpiresAt
 	}
 	copy(row, []string{v.Code, v.ShortURL, v.URL, v.Title, strings.Join(v.Tags, ","), v.CreatedAt, v.UpdatedAt,
-		exp, strconv.Itoa(v.RedirectStatus), v.Status, strconv.FormatBool(v.Custom), strconv.FormatUint(v.Clicks, 10)})
+		exp, strconv.Itoa(v.RedirectStatus), v.Status, strconv.FormatBool(v.Custom), strconv.FormatUint(v.Clicks, 10), v.Domain})
 	return row
 }
 

@@ -49,6 +49,8 @@ type ImportOptions struct {
 	Source     string
 	Collisions string
 	Mapping    map[string]string
+	// Domain is where the imported codes go (default: the default domain).
+	Domain string
 }
 
 // ImportRow is one row of an import report.
@@ -133,7 +135,7 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 	var pending []int
 	for i, row := range rows {
 		out[i] = ImportRow{Row: row.N, SourceClicks: row.Clicks, From: row.Code}
-		cmd, err := o.importCommand(p, row, now)
+		cmd, err := o.importCommand(p, row, opt.Domain, now)
 		if err == nil && row.Code != "" && cmd.Code != row.Code {
 			// The source's code cannot be a linkd alias (too short, reserved).
 			err = o.collide(opt, &out[i], cmd, Fail(KindValidation, "The source's code is not a valid alias here.",
@@ -183,7 +185,7 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 			case errors.Is(r.Err, fsm.ErrExists) && minted[i]:
 				again = append(again, i) // a minted code an alias holds: mint another
 			case errors.Is(r.Err, fsm.ErrExists) && o.sameLink(p, cmd):
-				out[i].Status, out[i].Code = ImportUnchanged, cmd.Code
+				out[i].Status, out[i].Code = ImportUnchanged, store.DomainCode(cmd.Domain, cmd.Code)
 			case errors.Is(r.Err, fsm.ErrExists):
 				if err := o.collide(opt, &out[i], cmd, r.Err); err != nil {
 					out[i].Status, out[i].Err = ImportFailed, err
@@ -210,11 +212,11 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 // importCommand builds the create for one row: the source's code as a
 // custom alias when it is a valid one, its creation time when it is in the
 // past.
-func (o *Ops) importCommand(p Principal, row importer.Row, now time.Time) (*fsm.CreateLink, error) {
+func (o *Ops) importCommand(p Principal, row importer.Row, domain string, now time.Time) (*fsm.CreateLink, error) {
 	if row.Err != nil {
 		return nil, Fail(KindValidation, "The row could not be read: "+row.Err.Error()+".")
 	}
-	req := NewLink{URL: row.URL, Title: row.Title, Tags: row.Tags}
+	req := NewLink{URL: row.URL, Title: row.Title, Tags: row.Tags, Domain: domain}
 	if row.RedirectStatus != 0 {
 		req.RedirectStatus = &row.RedirectStatus
 	}
@@ -225,7 +227,7 @@ func (o *Ops) importCommand(p Principal, row importer.Row, now time.Time) (*fsm.
 		e := row.ExpiresAt.Format(time.RFC3339)
 		req.ExpiresAt = &e
 	}
-	cmd, err := o.newCreate(req, p.Owner(), now)
+	cmd, err := o.newCreate(req, p, now)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +256,7 @@ func mintedIdem(cmd *fsm.CreateLink, n int, now time.Time) {
 // sameLink reports whether cmd's code already holds the same destination
 // for the same owner: the row was imported before.
 func (o *Ops) sameLink(p Principal, cmd *fsm.CreateLink) bool {
-	l, err := o.st.Link(cmd.Code)
+	l, err := o.st.Link(store.DomainCode(cmd.Domain, cmd.Code))
 	return err == nil && l.Owner == p.Owner() && l.URL == cmd.URL && l.Status != store.StatusDeleted
 }
 

@@ -45,6 +45,7 @@ func ValidRedirectStatus(n int) bool { return n == 301 || n == 302 || n == 307 |
 // Link is a link as the API shows it (and the console's pages).
 type Link struct {
 	Code           string   `json:"code"`
+	Domain         string   `json:"domain"`
 	ShortURL       string   `json:"shortUrl"`
 	URL            string   `json:"url"`
 	Title          string   `json:"title"`
@@ -61,8 +62,12 @@ type Link struct {
 
 // LinkView shows l as of now (Unix ms).
 func (o *Ops) LinkView(l *store.Link, now int64) Link {
+	host, code := store.SplitDomainCode(l.Code)
+	if host == "" {
+		host = o.defaultHost
+	}
 	v := Link{
-		Code: l.Code, ShortURL: o.public + "/" + l.Code, URL: l.URL, Title: l.Title, Tags: l.Tags,
+		Code: code, Domain: host, ShortURL: o.ShortURL(l.Code), URL: l.URL, Title: l.Title, Tags: l.Tags,
 		CreatedAt: MsTime(l.CreatedAt), UpdatedAt: MsTime(l.UpdatedAt),
 		RedirectStatus: int(l.RedirectStatus), Status: l.Status.String(), Custom: l.Custom,
 	}
@@ -102,6 +107,7 @@ type LinkQuery struct {
 	After  []byte // cursor
 	Limit  int
 	Q, Tag string // search text and tag; empty for all
+	Domain string // only links on this domain (its host); empty for all
 	All    bool   // admins: every user's links
 }
 
@@ -116,7 +122,7 @@ type LinkPage struct {
 // next cursor (a filtered page examines at most store.MaxListScan links).
 func (o *Ops) Links(p Principal, q LinkQuery) (LinkPage, error) {
 	page, err := o.st.ListLinks(store.ListQuery{Owner: p.Owner(), All: q.All && p.IsAdmin(), After: q.After,
-		Limit: q.Limit, Match: linkFilter(q.Q, q.Tag)})
+		Limit: q.Limit, Match: o.domainFilter(q.Domain, linkFilter(q.Q, q.Tag))})
 	if err != nil {
 		return LinkPage{}, err
 	}
@@ -160,6 +166,8 @@ type NewLink struct {
 	RedirectStatus *int     `json:"redirectStatus"`
 	Title          string   `json:"title"`
 	Tags           []string `json:"tags"`
+	// Domain is the host the link is on; "" for the default domain.
+	Domain string `json:"domain"`
 	LinkOptions
 	Invalid Fields `json:"-"`
 }
@@ -180,7 +188,7 @@ func (o *Ops) CreateLink(p Principal, req NewLink, idem Idempotency) (l *store.L
 			FieldError{Field: "Idempotency-Key", Message: "must be at most 255 printable ASCII characters"})
 	}
 	now := time.Now()
-	cmd, err := o.newCreate(req, p.Owner(), now)
+	cmd, err := o.newCreate(req, p, now)
 	if err != nil {
 		return nil, false, err
 	}
@@ -195,9 +203,12 @@ func (o *Ops) CreateLink(p Principal, req NewLink, idem Idempotency) (l *store.L
 }
 
 // newCreate validates a create request.
-func (o *Ops) newCreate(req NewLink, owner uint64, now time.Time) (*fsm.CreateLink, error) {
-	cmd := &fsm.CreateLink{Owner: owner, RedirectStatus: DefaultRedirectStatus}
+func (o *Ops) newCreate(req NewLink, p Principal, now time.Time) (*fsm.CreateLink, error) {
+	cmd := &fsm.CreateLink{Owner: p.Owner(), RedirectStatus: DefaultRedirectStatus}
 	errs := req.Invalid
+	if cmd.Domain = o.linkDomain(p, req.Domain, &errs); cmd.Domain != "" {
+		cmd.Admin = p.IsAdmin()
+	}
 	var err error
 	cmd.URL, err = o.destURL(req.URL)
 	errs.Add("url", err)

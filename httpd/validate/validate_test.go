@@ -557,3 +557,21 @@ func FuzzTags(f *testing.F) {
 		}
 	})
 }
+
+func TestDomainHost(t *testing.T) {
+	long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 32) + ".rt" // 99
+	for in, want := range map[string]string{
+		"Sho.RT": "sho.rt", "sho.rt.": "sho.rt", " links.example ": "links.example",
+		"bücher.example": "xn--bcher-kva.example", long: long, long + "x": long + "x",
+	} {
+		if got, err := DomainHost(in); err != nil || got != want {
+			t.Errorf("DomainHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "sho.rt:8080", "127.0.0.1", "[::1]", "::1", "http://sho.rt", "sho.rt/x",
+		"a..b", "-a.rt", "under_score.rt", "1.2.3.4", "0x7f.1", long + "xy", "\u212aelvin.rt"} {
+		if got, err := DomainHost(in); err == nil {
+			t.Errorf("DomainHost(%q) = %q, want an error", in, got)
+		}
+	}
+}
