@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,13 +32,29 @@ func BenchmarkRedirectHit(b *testing.B) {
 	b.Run("analytics=off,ratelimit=on", func(b *testing.B) {
 		benchRedirect(b, false, Limits{RedirectsPerIP: ratelimit.Limit{Rate: 1e12, Burst: 1 << 30}})
 	})
+	// A link on a configured domain, requested with a Host that needs
+	// normalising (case, port): the host lookup and the "<host>/<code>"
+	// key are on the hot path too.
+	b.Run("analytics=on,domain=on", func(b *testing.B) { benchRedirectOn(b, true, Limits{}, "links.example") })
 }
 
-func benchRedirect(b *testing.B, analytics bool, lim Limits) {
-	st := benchStore(b, &store.Link{Code: "aZ3kP9q", URL: "https://example.com/landing?utm_source=bench&utm_medium=link",
+func benchRedirect(b *testing.B, analytics bool, lim Limits) { benchRedirectOn(b, analytics, lim, "") }
+
+func benchRedirectOn(b *testing.B, analytics bool, lim Limits, domain string) {
+	st := benchStore(b, &store.Link{Code: store.DomainCode(domain, "aZ3kP9q"), URL: "https://example.com/landing?utm_source=bench&utm_medium=link",
 		Owner: 1, CreatedAt: 1, RedirectStatus: 302, Status: store.StatusActive})
+	if domain != "" {
+		txn := st.Begin()
+		txn.PutDomain(&store.Domain{Host: domain, Kind: store.DomainLinks})
+		if err := txn.Commit(2); err != nil {
+			b.Fatal(err)
+		}
+	}
 	s, rec := benchServer(b, st, analytics, lim)
 	ctx := benchRequest("/aZ3kP9q")
+	if domain != "" {
+		ctx.Request.Header.SetHost(strings.ToUpper(domain) + ":443")
+	}
 	s.Handle(ctx) // first request fills the hot set
 	if ctx.Response.StatusCode() != 302 {
 		b.Fatalf("status %d", ctx.Response.StatusCode())

@@ -244,10 +244,8 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		s.public.Profile(ctx, string(path[1:]))
 	case bytes.HasPrefix(path, prefixProfile):
 		s.public.Profile(ctx, string(path[2:]))
-	case len(path) <= 1:
-		s.public.Home(ctx)
 	default:
-		s.public.Redirect(ctx)
+		s.public.Site(ctx) // by Host: the root, a link, or a profile on a profiles domain
 	}
 }
 

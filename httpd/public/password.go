@@ -160,7 +160,8 @@ func (h *Handler) setCookie(ctx *fasthttp.RequestCtx, name, value string, code [
 	defer fasthttp.ReleaseCookie(c)
 	c.SetKey(name)
 	c.SetValue(value)
-	c.SetPath("/" + string(code))
+	_, bare := store.SplitDomainCode(string(code)) // the path of a link on a domain is its bare code
+	c.SetPath("/" + bare)
 	c.SetHTTPOnly(true)
 	c.SetSameSite(same)
 	c.SetSecure(strings.HasPrefix(h.public, "https:"))
@@ -185,9 +186,13 @@ func (h *Handler) Unlock(ctx *fasthttp.RequestCtx) {
 		code = code[:i]
 	}
 	now := time.Now()
+	var hb hostBuf
+	var kb keyBuf
+	host, d, s := h.siteOf(ctx, &hb)
+	code = linkKey(&kb, host, d, code)
 	e, buf, err := h.st.Resolve(nil, code)
 	_ = buf
-	if err != nil || e.Kind != store.HotActive || e.Flags&store.HotPassword == 0 {
+	if s == siteUnknown || err != nil || e.Kind != store.HotActive || e.Flags&store.HotPassword == 0 {
 		httpx.Discard(ctx)
 		h.m.NotFound.Inc()
 		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NotFound)

@@ -22,7 +22,7 @@ import (
 func (h *Handler) previewPage(ctx *fasthttp.RequestCtx, code string, e *store.Entry) {
 	l, err := h.st.Link(code)
 	if err != nil || l.LinkOptions.IsDefault() {
-		v := previewView{Code: code, Short: h.public + "/" + code, URL: string(e.URL)}
+		v := previewView{Code: code, Short: h.ops.ShortURL(code), URL: string(e.URL)}
 		if err == nil {
 			v.Title = l.Title
 		}
@@ -30,7 +30,7 @@ func (h *Handler) previewPage(ctx *fasthttp.RequestCtx, code string, e *store.En
 		return
 	}
 	now := time.Now()
-	v := previewView{Code: code, Short: h.public + "/" + code, Title: l.Title, URL: l.URL, Locked: l.PasswordHash != ""}
+	v := previewView{Code: code, Short: h.ops.ShortURL(code), Title: l.Title, URL: l.URL, Locked: l.PasswordHash != ""}
 	o, _ := destination.Decompile(l.Program)
 	if !v.Locked {
 		for i, r := range o.Rules {

@@ -58,6 +58,7 @@ type Handler struct {
 	st          *store.Store
 	log         logger
 	public      string
+	defaultHost string // the default domain's host
 	clicks      *clicks.Recorder
 	proxies     clientaddr.Proxies
 	lim         *httpx.Limiters
@@ -78,7 +79,7 @@ type logger interface {
 
 // New returns a Handler.
 func New(cfg Config, log logger) *Handler {
-	h := &Handler{ops: cfg.Ops, st: cfg.Ops.Store(), log: log, public: cfg.Ops.Public(), clicks: cfg.Clicks,
+	h := &Handler{ops: cfg.Ops, st: cfg.Ops.Store(), log: log, public: cfg.Ops.Public(), defaultHost: cfg.Ops.DefaultHost(), clicks: cfg.Clicks,
 		proxies: cfg.Proxies, lim: cfg.Limiters, m: cfg.Counters, pages: httpx.NewStatusPages(), cacheCtl: []byte("no-store"),
 		unlock: newUnlock()}
 	if cfg.RedirectMaxAge > 0 {

@@ -20,9 +20,10 @@ var (
 	valNoIndex      = []byte("noindex")
 )
 
-// Redirect serves GET/HEAD /{code} and /{code}+ (preview). On a hot-set hit
-// it touches no disk and allocates nothing.
-func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
+// redirect serves GET/HEAD /{code} and /{code}+ (preview) on a site (host
+// and d from siteOf: d is nil on the default domain). On a hot-set hit it
+// touches no disk and allocates nothing.
+func (h *Handler) redirect(ctx *fasthttp.RequestCtx, host []byte, d *store.Domain) {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
 		httpx.WritePage(ctx, fasthttp.StatusMethodNotAllowed, httpx.Page{Title: "Method not allowed", Message: "Links can only be followed with GET or HEAD."})
@@ -45,9 +46,14 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 		code = code[:len(code)-1]
 	}
 	if !ops.ValidCode(code) {
-		h.m.NotFound.Inc()
-		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NotFound)
+		h.notFound(ctx, d, code)
 		return
+	}
+	bare := code
+	if d != nil { // the store key: "<host>/<code>" off the default domain
+		kb := keyBufs.Get().(*keyBuf)
+		defer keyBufs.Put(kb)
+		code = linkKey(kb, host, d, code)
 	}
 	bp := h.bufs.Get().(*[]byte)
 	defer h.bufs.Put(bp)
@@ -60,9 +66,10 @@ func (h *Handler) Redirect(ctx *fasthttp.RequestCtx) {
 	}
 	switch {
 	case e.Kind == store.HotMissing:
-		h.m.NotFound.Inc()
-		h.record(ctx, code, clicks.KindOrphan, now)
-		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NotFound)
+		if d == nil || d.Kind != store.DomainBoth {
+			h.record(ctx, code, clicks.KindOrphan, now)
+		}
+		h.notFound(ctx, d, bare)
 	case e.Kind == store.HotGone:
 		h.m.Gone.Inc()
 		httpx.WriteHTML(ctx, fasthttp.StatusGone, h.pages.Gone)

@@ -40,7 +40,7 @@ type Event struct {
 
 	codeLen, hostLen, refLen, uaLen, fwdLen uint8
 
-	code [64]byte
+	code [165]byte // a link key: "<host>/<code>" on a domain (host at most 100 bytes), the bare code elsewhere
 	host [64]byte  // Host header, for orphan visits
 	ref  [255]byte // Referer
 	ua   [255]byte // User-Agent
