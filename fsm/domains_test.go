@@ -38,14 +38,14 @@ func TestDomainCommands(t *testing.T) {
 		&CreateUser{Now: 2, Email: "u2@x.test", PasswordHash: "h", Role: uint8(store.RoleUser)}, // user 2
 		&CreateUser{Now: 2, Email: "u3@x.test", PasswordHash: "h", Role: uint8(store.RoleUser)}, // user 3
 		&CreateDomain{Now: 3, Actor: 1, Host: "a.test", Kind: 1, Max: 2},
-		&CreateDomain{Now: 3, Actor: 1, Host: "a.test", Kind: 1, Max: 2},                // exists
+		&CreateDomain{Now: 3, Actor: 1, Host: "a.test", Kind: 1, Max: 2},               // exists
 		&CreateDomain{Now: 3, Actor: 1, Host: "b.test", Kind: 2, Delegate: 99, Max: 2}, // no such user
-		&CreateDomain{Now: 3, Actor: 1, Host: "b.test", Kind: 2, Max: 2},                // at the limit: the 2nd
-		&CreateDomain{Now: 3, Actor: 1, Host: "c.test", Kind: 1, Max: 2},                // past it
+		&CreateDomain{Now: 3, Actor: 1, Host: "b.test", Kind: 2, Max: 2},               // at the limit: the 2nd
+		&CreateDomain{Now: 3, Actor: 1, Host: "c.test", Kind: 1, Max: 2},               // past it
 		&UpdateDomain{Now: 4, Host: "a.test", Delegate: &d2},
 		create("same", "https://default.test", 5),
 		&CreateLink{Now: 5, Code: "same", URL: "https://a.test/x", Owner: 2, RedirectStatus: 302, Domain: "a.test"},
-		&CreateLink{Now: 5, Code: "same", URL: "https://a.test/y", Owner: 2, RedirectStatus: 302, Domain: "a.test"}, // taken on a.test
+		&CreateLink{Now: 5, Code: "same", URL: "https://a.test/y", Owner: 2, RedirectStatus: 302, Domain: "a.test"},  // taken on a.test
 		&CreateLink{Now: 5, Code: "other", URL: "https://a.test/z", Owner: 3, RedirectStatus: 302, Domain: "a.test"}, // not delegated
 		&CreateLink{Now: 5, Code: "adm", URL: "https://a.test/z", Owner: 1, Admin: true, RedirectStatus: 302, Domain: "a.test"},
 		&CreateLink{Now: 5, Code: "prof", URL: "https://a.test/z", Owner: 1, Admin: true, RedirectStatus: 302, Domain: "b.test"}, // profiles only
