@@ -17,6 +17,7 @@ import (
 
 type link struct {
 	Code           string   `json:"code"`
+	Domain         string   `json:"domain"`
 	ShortURL       string   `json:"shortUrl"`
 	URL            string   `json:"url"`
 	Title          string   `json:"title"`
