@@ -38,8 +38,8 @@ type clientCmd struct {
 // clientCmds are the API client commands, by noun and verb.
 var clientCmds = map[string]map[string]clientCmd{
 	"link": {
-		"create":  {"linkd link create URL [--alias A] [--title T] [--tag T]... [--expires RFC3339] [--redirect 301|302|307|308] " + linkOptionUsage, 1, linkCreateFlags},
-		"list":    {"linkd link list [--q TEXT] [--tag T] [--limit N] [--cursor C]", 0, linkListFlags},
+		"create":  {"linkd link create URL [--alias A] [--domain HOST] [--title T] [--tag T]... [--expires RFC3339] [--redirect 301|302|307|308] " + linkOptionUsage, 1, linkCreateFlags},
+		"list":    {"linkd link list [--q TEXT] [--tag T] [--domain HOST] [--limit N] [--cursor C]", 0, linkListFlags},
 		"get":     {"linkd link get CODE", 1, simple("GET", "/api/v1/links/%s")},
 		"update":  {"linkd link update CODE [--url U] [--title T] [--tag T]... [--expires RFC3339|never] [--redirect N] " + linkOptionUsage, 1, linkUpdateFlags},
 		"promote": {"linkd link promote CODE VARIANT (A, B, ... or 0, 1, ...): make the variant the link's URL and end the A/B split", 2, linkPromoteFlags},
@@ -72,6 +72,7 @@ func simple(method, path string) func(*flag.FlagSet) func([]string) (request, er
 
 func linkCreateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 	alias := fs.String("alias", "", "custom alias")
+	domain := fs.String("domain", "", "the domain (host) of the link; default: the default domain")
 	title := fs.String("title", "", "title")
 	expires := fs.String("expires", "", "expiry, RFC 3339")
 	redirect := fs.Int("redirect", 0, "redirect status (default 302)")
@@ -84,6 +85,7 @@ func linkCreateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 			return request{}, err
 		}
 		setIf(b, "alias", *alias)
+		setIf(b, "domain", *domain)
 		setIf(b, "title", *title)
 		setIf(b, "expiresAt", *expires)
 		if *redirect != 0 {
@@ -99,11 +101,12 @@ func linkCreateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 func linkListFlags(fs *flag.FlagSet) func([]string) (request, error) {
 	q := fs.String("q", "", "search code, URL and title")
 	tag := fs.String("tag", "", "only links with this tag")
+	domain := fs.String("domain", "", "only links on this domain (host)")
 	limit := fs.String("limit", "", "links per page (1-100)")
 	cursor := fs.String("cursor", "", "nextCursor of the previous page")
 	return func([]string) (request, error) {
 		v := url.Values{}
-		for k, val := range map[string]string{"q": *q, "tag": *tag, "limit": *limit, "cursor": *cursor} {
+		for k, val := range map[string]string{"q": *q, "tag": *tag, "domain": *domain, "limit": *limit, "cursor": *cursor} {
 			if val != "" {
 				v.Set(k, val)
 			}

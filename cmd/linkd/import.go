@@ -34,11 +34,12 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	from := fs.String("from", "", "source: "+strings.Join(importer.Sources, ", "))
 	collisions := fs.String("collisions", "skip", "when a code is taken: skip, rename (a new code) or fail")
 	mapping := fs.String("map", "", "CSV columns for linkd fields, e.g. url=Destination,code=Slug,title=Label")
+	domain := fs.String("domain", "", "the domain (host) the imported codes go to; default: the default domain")
 	quiet := fs.Bool("quiet", false, "print only the summary, not every row")
 	shlinkAPI := fs.String("shlink-api", "", "with --from shlink and no FILE: read the short URLs from this Shlink server's REST API (/rest/v3/short-urls)")
 	apiKey := fs.String("api-key", "", "the Shlink server's API key (--shlink-api)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: linkd import --from bitly|yourls|shlink|kutt|csv|linkd FILE [--collisions skip|rename|fail] [--map field=column,...]  [--server URL] [--token TOKEN]")
+		fmt.Fprintln(stderr, "usage: linkd import --from bitly|yourls|shlink|kutt|csv|linkd FILE [--collisions skip|rename|fail] [--domain HOST] [--map field=column,...]  [--server URL] [--token TOKEN]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -59,7 +60,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	imp := &cliImport{c: c, collisions: *collisions, stdout: stdout, stderr: stderr, quiet: *quiet, counts: map[string]int{}}
+	imp := &cliImport{c: c, collisions: *collisions, domain: *domain, stdout: stdout, stderr: stderr, quiet: *quiet, counts: map[string]int{}}
 	if fromAPI {
 		err = shlinkPages(*shlinkAPI, *apiKey, imp.add)
 	} else {
@@ -86,6 +87,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 type cliImport struct {
 	c              *apiClient
 	collisions     string
+	domain         string
 	stdout, stderr io.Writer
 	quiet          bool
 	rows           []importer.Row
@@ -133,7 +135,7 @@ func (imp *cliImport) flush() error {
 		}
 		enc.Encode(e)
 	}
-	req, err := http.NewRequest("POST", strings.TrimRight(imp.c.server, "/")+"/api/v1/imports?from=linkd&collisions="+url.QueryEscape(imp.collisions), &body)
+	req, err := http.NewRequest("POST", strings.TrimRight(imp.c.server, "/")+"/api/v1/imports?from=linkd&collisions="+url.QueryEscape(imp.collisions)+"&domain="+url.QueryEscape(imp.domain), &body)
 	if err != nil {
 		return err
 	}
