@@ -69,7 +69,7 @@ func (c *Console) analyticsPage(ctx *fasthttp.RequestCtx, rq request, l *store.L
 		{Label: "Link previews", Value: rep.Previews}}
 	series := "Clicks per " + r.interval
 	data := &analyticsPage{
-		Code: l.Code, Range: r.Key, Ranges: analyticsRanges, R: rep,
+		Code: linkCode(l.Code), DomainQuery: c.ops.DomainQuery(l.Code), Range: r.Key, Ranges: analyticsRanges, R: rep,
 		Requests:    rep.Humans + rep.Bots + rep.Previews,
 		LagSeconds:  lagSeconds(c.lag),
 		SeriesChart: svgchart.Series(series, pts, chartWidth, seriesHeight),

@@ -166,6 +166,9 @@ func (c *Console) serve(ctx *fasthttp.RequestCtx) {
 		limit = r.Body
 	}
 	rq := request{se: c.session(ctx), Params: ps}
+	if d := ctx.QueryArgs().Peek("domain"); len(d) > 0 && ps.Code != "" {
+		rq.Code = c.ops.LinkKey(string(d), ps.Code) // a link off the default domain
+	}
 	if httpx.TooLarge(ctx, limit) || !httpx.ReadBody(ctx, limit) {
 		httpx.Discard(ctx)
 		c.errorPage(ctx, rq.se, fasthttp.StatusRequestEntityTooLarge, "Form too large",
@@ -260,7 +263,7 @@ func (c *Console) renderForm(ctx *fasthttp.RequestCtx, se session, page, title s
 }
 
 // pageNav is the menu entry each form page belongs to.
-var pageNav = map[string]string{"links": "links", "link": "links", "keys": "keys", "users": "users", "moderation": "moderation", "transfer": "transfer"}
+var pageNav = map[string]string{"links": "links", "link": "links", "keys": "keys", "users": "users", "moderation": "moderation", "transfer": "transfer", "domains": "domains"}
 
 // flashes are the confirmations a redirect after a POST can ask for
 // (?done=...): fixed texts, so a link cannot put words on the page.

@@ -114,7 +114,7 @@ func (c *Console) promoteVariant(ctx *fasthttp.RequestCtx, rq request, l *store.
 		c.failPage(ctx, rq.se, "Not promoted", err)
 		return
 	}
-	seeOther(ctx, "/app/links/"+l.Code+"?done=saved")
+	seeOther(ctx, c.ops.ConsolePath(l.Code, "", "done=saved"))
 }
 
 // foldOptionFields shows errors inside the rules and variants lists

@@ -66,19 +66,20 @@ func (c *Console) linksPage(ctx *fasthttp.RequestCtx, rq request) { c.renderLink
 func (c *Console) renderLinks(ctx *fasthttp.RequestCtx, rq request, v view) {
 	args := ctx.QueryArgs()
 	q, tag := strings.TrimSpace(string(args.Peek("q"))), strings.TrimSpace(string(args.Peek("tag")))
+	domain := strings.TrimSpace(string(args.Peek("domain")))
 	limit, err := strconv.Atoi(string(args.Peek("limit")))
 	if err != nil || limit < 1 || limit > maxPageSize {
 		limit = pageSize
 	}
 	cursor, _ := decodeCursor(string(args.Peek("cursor")))
-	page, err := c.ops.Links(rq.se.p, ops.LinkQuery{All: args.Has("all"), After: cursor, Limit: limit, Q: q, Tag: tag})
+	page, err := c.ops.Links(rq.se.p, ops.LinkQuery{All: args.Has("all"), After: cursor, Limit: limit, Q: q, Tag: tag, Domain: domain})
 	if err != nil {
 		c.log.Error("listing links", "err", err)
 		c.errorPage(ctx, rq.se, fasthttp.StatusInternalServerError, "Something went wrong", "The links could not be listed.")
 		return
 	}
 	keep := url.Values{}
-	for k, val := range map[string]string{"q": q, "tag": tag} {
+	for k, val := range map[string]string{"q": q, "tag": tag, "domain": domain} {
 		if val != "" {
 			keep.Set(k, val)
 		}
@@ -87,7 +88,8 @@ func (c *Console) renderLinks(ctx *fasthttp.RequestCtx, rq request, v view) {
 		keep.Set("limit", strconv.Itoa(limit))
 	}
 	data := &linksPage{Links: page.Links, Q: q, Tag: tag, Statuses: redirectChoices, First: cursor == nil, FirstQuery: keep.Encode(),
-		OpenCreate: args.Has("new") || (len(page.Links) == 0 && cursor == nil && q == "" && tag == "")}
+		OpenCreate: args.Has("new") || (len(page.Links) == 0 && cursor == nil && q == "" && tag == "" && domain == ""),
+		Domains:    c.ops.UsableDomains(rq.se.p), Domain: domain}
 	if page.Next != nil {
 		next := url.Values{}
 		for k, vs := range keep {
@@ -104,8 +106,9 @@ func (c *Console) renderLinks(ctx *fasthttp.RequestCtx, rq request, v view) {
 }
 
 func (c *Console) createLink(ctx *fasthttp.RequestCtx, rq request) {
-	form := formValues(ctx, "url", "alias", "title", "tags", "expiresAt", "redirectStatus")
-	req := ops.NewLink{URL: form["url"], Alias: strings.TrimSpace(form["alias"]), Title: form["title"], Tags: textlist.Split(form["tags"])}
+	form := formValues(ctx, "url", "alias", "title", "tags", "expiresAt", "redirectStatus", "domain")
+	req := ops.NewLink{URL: form["url"], Alias: strings.TrimSpace(form["alias"]), Title: form["title"], Tags: textlist.Split(form["tags"]),
+		Domain: form["domain"]}
 	var err error
 	if exp := form["expiresAt"]; exp != "" {
 		var e string
@@ -128,7 +131,7 @@ func (c *Console) createLink(ctx *fasthttp.RequestCtx, rq request) {
 		c.renderLinks(ctx, rq, v)
 		return
 	}
-	seeOther(ctx, "/app/links/"+l.Code+"?done=created")
+	seeOther(ctx, c.ops.ConsolePath(l.Code, "", "done=created"))
 }
 
 // linkForm is the edit form's values for l.
@@ -166,7 +169,7 @@ func (c *Console) updateLink(ctx *fasthttp.RequestCtx, rq request, l *store.Link
 		c.renderLink(ctx, rq, l, v)
 		return
 	}
-	seeOther(ctx, "/app/links/"+l.Code+"?done=saved")
+	seeOther(ctx, c.ops.ConsolePath(l.Code, "", "done=saved"))
 }
 
 // linkPatch reads the edit form into a patch that sets every field.
@@ -226,4 +229,10 @@ func decodeCursor(s string) ([]byte, error) {
 		return nil, errors.New("bad cursor")
 	}
 	return b, nil
+}
+
+// linkCode is the code of the link stored under key (without its domain).
+func linkCode(key string) string {
+	_, code := store.SplitDomainCode(key)
+	return code
 }

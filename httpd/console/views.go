@@ -77,6 +77,12 @@ var fieldSpecs = map[string]map[string]fieldSpec{
 	"users": {
 		"email":    {Label: "Email", Type: "email", Hint: "", Required: true, Auto: "off", Secret: false},
 		"password": {Label: "Password", Type: "password", Hint: "at least 10 characters", Required: true, Auto: "new-password", Secret: true},
+	},
+	"domains": {
+		"host":        {Label: "Host", Type: "text", Hint: "e.g. go.example (no scheme or port)", Required: true, Auto: "off"},
+		"delegate":    {Label: "Delegate to (email)", Type: "email", Hint: "may create links on it; empty: admins only", Auto: "off"},
+		"rootUrl":     {Label: "Root redirect", Type: "url", Hint: "where / goes; empty: the home page"},
+		"notFoundUrl": {Label: "Not-found redirect", Type: "url", Hint: "where unknown codes go; empty: the 404 page"},
 	}}
 
 // Input is the "field" template's data for the named input of this page.
@@ -125,6 +131,10 @@ type linksPage struct {
 	FirstQuery string // the query of the first page
 	Next       string // the query of the next page; "" for none
 	OpenCreate bool   // open the create form
+	// Domains are the hosts the user may create links on (the default
+	// first); Domain is the listing's domain filter ("" for all).
+	Domains []string
+	Domain  string
 }
 
 // linkPage is the model of one link's page.
@@ -172,6 +182,7 @@ type signupPage struct {
 // analyticsPage is the model of a link's analytics.
 type analyticsPage struct {
 	Code, Range string
+	DomainQuery string // "?domain=<host>" off the default domain
 	Ranges      []analyticsRange
 	R           ops.Report
 	// Requests is every request to the link: humans + bots + previews.

@@ -296,3 +296,40 @@ func (o *Ops) domainFilter(domain string, match func(*store.Link) bool) func(*st
 		return h == host && (match == nil || match(l))
 	}
 }
+
+// DomainQuery is "?domain=<host>" for the link stored under key when it is
+// off the default domain, "" otherwise: what addresses of the link's pages
+// carry.
+func (o *Ops) DomainQuery(key string) string {
+	if host, _ := store.SplitDomainCode(key); host != "" {
+		return "?domain=" + url.QueryEscape(host)
+	}
+	return ""
+}
+
+// ConsolePath is the console address of the link stored under key, with
+// suffix (e.g. "/analytics") and query (e.g. "done=saved") appended.
+func (o *Ops) ConsolePath(key, suffix, query string) string {
+	host, code := store.SplitDomainCode(key)
+	if host != "" {
+		if query != "" {
+			query += "&"
+		}
+		query += "domain=" + url.QueryEscape(host)
+	}
+	p := "/app/links/" + code + suffix
+	if query != "" {
+		p += "?" + query
+	}
+	return p
+}
+
+// UserByEmail is the id of the user with that email (any case), for forms
+// that name a user by email.
+func (o *Ops) UserByEmail(email string) (uint64, error) {
+	u, err := o.st.UserByEmail(email)
+	if err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}

@@ -57,6 +57,9 @@ type Link struct {
 	Status         string   `json:"status"`
 	Custom         bool     `json:"custom"`
 	Clicks         uint64   `json:"clicks"`
+	// DomainQuery is "?domain=<host>" for a link off the default domain,
+	// "" otherwise: what the console appends to a link's page addresses.
+	DomainQuery string `json:"-"`
 	LinkOptionsView
 }
 
@@ -74,6 +77,7 @@ func (o *Ops) LinkView(l *store.Link, now int64) Link {
 	if v.Tags == nil {
 		v.Tags = []string{}
 	}
+	v.DomainQuery = o.DomainQuery(l.Code)
 	v.ExpiresAt = optTime(l.ExpiresAt)
 	v.LinkOptionsView = OptionsView(&l.LinkOptions)
 	if l.MaxVisits > 0 {
