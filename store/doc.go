@@ -13,7 +13,9 @@
 // disjoint ranges and a snapshot is one ordered scan:
 //
 //	m<name>                          meta: applied index, permutation key, id counter, init marker
-//	l<code>                          link record (deleted links stay as tombstones: codes are never reissued)
+//	l<code>                          link record (deleted links stay as tombstones: codes are never reissued);
+//	                                 a link on a configured domain has the code "<host>/<code>" here and in every code-keyed table
+//	d<host>                          a configured domain (domains.go)
 //	c<^createdAt:8><code>            all links, newest first (admin listing)
 //	o<owner:8><^createdAt:8><code>   one owner's links, newest first
 //	i<id:16>                         idempotency record: id = sha256(owner, Idempotency-Key)[:16]
