@@ -202,3 +202,12 @@ func TestDomainLimit(t *testing.T) {
 	mustStatusIs(t, "delete one", n.Do("DELETE", "/api/v1/domains/d0.example", nil), 204)
 	mustStatusIs(t, "then there is room", n.Do("POST", "/api/v1/domains", []byte(`{"host":"one-too-many.example","kind":"links"}`)), 201)
 }
+
+// --profile-host stays served once domains exist: it is never an unknown
+// host.
+func TestProfileHostWithDomains(t *testing.T) {
+	n := httpdtest.StartWith(t, httpdtest.Options{ProfileHost: "me.example"})
+	mustStatusIs(t, "add", n.Do("POST", "/api/v1/domains", []byte(`{"host":"links.example","kind":"links"}`)), 201)
+	mustStatusIs(t, "profile host root", n.Do("GET", "/", nil, "Host", "me.example"), 200)
+	mustStatusIs(t, "unknown host root", n.Do("GET", "/", nil, "Host", "other.example"), 404)
+}

@@ -147,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 	m := newMetrics(cfg)
 	s := &Server{profileHost: cfg.ProfileHost, maxConns: cfg.MaxConnsPerIP}
 	s.public = public.New(public.Config{Ops: o, Clicks: cfg.Clicks, Proxies: cfg.TrustedProxies, Limiters: lim,
-		RedirectMaxAge: cfg.RedirectMaxAge, Counters: m.redirect, Metrics: m.handler}, cfg.Logger)
+		RedirectMaxAge: cfg.RedirectMaxAge, Counters: m.redirect, Metrics: m.handler, ProfileHost: cfg.ProfileHost}, cfg.Logger)
 	s.api = api.New(o, lim, m.apiRequests)
 	secure := strings.HasPrefix(cfg.PublicURL, "https:") || cfg.SecureCookies
 	if s.console, err = console.New(console.Config{Ops: o, Limiters: lim, Secure: secure, Logger: cfg.Logger, AnalyticsLag: cfg.AnalyticsLag}); err != nil {

@@ -87,7 +87,7 @@ func (h *Handler) siteOf(ctx *fasthttp.RequestCtx, hb *hostBuf) (host []byte, d 
 	if d, ok := ds.Lookup(host); ok {
 		return host, d, siteDomain
 	}
-	if string(host) == h.defaultHost || (host[n-1] >= '0' && host[n-1] <= '9') {
+	if string(host) == h.defaultHost || string(host) == h.profileHost || (host[n-1] >= '0' && host[n-1] <= '9') {
 		// A last label of digits is an IPv4 address (no TLD is numeric).
 		return host, nil, siteDefault
 	}

@@ -50,6 +50,9 @@ type Config struct {
 	Counters       Counters
 	// Metrics serves /_/metrics.
 	Metrics fasthttp.RequestHandler
+	// ProfileHost is --profile-host: like the default host, never an
+	// unknown one.
+	ProfileHost string
 }
 
 // Handler serves the public routes.
@@ -59,6 +62,7 @@ type Handler struct {
 	log         logger
 	public      string
 	defaultHost string // the default domain's host
+	profileHost string // --profile-host
 	clicks      *clicks.Recorder
 	proxies     clientaddr.Proxies
 	lim         *httpx.Limiters
@@ -79,7 +83,7 @@ type logger interface {
 
 // New returns a Handler.
 func New(cfg Config, log logger) *Handler {
-	h := &Handler{ops: cfg.Ops, st: cfg.Ops.Store(), log: log, public: cfg.Ops.Public(), defaultHost: cfg.Ops.DefaultHost(), clicks: cfg.Clicks,
+	h := &Handler{ops: cfg.Ops, st: cfg.Ops.Store(), log: log, public: cfg.Ops.Public(), defaultHost: cfg.Ops.DefaultHost(), profileHost: strings.ToLower(cfg.ProfileHost), clicks: cfg.Clicks,
 		proxies: cfg.Proxies, lim: cfg.Limiters, m: cfg.Counters, pages: httpx.NewStatusPages(), cacheCtl: []byte("no-store"),
 		unlock: newUnlock()}
 	if cfg.RedirectMaxAge > 0 {
