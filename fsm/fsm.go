@@ -187,7 +187,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 			if r, ok, err = applyProfile(txn, c); !ok {
 				if r, ok, err = applyModeration(txn, c); !ok {
 					if r, ok, err = applyBatch(txn, c); !ok {
-						panic(fmt.Sprintf("fsm: no apply for %T", c))
+						if r, ok, err = applyCert(txn, c); !ok {
+							panic(fmt.Sprintf("fsm: no apply for %T", c))
+						}
 					}
 				}
 			}

@@ -20,6 +20,7 @@ type Txn struct {
 	b       *pebble.Batch
 	evict   [][]byte
 	liveAdd int64
+	certs   bool // the certificate table changed: wake its readers after Commit
 }
 
 // Begin starts a Txn.
@@ -50,6 +51,9 @@ func (t *Txn) Commit(applied uint64) error {
 	}
 	for _, code := range t.evict {
 		t.s.hot.evict(code)
+	}
+	if t.certs {
+		t.s.certs.notify()
 	}
 	return nil
 }
