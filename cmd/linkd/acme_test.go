@@ -1,0 +1,362 @@
+//go:build acme
+
+// ACME suite: Let's Encrypt's pebble test CA (with pebble-challtestsrv as
+// its DNS server, answering 127.0.0.1 for every name) issues certificates
+// to a real 3-node cluster started with --https-addr. pebble validates
+// challenges through a TCP forwarder that always picks a node that is NOT
+// the leader, so every validation is answered by a follower from the
+// replicated storage. Certificates live 60 seconds, so renewal happens in
+// test time. It fails (never skips) when pebble is missing. Run with:
+//
+//	go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.3
+//	go install github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv@v2.10.3
+//	go test -tags acme -run ACME -v -timeout 10m ./cmd/linkd/
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkd/linkd/httpd/httpdtest"
+)
+
+const acmeHost = "sho.test"
+
+// acmeTool returns the path of a pebble binary, failing loudly without it.
+func acmeTool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	gobin := filepath.Join(os.Getenv("HOME"), "go", "bin", name)
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		gobin = filepath.Join(strings.TrimSpace(string(out)), "bin", name)
+	}
+	if _, err := os.Stat(gobin); err != nil {
+		t.Fatalf("%s is missing: go install github.com/letsencrypt/pebble/v2/cmd/%s@v2.10.3 (.ci/run installs it)", name, name)
+	}
+	return gobin
+}
+
+// pebbleServerCert makes a CA and a certificate for pebble's own HTTPS
+// listener (127.0.0.1), and writes root.pem, cert.pem and key.pem in dir.
+func pebbleServerCert(t *testing.T, dir string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "acme test root"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	for name, b := range map[string]*pem.Block{"root.pem": {Type: "CERTIFICATE", Bytes: caDER},
+		"cert.pem": {Type: "CERTIFICATE", Bytes: leafDER}, "key.pem": {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runTool starts a helper process, collecting its output, killed at cleanup.
+func runTool(t *testing.T, out *syncBuffer, bin string, env []string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = bufWriter{out}, bufWriter{out}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s:\n%s", filepath.Base(bin), out.String())
+		}
+	})
+}
+
+// bufWriter adds what a process writes to a syncBuffer.
+type bufWriter struct{ b *syncBuffer }
+
+func (w bufWriter) Write(p []byte) (int, error) {
+	w.b.add(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// forwarder is the "load balancer" the CA validates through: each
+// connection goes to the address pick returns at that moment.
+type forwarder struct {
+	ln   net.Listener
+	pick func() string
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func newForwarder(t *testing.T, pick func() string) *forwarder {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{ln: ln, pick: pick, hits: map[string]int{}}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(c)
+		}
+	}()
+	return f
+}
+
+func (f *forwarder) serve(c net.Conn) {
+	defer c.Close()
+	to := f.pick()
+	f.mu.Lock()
+	f.hits[to]++
+	f.mu.Unlock()
+	b, err := net.Dial("tcp", to)
+	if err != nil {
+		return
+	}
+	defer b.Close()
+	go io.Copy(b, c)
+	io.Copy(c, b)
+}
+
+func (f *forwarder) port() int { return f.ln.Addr().(*net.TCPAddr).Port }
+
+func (f *forwarder) count() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range f.hits {
+		out[k] = v
+	}
+	return out
+}
+
+// servedCert connects to addr with SNI name and returns the leaf it was
+// given after verifying the chain against roots.
+func servedCert(addr, name string, roots *x509.CertPool) (*x509.Certificate, error) {
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", addr,
+		&tls.Config{ServerName: name, RootCAs: roots})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates[0], nil
+}
+
+type acmeNode struct {
+	*proc
+	httpsAddr string
+}
+
+func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
+	pebbleBin, challBin := acmeTool(t, "pebble"), acmeTool(t, "pebble-challtestsrv")
+	dir := t.TempDir()
+	pebbleServerCert(t, dir)
+
+	// Nodes first (addresses only), so the forwarders can route to them.
+	var nodes []*acmeNode
+	var mu sync.Mutex
+	follower := func(https bool) func() string {
+		return func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, n := range nodes {
+				select {
+				case <-n.done:
+					continue
+				default:
+				}
+				if s, err := status(n.proc); err == nil && s.State == "Follower" {
+					if https {
+						return n.httpsAddr
+					}
+					return n.httpAddr
+				}
+			}
+			return "127.0.0.1:1"
+		}
+	}
+	httpLB, tlsLB := newForwarder(t, follower(false)), newForwarder(t, follower(true))
+
+	dns, chalMgmt := httpdtest.FreeAddr(t), httpdtest.FreeAddr(t)
+	var chalOut, pebbleOut syncBuffer
+	runTool(t, &chalOut, challBin, nil, "-dnsserver", dns, "-management", chalMgmt, "-http01", "", "-https01", "",
+		"-tlsalpn01", "", "-doh", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "")
+	acmeAddr, mgmtAddr := httpdtest.FreeAddr(t), httpdtest.FreeAddr(t)
+	cfg := fmt.Sprintf(`{"pebble": {"listenAddress": %q, "managementListenAddress": %q,
+		"certificate": %q, "privateKey": %q, "httpPort": %d, "tlsPort": %d, "ocspResponderURL": "",
+		"externalAccountBindingRequired": false, "retryAfter": {"authz": 1, "order": 1}, "keyAlgorithm": "ecdsa",
+		"profiles": {"default": {"description": "60-second certificates", "validityPeriod": 60}}}}`,
+		acmeAddr, mgmtAddr, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), httpLB.port(), tlsLB.port())
+	if err := os.WriteFile(filepath.Join(dir, "pebble.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runTool(t, &pebbleOut, pebbleBin, []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"},
+		"-config", filepath.Join(dir, "pebble.json"), "-dnsserver", dns)
+
+	// pebble's own HTTPS is signed by our root; its issuing root comes
+	// from its management endpoint.
+	caPool := x509.NewCertPool()
+	rootPEM, _ := os.ReadFile(filepath.Join(dir, "root.pem"))
+	caPool.AppendCertsFromPEM(rootPEM)
+	mgmt := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: caPool}}}
+	var issuing *x509.CertPool
+	eventually(t, 30*time.Second, "pebble's issuing root", func() bool {
+		resp, err := mgmt.Get("https://" + mgmtAddr + "/roots/0")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		issuing = x509.NewCertPool()
+		return resp.StatusCode == 200 && issuing.AppendCertsFromPEM(b)
+	})
+
+	specs := make([]spec, 3)
+	var joins []string
+	for i := range specs {
+		specs[i] = newSpec(t, fmt.Sprintf("n%d", i+1))
+		joins = append(joins, specs[i].raftAddr)
+	}
+	mu.Lock()
+	for i := range specs {
+		https := httpdtest.FreeAddr(t)
+		specs[i].args = []string{"--join", strings.Join(joins, ","), "--bootstrap-expect", "3",
+			"--cluster-secret", testSecret, "--raft-heartbeat", "500ms",
+			"--public-url", "https://" + acmeHost, "--https-addr", https,
+			"--acme-directory", "https://" + acmeAddr + "/dir", "--acme-ca-root", filepath.Join(dir, "root.pem"),
+			"--acme-email", "ops@" + acmeHost, "--acme-renew-check", "2s"}
+		nodes = append(nodes, &acmeNode{proc: launch(t, specs[i]), httpsAddr: https})
+	}
+	mu.Unlock()
+	for _, n := range nodes {
+		n.waitReady(t, 30*time.Second)
+	}
+	procs := []*proc{nodes[0].proc, nodes[1].proc, nodes[2].proc}
+	dump := func() {
+		for _, n := range nodes {
+			t.Logf("logs of %s:\n%s", n.id, n.logs)
+		}
+	}
+
+	// Issued, and served by every node with a chain to pebble's root.
+	start := time.Now()
+	var first *x509.Certificate
+	eventually(t, 90*time.Second, "a certificate on all three nodes", func() bool {
+		var serials []string
+		for _, n := range nodes {
+			c, err := servedCert(n.httpsAddr, acmeHost, issuing)
+			if err != nil {
+				return false
+			}
+			first = c
+			serials = append(serials, c.SerialNumber.String())
+		}
+		return serials[0] == serials[1] && serials[1] == serials[2]
+	})
+	t.Logf("issued in %s: serial %x, valid %s to %s", time.Since(start).Round(time.Millisecond), first.SerialNumber,
+		first.NotBefore.Format(time.TimeOnly), first.NotAfter.Format(time.TimeOnly))
+	leader := leaderOf(t, procs)
+	hits := httpLB.count()
+	for k, v := range tlsLB.count() {
+		hits[k] += v
+	}
+	if len(hits) == 0 || hits[leader.httpAddr] > 0 {
+		dump()
+		t.Fatalf("challenge connections %v: want some, none to the leader %s", hits, leader.httpAddr)
+	}
+	t.Logf("challenge connections (all to followers): %v", hits)
+
+	// An unknown server name gets no certificate and causes no order.
+	for _, n := range nodes {
+		if _, err := servedCert(n.httpsAddr, "unknown.test", nil); err == nil || !strings.Contains(err.Error(), "handshake failure") &&
+			!strings.Contains(err.Error(), "internal error") {
+			t.Errorf("%s: unknown SNI: err %v, want a failed handshake", n.id, err)
+		}
+		if _, err := servedCert(n.httpsAddr, "", nil); err == nil {
+			t.Errorf("%s: no SNI: handshake succeeded", n.id)
+		}
+	}
+	time.Sleep(2 * time.Second)
+	for _, n := range nodes {
+		for _, line := range strings.Split(n.logs.String(), "\n") {
+			if strings.Contains(line, "unknown.test") && strings.Contains(line, "certificate") {
+				t.Errorf("%s: %s", n.id, line)
+			}
+		}
+	}
+	if strings.Contains(pebbleOut.String(), "unknown.test") {
+		t.Errorf("pebble saw unknown.test:\n%s", pebbleOut.String())
+	}
+
+	// Kill the leader: the new leader takes over and renews (60-second
+	// certificates are due after 40 s), answered by the follower left.
+	leader.kill()
+	var live []*acmeNode
+	for _, n := range nodes {
+		if n.proc != leader {
+			live = append(live, n)
+		}
+	}
+	newLeader := leaderOf(t, []*proc{live[0].proc, live[1].proc})
+	t.Logf("killed leader %s; new leader %s", leader.id, newLeader.id)
+	eventually(t, 90*time.Second, "a renewed certificate on both live nodes", func() bool {
+		for _, n := range live {
+			c, err := servedCert(n.httpsAddr, acmeHost, issuing)
+			if err != nil || c.SerialNumber.Cmp(first.SerialNumber) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	renewed, _ := servedCert(live[0].httpsAddr, acmeHost, issuing)
+	t.Logf("renewed: serial %x, valid to %s", renewed.SerialNumber, renewed.NotAfter.Format(time.TimeOnly))
+	if !strings.Contains(newLeader.logs.String(), "certificate renewed successfully") {
+		dump()
+		t.Fatalf("the new leader %s did not renew", newLeader.id)
+	}
+	for _, n := range live {
+		if l := n.logs.String(); n.proc != newLeader && (strings.Contains(l, "renewing certificate") ||
+			strings.Contains(l, "obtaining certificate") || strings.Contains(l, "leader: managing")) {
+			dump()
+			t.Fatalf("follower %s ordered or managed certificates", n.id)
+		}
+	}
+	t.Logf("challenge connections, HTTP-01 %v, TLS-ALPN-01 %v (all to followers at the time)", httpLB.count(), tlsLB.count())
+}
