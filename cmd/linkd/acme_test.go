@@ -168,10 +168,11 @@ func (f *forwarder) count() map[string]int {
 }
 
 // servedCert connects to addr with SNI name and returns the leaf it was
-// given after verifying the chain against roots.
+// given after verifying the chain against roots (nil: accept any, to see
+// whether a certificate is served at all).
 func servedCert(addr, name string, roots *x509.CertPool) (*x509.Certificate, error) {
 	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", addr,
-		&tls.Config{ServerName: name, RootCAs: roots})
+		&tls.Config{ServerName: name, RootCAs: roots, InsecureSkipVerify: roots == nil})
 	if err != nil {
 		return nil, err
 	}
@@ -305,9 +306,8 @@ func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
 
 	// An unknown server name gets no certificate and causes no order.
 	for _, n := range nodes {
-		if _, err := servedCert(n.httpsAddr, "unknown.test", nil); err == nil || !strings.Contains(err.Error(), "handshake failure") &&
-			!strings.Contains(err.Error(), "internal error") {
-			t.Errorf("%s: unknown SNI: err %v, want a failed handshake", n.id, err)
+		if _, err := servedCert(n.httpsAddr, "unknown.test", nil); err == nil {
+			t.Errorf("%s: unknown SNI: a certificate was served", n.id)
 		}
 		if _, err := servedCert(n.httpsAddr, "", nil); err == nil {
 			t.Errorf("%s: no SNI: handshake succeeded", n.id)

@@ -1,0 +1,201 @@
+package tlsd_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkd/linkd/httpd/httpdtest"
+	"github.com/linkd/linkd/httpd/tlsd"
+)
+
+// testCA is a throwaway CA that signs server certificates for the tests.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pool *x509.CertPool
+}
+
+func newCA(t *testing.T) *testCA {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tlsd test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &testCA{cert: cert, key: key, pool: pool}
+}
+
+// issue writes a certificate for names (serial) and its key as PEM files
+// in dir, and returns their paths.
+func (ca *testCA) issue(t *testing.T, dir string, serial int64, names ...string) (certFile, keyFile string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// handshake connects with SNI name and returns the served leaf, verified
+// against roots (nil: accept any certificate, to see whether one is served).
+func handshake(addr, name string, roots *x509.CertPool) (*x509.Certificate, error) {
+	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: name, RootCAs: roots, InsecureSkipVerify: roots == nil})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates[0], nil
+}
+
+// httpsGet sends GET path over HTTPS to addr with SNI and Host name.
+func httpsGet(t *testing.T, addr, name, path string, roots *x509.CertPool) *http.Response {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{ServerName: name, RootCAs: roots},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}}}
+	resp, err := c.Get("https://" + name + path)
+	if err != nil {
+		t.Fatalf("GET https://%s%s: %v", name, path, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// startFileTLS starts a node serving the operator's certificate for
+// sho.rt (its --public-url host) with the given redirect and HSTS choices.
+func startFileTLS(t *testing.T, redirect, hsts bool) (*httpdtest.Node, *testCA, string) {
+	ca := newCA(t)
+	dir := t.TempDir()
+	certFile, keyFile := ca.issue(t, dir, 100, "sho.rt")
+	n := httpdtest.StartWith(t, httpdtest.Options{TLS: &tlsd.Config{CertFile: certFile, KeyFile: keyFile,
+		Policy: tlsd.NewStaticHosts(redirect, hsts, "http://sho.rt", "127.0.0.1", "localhost", "")}})
+	return n, ca, dir
+}
+
+// The operator's certificate is served for the configured host only: an
+// unknown server name, or none, fails the handshake.
+func TestFileCertServedForConfiguredHostOnly(t *testing.T) {
+	n, ca, _ := startFileTLS(t, false, false)
+	leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.pool)
+	if err != nil || leaf.SerialNumber.Int64() != 100 {
+		t.Fatalf("sho.rt: %v, %v", leaf, err)
+	}
+	resp := httpsGet(t, n.HTTPSAddr, "sho.rt", "/_/healthz", ca.pool)
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "" {
+		t.Fatalf("GET /_/healthz over HTTPS: %d, HSTS %q (want 200, none: --hsts is off)", resp.StatusCode,
+			resp.Header.Get("Strict-Transport-Security"))
+	}
+	for _, name := range []string{"evil.test", "SHO.RT.evil.test", "", "127.0.0.1", "localhost"} {
+		if _, err := handshake(n.HTTPSAddr, name, nil); err == nil {
+			t.Errorf("SNI %q: err %v, want a refused handshake", name, err)
+		}
+	}
+	// Upper case and a trailing dot name the same host.
+	if _, err := handshake(n.HTTPSAddr, "Sho.RT", ca.pool); err != nil {
+		t.Errorf("SNI Sho.RT: %v", err)
+	}
+}
+
+// Reload swaps in new files; a broken file keeps the previous certificate.
+func TestFileCertReload(t *testing.T) {
+	n, ca, dir := startFileTLS(t, false, false)
+	ca.issue(t, dir, 101, "sho.rt")
+	if err := n.TLS.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.pool); err != nil || leaf.SerialNumber.Int64() != 101 {
+		t.Fatalf("after reload: %v, %v; want serial 101", leaf, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.TLS.Reload(); err == nil {
+		t.Fatal("reloading a broken file succeeded")
+	}
+	if leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.pool); err != nil || leaf.SerialNumber.Int64() != 101 {
+		t.Fatalf("after a failed reload: %v, %v; want serial 101 still", leaf, err)
+	}
+}
+
+// --https-redirect answers plain HTTP for the HTTPS host with a 308 to the
+// same path and query on the HTTPS port, but never the ACME challenge
+// path, the /_/ health paths, or other hosts; --hsts adds the header on
+// HTTPS answers only.
+func TestRedirectAndHSTS(t *testing.T) {
+	n, ca, _ := startFileTLS(t, true, true)
+	_, port, _ := net.SplitHostPort(n.HTTPSAddr)
+	r := n.Do("GET", "/abc?x=1&y=2", nil, "Host", "sho.rt")
+	if r.Status != 308 || r.Header.Get("Location") != "https://sho.rt:"+port+"/abc?x=1&y=2" {
+		t.Fatalf("plain GET /abc: %d %q", r.Status, r.Header.Get("Location"))
+	}
+	if r.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS on plain HTTP")
+	}
+	if r := n.Do("POST", "/api/v1/links", []byte(`{"url":"https://e.test"}`), "Host", "sho.rt"); r.Status != 308 {
+		t.Errorf("plain POST: %d, want 308 (which keeps the method and body)", r.Status)
+	}
+	for _, p := range []string{"/_/healthz", "/_/readyz"} {
+		if r := n.Do("GET", p, nil, "Host", "sho.rt"); r.Status != 200 {
+			t.Errorf("plain GET %s: %d, want 200 (health paths are not redirected)", p, r.Status)
+		}
+	}
+	if r := n.Do("GET", "/.well-known/acme-challenge/token", nil, "Host", "sho.rt"); r.Status == 308 {
+		t.Error("the ACME challenge path was redirected")
+	}
+	if r := n.Do("GET", "/abc", nil, "Host", "other.test"); r.Status == 308 {
+		t.Error("a host without HTTPS was redirected")
+	}
+	resp := httpsGet(t, n.HTTPSAddr, "sho.rt", "/_/healthz", ca.pool)
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != tlsd.HSTSValue {
+		t.Fatalf("HTTPS: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+}
+
+func TestStaticHosts(t *testing.T) {
+	p := tlsd.NewStaticHosts(true, false, "https://Sho.RT:8443/x", "bio.example", "http://127.0.0.1:8080", "localhost", "[::1]:80", "sho.rt")
+	if got := strings.Join(p.Hosts(), ","); got != "sho.rt,bio.example" {
+		t.Fatalf("hosts %q", got)
+	}
+	if !p.Allowed("bio.example") || p.Allowed("evil.test") || p.Allowed("") {
+		t.Error("Allowed")
+	}
+	if !p.Redirect("sho.rt") || p.Redirect("evil.test") || p.HSTS("sho.rt") {
+		t.Error("Redirect/HSTS")
+	}
+}
