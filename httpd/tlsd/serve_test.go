@@ -199,3 +199,29 @@ func TestStaticHosts(t *testing.T) {
 		t.Error("Redirect/HSTS")
 	}
 }
+
+// Private keys live in the replicated certificate table: backups (admins
+// only) carry them, and no export or other answer does.
+func TestPrivateKeysOnlyInAdminBackups(t *testing.T) {
+	n, _, _ := startFileTLS(t, false, false)
+	const marker = "-----BEGIN EC PRIVATE KEY----- tlsd-leak-marker"
+	s := tlsd.NewStorage(n.Node.Store(), n.Node.Propose)
+	if err := s.Store(context.Background(), "certificates/ca/sho.rt/sho.rt.key", []byte(marker)); err != nil {
+		t.Fatal(err)
+	}
+	_, userToken := n.User(t, "ann@example.com", "correct horse battery")
+	for _, p := range []string{"/api/v1/links/export?format=json", "/api/v1/links/export?format=csv",
+		"/api/v1/analytics/export", "/api/v1/me/export"} {
+		for _, who := range [][]string{nil, httpdtest.As(userToken)} {
+			if r := n.Do("GET", p, nil, who...); strings.Contains(string(r.Body), "tlsd-leak-marker") {
+				t.Errorf("GET %s (%d) carries the private key", p, r.Status)
+			}
+		}
+	}
+	if r := n.Do("GET", "/api/v1/backup", nil, httpdtest.As(userToken)...); r.Status != 403 {
+		t.Errorf("a user's backup: %d, want 403", r.Status)
+	}
+	if r := n.Do("GET", "/api/v1/backup", nil); r.Status != 200 || !strings.Contains(string(r.Body), "tlsd-leak-marker") {
+		t.Errorf("an admin's backup: %d, and it should hold the certificate table (restores need it)", r.Status)
+	}
+}
