@@ -10,7 +10,7 @@ import (
 
 // zapLogger returns a zap logger (certmagic's) that writes to log.
 func zapLogger(log *slog.Logger) *zap.Logger {
-	return zap.New(&slogCore{log: log.With("component", "certmagic")})
+	return zap.New(&slogCore{log: log.With("lib", "certmagic")})
 }
 
 // slogCore is a zapcore.Core that hands each entry to slog.
