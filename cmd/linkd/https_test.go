@@ -1,16 +1,8 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,31 +10,8 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/httpd/httpdtest"
+	"github.com/linkd/linkd/httpd/tlsd/tlsdtest"
 )
-
-// writeSelfSigned writes a self-signed certificate for name with serial,
-// and its key, to cert and key.
-func writeSelfSigned(t *testing.T, cert, key, name string, serial int64) {
-	t.Helper()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(k)
-	// Written next to the target and renamed in, as an operator's
-	// certificate tooling does.
-	for path, b := range map[string]*pem.Block{cert: {Type: "CERTIFICATE", Bytes: der}, key: {Type: "EC PRIVATE KEY", Bytes: kder}} {
-		if err := os.WriteFile(path+".new", pem.EncodeToMemory(b), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(path+".new", path); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func servedSerial(addr, name string) (int64, error) {
 	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: name, InsecureSkipVerify: true})
@@ -59,7 +28,8 @@ func servedSerial(addr, name string) (int64, error) {
 func TestServeHTTPSWithOwnCertificate(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	writeSelfSigned(t, cert, key, "sho.test", 7)
+	ca := tlsdtest.NewCA(t)
+	ca.IssueFiles(t, cert, key, 7, "sho.test")
 	https := httpdtest.FreeAddr(t)
 	p := mustStart(t, t.TempDir(), "--public-url", "https://sho.test", "--https-addr", https,
 		"--tls-cert", cert, "--tls-key", key, "--https-redirect", "--hsts")
@@ -91,7 +61,7 @@ func TestServeHTTPSWithOwnCertificate(t *testing.T) {
 		t.Fatalf("HTTPS: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
 
-	writeSelfSigned(t, cert, key, "sho.test", 8)
+	ca.IssueFiles(t, cert, key, 8, "sho.test")
 	p.signal(syscall.SIGHUP)
 	eventually(t, 10*time.Second, "the new certificate after SIGHUP", func() bool {
 		s, err := servedSerial(https, "sho.test")

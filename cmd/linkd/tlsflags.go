@@ -20,7 +20,7 @@ import (
 
 // tlsFlags are the HTTPS flags of linkd serve.
 type tlsFlags struct {
-	httpsAddr, certFile, keyFile          string
+	httpsAddr, certFile, keyFile         string
 	acmeDirectory, acmeEmail, acmeCARoot string
 	acmeRenewCheck                       time.Duration
 	redirect, hsts                       bool

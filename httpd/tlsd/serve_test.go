@@ -2,15 +2,9 @@ package tlsd_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,53 +15,8 @@ import (
 
 	"github.com/linkd/linkd/httpd/httpdtest"
 	"github.com/linkd/linkd/httpd/tlsd"
+	"github.com/linkd/linkd/httpd/tlsd/tlsdtest"
 )
-
-// testCA is a throwaway CA that signs server certificates for the tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tlsd test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue writes a certificate for names (serial) and its key as PEM files
-// in dir, and returns their paths.
-func (ca *testCA) issue(t *testing.T, dir string, serial int64, names ...string) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
 
 // handshake connects with SNI name and returns the served leaf, verified
 // against roots (nil: accept any certificate, to see whether one is served).
@@ -99,10 +48,11 @@ func httpsGet(t *testing.T, addr, name, path string, roots *x509.CertPool) *http
 
 // startFileTLS starts a node serving the operator's certificate for
 // sho.rt (its --public-url host) with the given redirect and HSTS choices.
-func startFileTLS(t *testing.T, redirect, hsts bool) (*httpdtest.Node, *testCA, string) {
-	ca := newCA(t)
+func startFileTLS(t *testing.T, redirect, hsts bool) (*httpdtest.Node, *tlsdtest.CA, string) {
+	ca := tlsdtest.NewCA(t)
 	dir := t.TempDir()
-	certFile, keyFile := ca.issue(t, dir, 100, "sho.rt")
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	ca.IssueFiles(t, certFile, keyFile, 100, "sho.rt")
 	n := httpdtest.StartWith(t, httpdtest.Options{TLS: &tlsd.Config{CertFile: certFile, KeyFile: keyFile,
 		Policy: tlsd.NewStaticHosts(redirect, hsts, "http://sho.rt", "127.0.0.1", "localhost", "")}})
 	return n, ca, dir
@@ -112,11 +62,11 @@ func startFileTLS(t *testing.T, redirect, hsts bool) (*httpdtest.Node, *testCA, 
 // unknown server name, or none, fails the handshake.
 func TestFileCertServedForConfiguredHostOnly(t *testing.T) {
 	n, ca, _ := startFileTLS(t, false, false)
-	leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.pool)
+	leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.Pool)
 	if err != nil || leaf.SerialNumber.Int64() != 100 {
 		t.Fatalf("sho.rt: %v, %v", leaf, err)
 	}
-	resp := httpsGet(t, n.HTTPSAddr, "sho.rt", "/_/healthz", ca.pool)
+	resp := httpsGet(t, n.HTTPSAddr, "sho.rt", "/_/healthz", ca.Pool)
 	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Fatalf("GET /_/healthz over HTTPS: %d, HSTS %q (want 200, none: --hsts is off)", resp.StatusCode,
 			resp.Header.Get("Strict-Transport-Security"))
@@ -127,7 +77,7 @@ func TestFileCertServedForConfiguredHostOnly(t *testing.T) {
 		}
 	}
 	// Upper case and a trailing dot name the same host.
-	if _, err := handshake(n.HTTPSAddr, "Sho.RT", ca.pool); err != nil {
+	if _, err := handshake(n.HTTPSAddr, "Sho.RT", ca.Pool); err != nil {
 		t.Errorf("SNI Sho.RT: %v", err)
 	}
 }
@@ -135,11 +85,11 @@ func TestFileCertServedForConfiguredHostOnly(t *testing.T) {
 // Reload swaps in new files; a broken file keeps the previous certificate.
 func TestFileCertReload(t *testing.T) {
 	n, ca, dir := startFileTLS(t, false, false)
-	ca.issue(t, dir, 101, "sho.rt")
+	ca.IssueFiles(t, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), 101, "sho.rt")
 	if err := n.TLS.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.pool); err != nil || leaf.SerialNumber.Int64() != 101 {
+	if leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.Pool); err != nil || leaf.SerialNumber.Int64() != 101 {
 		t.Fatalf("after reload: %v, %v; want serial 101", leaf, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), []byte("garbage"), 0o600); err != nil {
@@ -148,7 +98,7 @@ func TestFileCertReload(t *testing.T) {
 	if err := n.TLS.Reload(); err == nil {
 		t.Fatal("reloading a broken file succeeded")
 	}
-	if leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.pool); err != nil || leaf.SerialNumber.Int64() != 101 {
+	if leaf, err := handshake(n.HTTPSAddr, "sho.rt", ca.Pool); err != nil || leaf.SerialNumber.Int64() != 101 {
 		t.Fatalf("after a failed reload: %v, %v; want serial 101 still", leaf, err)
 	}
 }
@@ -181,7 +131,7 @@ func TestRedirectAndHSTS(t *testing.T) {
 	if r := n.Do("GET", "/abc", nil, "Host", "other.test"); r.Status == 308 {
 		t.Error("a host without HTTPS was redirected")
 	}
-	resp := httpsGet(t, n.HTTPSAddr, "sho.rt", "/_/healthz", ca.pool)
+	resp := httpsGet(t, n.HTTPSAddr, "sho.rt", "/_/healthz", ca.Pool)
 	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != tlsd.HSTSValue {
 		t.Fatalf("HTTPS: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
