@@ -28,8 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkd/linkd/cluster/peerauth/peerauthtest"
 	"github.com/linkd/linkd/httpd/httpdtest"
-	"github.com/linkd/linkd/httpd/tlsd/tlsdtest"
 )
 
 const acmeHost = "sho.test"
@@ -54,8 +54,8 @@ func acmeTool(t *testing.T, name string) string {
 // listener (127.0.0.1), and writes root.pem, cert.pem and key.pem in dir.
 func pebbleServerCert(t *testing.T, dir string) {
 	t.Helper()
-	ca := tlsdtest.NewCA(t)
-	ca.IssueFiles(t, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), 2, "127.0.0.1", "localhost")
+	ca := peerauthtest.NewCA(t, "linkd test CA")
+	ca.IssueServer(t, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), 2, "127.0.0.1", "localhost")
 	if err := os.WriteFile(filepath.Join(dir, "root.pem"), ca.PEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,17 @@ type acmeNode struct {
 	httpsAddr string
 }
 
-func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
+// acmeCluster is pebble, its DNS server, the forwarders it validates
+// through, and three linkd nodes offering challenge (--acme-challenge).
+type acmeCluster struct {
+	nodes         []*acmeNode
+	procs         []*proc
+	httpLB, tlsLB *forwarder
+	issuing       *x509.CertPool // pebble's issuing root
+	pebbleOut     *syncBuffer
+}
+
+func startACMECluster(t *testing.T, challenge string) *acmeCluster {
 	pebbleBin, challBin := acmeTool(t, "pebble"), acmeTool(t, "pebble-challtestsrv")
 	dir := t.TempDir()
 	pebbleServerCert(t, dir)
@@ -191,7 +201,8 @@ func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
 	httpLB, tlsLB := newForwarder(t, follower(false)), newForwarder(t, follower(true))
 
 	dns, chalMgmt := httpdtest.FreeAddr(t), httpdtest.FreeAddr(t)
-	var chalOut, pebbleOut syncBuffer
+	var chalOut syncBuffer
+	pebbleOut := &syncBuffer{}
 	runTool(t, &chalOut, challBin, nil, "-dnsserver", dns, "-management", chalMgmt, "-http01", "", "-https01", "",
 		"-tlsalpn01", "", "-doh", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "")
 	acmeAddr, mgmtAddr := httpdtest.FreeAddr(t), httpdtest.FreeAddr(t)
@@ -203,7 +214,7 @@ func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pebble.json"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runTool(t, &pebbleOut, pebbleBin, []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"},
+	runTool(t, pebbleOut, pebbleBin, []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"},
 		"-config", filepath.Join(dir, "pebble.json"), "-dnsserver", dns)
 
 	// pebble's own HTTPS is signed by our root; its issuing root comes
@@ -237,7 +248,7 @@ func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
 			"--cluster-secret", testSecret, "--raft-heartbeat", "500ms",
 			"--public-url", "https://" + acmeHost, "--https-addr", https,
 			"--acme-directory", "https://" + acmeAddr + "/dir", "--acme-ca-root", filepath.Join(dir, "root.pem"),
-			"--acme-email", "ops@" + acmeHost, "--acme-renew-check", "2s"}
+			"--acme-email", "ops@" + acmeHost, "--acme-renew-check", "2s", "--acme-challenge", challenge}
 		nodes = append(nodes, &acmeNode{proc: launch(t, specs[i]), httpsAddr: https})
 	}
 	mu.Unlock()
@@ -245,42 +256,61 @@ func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
 		n.waitReady(t, 30*time.Second)
 	}
 	procs := []*proc{nodes[0].proc, nodes[1].proc, nodes[2].proc}
-	dump := func() {
-		for _, n := range nodes {
-			t.Logf("logs of %s:\n%s", n.id, n.logs)
-		}
-	}
+	return &acmeCluster{nodes: nodes, procs: procs, httpLB: httpLB, tlsLB: tlsLB, issuing: issuing, pebbleOut: pebbleOut}
+}
 
-	// Issued, and served by every node with a chain to pebble's root.
-	start := time.Now()
-	var first *x509.Certificate
-	eventually(t, 90*time.Second, "a certificate on all three nodes", func() bool {
-		var serials []string
+func (c *acmeCluster) dump(t *testing.T) {
+	for _, n := range c.nodes {
+		t.Logf("logs of %s:\n%s", n.id, n.logs)
+	}
+}
+
+// issued waits until all live nodes serve one certificate for acmeHost
+// other than not (nil: any) that chains to pebble's root, and returns it.
+func (c *acmeCluster) issued(t *testing.T, nodes []*acmeNode, not *x509.Certificate) *x509.Certificate {
+	t.Helper()
+	var got *x509.Certificate
+	eventually(t, 90*time.Second, "one certificate on every live node", func() bool {
+		got = nil
 		for _, n := range nodes {
-			c, err := servedCert(n.httpsAddr, acmeHost, issuing)
-			if err != nil {
+			cert, err := servedCert(n.httpsAddr, acmeHost, c.issuing)
+			if err != nil || not != nil && cert.SerialNumber.Cmp(not.SerialNumber) == 0 ||
+				got != nil && cert.SerialNumber.Cmp(got.SerialNumber) != 0 {
 				return false
 			}
-			first = c
-			serials = append(serials, c.SerialNumber.String())
+			got = cert
 		}
-		return serials[0] == serials[1] && serials[1] == serials[2]
+		return true
 	})
-	t.Logf("issued in %s: serial %x, valid %s to %s", time.Since(start).Round(time.Millisecond), first.SerialNumber,
-		first.NotBefore.Format(time.TimeOnly), first.NotAfter.Format(time.TimeOnly))
-	leader := leaderOf(t, procs)
-	hits := httpLB.count()
-	for k, v := range tlsLB.count() {
-		hits[k] += v
-	}
-	if len(hits) == 0 || hits[leader.httpAddr] > 0 {
-		dump()
-		t.Fatalf("challenge connections %v: want some, none to the leader %s", hits, leader.httpAddr)
+	return got
+}
+
+// challengesViaFollowers checks that the CA's validations reached the
+// cluster through lb, and only ever reached followers (not leader).
+func (c *acmeCluster) challengesViaFollowers(t *testing.T, lb *forwarder, leader *proc) {
+	t.Helper()
+	hits := lb.count()
+	if len(hits) == 0 || hits[leader.httpAddr] > 0 || hits[c.nodeOf(leader).httpsAddr] > 0 {
+		c.dump(t)
+		t.Fatalf("challenge connections %v: want some, none to the leader %s", hits, leader.id)
 	}
 	t.Logf("challenge connections (all to followers): %v", hits)
+}
 
-	// An unknown server name gets no certificate and causes no order.
-	for _, n := range nodes {
+func (c *acmeCluster) nodeOf(p *proc) *acmeNode {
+	for _, n := range c.nodes {
+		if n.proc == p {
+			return n
+		}
+	}
+	return nil
+}
+
+// refusesUnknownNames checks that no node serves a certificate for an
+// unknown server name (or none), and that nothing was ordered for it.
+func (c *acmeCluster) refusesUnknownNames(t *testing.T) {
+	t.Helper()
+	for _, n := range c.nodes {
 		if _, err := servedCert(n.httpsAddr, "unknown.test", nil); err == nil {
 			t.Errorf("%s: unknown SNI: a certificate was served", n.id)
 		}
@@ -289,49 +319,69 @@ func TestACMEClusterIssuesServesAndRenews(t *testing.T) {
 		}
 	}
 	time.Sleep(2 * time.Second)
-	for _, n := range nodes {
+	for _, n := range c.nodes {
 		for _, line := range strings.Split(n.logs.String(), "\n") {
 			if strings.Contains(line, "unknown.test") && strings.Contains(line, "certificate") {
 				t.Errorf("%s: %s", n.id, line)
 			}
 		}
 	}
-	if strings.Contains(pebbleOut.String(), "unknown.test") {
-		t.Errorf("pebble saw unknown.test:\n%s", pebbleOut.String())
+	if strings.Contains(c.pebbleOut.String(), "unknown.test") {
+		t.Errorf("pebble saw unknown.test:\n%s", c.pebbleOut.String())
 	}
+}
 
-	// Kill the leader: the new leader takes over and renews (60-second
-	// certificates are due after 40 s), answered by the follower left.
+// HTTP-01: issued through followers, served by all three nodes; an unknown
+// name is refused without an order; after the leader is killed the new
+// leader renews (60-second certificates are due after 40 s), validated
+// through the follower left.
+func TestACMEHTTP01IssueServeFailoverRenew(t *testing.T) {
+	c := startACMECluster(t, "http-01")
+	start := time.Now()
+	first := c.issued(t, c.nodes, nil)
+	t.Logf("issued in %s: serial %x, valid %s to %s", time.Since(start).Round(time.Millisecond), first.SerialNumber,
+		first.NotBefore.Format(time.TimeOnly), first.NotAfter.Format(time.TimeOnly))
+	leader := leaderOf(t, c.procs)
+	c.challengesViaFollowers(t, c.httpLB, leader)
+	if n := c.tlsLB.count(); len(n) > 0 {
+		t.Errorf("TLS-ALPN-01 validations %v with --acme-challenge http-01", n)
+	}
+	c.refusesUnknownNames(t)
+
 	leader.kill()
 	var live []*acmeNode
-	for _, n := range nodes {
+	for _, n := range c.nodes {
 		if n.proc != leader {
 			live = append(live, n)
 		}
 	}
 	newLeader := leaderOf(t, []*proc{live[0].proc, live[1].proc})
 	t.Logf("killed leader %s; new leader %s", leader.id, newLeader.id)
-	eventually(t, 90*time.Second, "a renewed certificate on both live nodes", func() bool {
-		for _, n := range live {
-			c, err := servedCert(n.httpsAddr, acmeHost, issuing)
-			if err != nil || c.SerialNumber.Cmp(first.SerialNumber) == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	renewed, _ := servedCert(live[0].httpsAddr, acmeHost, issuing)
+	renewed := c.issued(t, live, first)
 	t.Logf("renewed: serial %x, valid to %s", renewed.SerialNumber, renewed.NotAfter.Format(time.TimeOnly))
 	if !strings.Contains(newLeader.logs.String(), "certificate renewed successfully") {
-		dump()
+		c.dump(t)
 		t.Fatalf("the new leader %s did not renew", newLeader.id)
 	}
 	for _, n := range live {
 		if l := n.logs.String(); n.proc != newLeader && (strings.Contains(l, "renewing certificate") ||
 			strings.Contains(l, "obtaining certificate") || strings.Contains(l, "leader: managing")) {
-			dump()
+			c.dump(t)
 			t.Fatalf("follower %s ordered or managed certificates", n.id)
 		}
 	}
-	t.Logf("challenge connections, HTTP-01 %v, TLS-ALPN-01 %v (all to followers at the time)", httpLB.count(), tlsLB.count())
+	t.Logf("HTTP-01 validations by node: %v", c.httpLB.count())
+}
+
+// TLS-ALPN-01: the challenge certificate is served by followers from the
+// replicated storage, and the certificate by all three nodes.
+func TestACMETLSALPN01Issue(t *testing.T) {
+	c := startACMECluster(t, "tls-alpn-01")
+	first := c.issued(t, c.nodes, nil)
+	t.Logf("issued: serial %x", first.SerialNumber)
+	c.challengesViaFollowers(t, c.tlsLB, leaderOf(t, c.procs))
+	if n := c.httpLB.count(); len(n) > 0 {
+		t.Errorf("HTTP-01 validations %v with --acme-challenge tls-alpn-01", n)
+	}
+	c.refusesUnknownNames(t)
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkd/linkd/cluster/peerauth/peerauthtest"
 	"github.com/linkd/linkd/httpd/httpdtest"
-	"github.com/linkd/linkd/httpd/tlsd/tlsdtest"
 )
 
 func servedSerial(addr, name string) (int64, error) {
@@ -28,8 +28,8 @@ func servedSerial(addr, name string) (int64, error) {
 func TestServeHTTPSWithOwnCertificate(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	ca := tlsdtest.NewCA(t)
-	ca.IssueFiles(t, cert, key, 7, "sho.test")
+	ca := peerauthtest.NewCA(t, "linkd test CA")
+	ca.IssueServer(t, cert, key, 7, "sho.test")
 	https := httpdtest.FreeAddr(t)
 	p := mustStart(t, t.TempDir(), "--public-url", "https://sho.test", "--https-addr", https,
 		"--tls-cert", cert, "--tls-key", key, "--https-redirect", "--hsts")
@@ -61,7 +61,7 @@ func TestServeHTTPSWithOwnCertificate(t *testing.T) {
 		t.Fatalf("HTTPS: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
 
-	ca.IssueFiles(t, cert, key, 8, "sho.test")
+	ca.IssueServer(t, cert, key, 8, "sho.test")
 	p.signal(syscall.SIGHUP)
 	eventually(t, 10*time.Second, "the new certificate after SIGHUP", func() bool {
 		s, err := servedSerial(https, "sho.test")
@@ -77,6 +77,7 @@ func TestServeHTTPSFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--hsts"}, "need --https-addr"},
+		{[]string{"--https-addr", "127.0.0.1:0", "--public-url", "https://sho.test", "--acme-challenge", "dns-01"}, "--acme-challenge must be"},
 		{[]string{"--https-addr", "127.0.0.1:0"}, "at least one host name"},
 		{[]string{"--https-addr", "127.0.0.1:0", "--tls-cert", "/nonexistent"}, "needs its key"},
 	} {

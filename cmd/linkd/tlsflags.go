@@ -22,6 +22,7 @@ import (
 type tlsFlags struct {
 	httpsAddr, certFile, keyFile         string
 	acmeDirectory, acmeEmail, acmeCARoot string
+	acmeChallenge                        string
 	acmeRenewCheck                       time.Duration
 	redirect, hsts                       bool
 }
@@ -33,6 +34,7 @@ func (f *tlsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.acmeDirectory, "acme-directory", certmagic.LetsEncryptProductionCA, "ACME (RFC 8555) directory URL certificates are ordered from; the CA must reach port 80 (HTTP-01) or --https-addr on 443 (TLS-ALPN-01) of any node")
 	fs.StringVar(&f.acmeEmail, "acme-email", "", "contact email of the ACME account (optional)")
 	fs.StringVar(&f.acmeCARoot, "acme-ca-root", "", "PEM file of the root CA to trust for the ACME directory's own HTTPS (a private CA such as pebble); default: the system roots")
+	fs.StringVar(&f.acmeChallenge, "acme-challenge", "both", "challenge types to offer the CA: http-01 (port 80 of any node), tls-alpn-01 (port 443 of any node) or both")
 	fs.DurationVar(&f.acmeRenewCheck, "acme-renew-check", 10*time.Minute, "how often the raft leader checks whether a certificate is due for renewal")
 	fs.BoolVar(&f.redirect, "https-redirect", false, "answer plain-HTTP requests for the HTTPS hosts with a 308 to HTTPS (not /.well-known/acme-challenge/ and /_/ health paths); needs --https-addr")
 	fs.BoolVar(&f.hsts, "hsts", false, "send Strict-Transport-Security (one year) on HTTPS answers for the HTTPS hosts; needs --https-addr")
@@ -57,6 +59,15 @@ func (f *tlsFlags) config(httpAddr, httpsAddr string, hosts ...string) (*tlsd.Co
 	}
 	c.ACME = &tlsd.ACME{Directory: f.acmeDirectory, Email: f.acmeEmail, RenewCheck: f.acmeRenewCheck,
 		HTTPAddr: httpAddr, HTTPSAddr: httpsAddr}
+	switch f.acmeChallenge {
+	case "both":
+	case "http-01":
+		c.ACME.NoTLSALPN01 = true
+	case "tls-alpn-01":
+		c.ACME.NoHTTP01 = true
+	default:
+		return nil, fmt.Errorf("--acme-challenge must be http-01, tls-alpn-01 or both, not %q", f.acmeChallenge)
+	}
 	if f.acmeCARoot != "" {
 		pem, err := os.ReadFile(f.acmeCARoot)
 		if err != nil {

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkd/linkd/cluster/peerauth/peerauthtest"
 	"github.com/linkd/linkd/httpd/httpdtest"
 	"github.com/linkd/linkd/httpd/tlsd"
-	"github.com/linkd/linkd/httpd/tlsd/tlsdtest"
 )
 
 // handshake connects with SNI name and returns the served leaf, verified
@@ -48,11 +48,11 @@ func httpsGet(t *testing.T, addr, name, path string, roots *x509.CertPool) *http
 
 // startFileTLS starts a node serving the operator's certificate for
 // sho.rt (its --public-url host) with the given redirect and HSTS choices.
-func startFileTLS(t *testing.T, redirect, hsts bool) (*httpdtest.Node, *tlsdtest.CA, string) {
-	ca := tlsdtest.NewCA(t)
+func startFileTLS(t *testing.T, redirect, hsts bool) (*httpdtest.Node, *peerauthtest.CA, string) {
+	ca := peerauthtest.NewCA(t, "linkd test CA")
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	ca.IssueFiles(t, certFile, keyFile, 100, "sho.rt")
+	ca.IssueServer(t, certFile, keyFile, 100, "sho.rt")
 	n := httpdtest.StartWith(t, httpdtest.Options{TLS: &tlsd.Config{CertFile: certFile, KeyFile: keyFile,
 		Policy: tlsd.NewStaticHosts(redirect, hsts, "http://sho.rt", "127.0.0.1", "localhost", "")}})
 	return n, ca, dir
@@ -85,7 +85,7 @@ func TestFileCertServedForConfiguredHostOnly(t *testing.T) {
 // Reload swaps in new files; a broken file keeps the previous certificate.
 func TestFileCertReload(t *testing.T) {
 	n, ca, dir := startFileTLS(t, false, false)
-	ca.IssueFiles(t, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), 101, "sho.rt")
+	ca.IssueServer(t, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), 101, "sho.rt")
 	if err := n.TLS.Reload(); err != nil {
 		t.Fatal(err)
 	}

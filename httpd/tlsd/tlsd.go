@@ -42,6 +42,8 @@ type ACME struct {
 	// Roots, when set, are the roots trusted for the CA's own HTTPS
 	// endpoint (a private CA such as pebble); nil means the system's.
 	Roots *x509.CertPool
+	// NoHTTP01 and NoTLSALPN01 turn a challenge type off (not both).
+	NoHTTP01, NoTLSALPN01 bool
 	// RenewCheck is how often the leader checks whether a certificate is
 	// due for renewal (certmagic's default, 10 minutes, when zero).
 	RenewCheck time.Duration
@@ -136,6 +138,7 @@ func (s *Server) certmagicConfig(cache *certmagic.Cache) (*certmagic.Config, *ce
 	iss := certmagic.NewACMEIssuer(cfg, certmagic.ACMEIssuer{
 		CA: a.Directory, Email: a.Email, Agreed: true, TrustedRoots: a.Roots, Logger: zl,
 		AltHTTPPort: port(a.HTTPAddr), AltTLSALPNPort: port(a.HTTPSAddr), ListenHost: host(a.HTTPAddr),
+		DisableHTTPChallenge: a.NoHTTP01, DisableTLSALPNChallenge: a.NoTLSALPN01,
 	})
 	cfg.Issuers = []certmagic.Issuer{iss}
 	return cfg, iss
