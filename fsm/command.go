@@ -271,11 +271,29 @@ func newCommand(t Type) Command {
 	case TypePutImage:
 		return &PutImage{}
 	}
-	if c := newModeration(t); c != nil {
-		return c
+	for _, f := range families {
+		if f.make == nil {
+			continue
+		}
+		if c := f.make(t); c != nil {
+			return c
+		}
 	}
-	if c := newDomainCommand(t); c != nil {
-		return c
-	}
-	return newBatchCommand(t)
+	return nil
+}
+
+// A family is a group of commands kept in a file of its own: make returns
+// an empty command of one of its types (nil for other types; nil make when
+// the core switch above makes them), apply applies one (ok false for
+// commands of other families). A new group of commands adds one line here.
+var families = []struct {
+	make  func(Type) Command
+	apply func(*store.Txn, Command) (r *Result, ok bool, err error)
+}{
+	{nil, applyAccount},
+	{nil, applyProfile},
+	{newModeration, applyModeration},
+	{newBatchCommand, applyBatch},
+	{newDomainCommand, applyDomain},
+	{newCertCommand, applyCert},
 }

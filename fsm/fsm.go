@@ -183,18 +183,7 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 	case *SetSalt:
 		r, err = &Result{}, txn.SetSalt(c.Day, c.Salt)
 	default:
-		var ok bool
-		if r, ok, err = applyAccount(txn, c); !ok {
-			if r, ok, err = applyProfile(txn, c); !ok {
-				if r, ok, err = applyModeration(txn, c); !ok {
-					if r, ok, err = applyBatch(txn, c); !ok {
-						if r, ok, err = applyDomain(txn, c); !ok {
-							panic(fmt.Sprintf("fsm: no apply for %T", c))
-						}
-					}
-				}
-			}
-		}
+		r, err = applyFamily(txn, c)
 	}
 	if errors.Is(err, store.ErrNewerRecord) {
 		return nil, err
@@ -203,6 +192,17 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 		panic(fmt.Sprintf("fsm: apply %T: %v", c, err))
 	}
 	return r, nil
+}
+
+// applyFamily applies a command of one of the families: the first whose
+// apply claims it.
+func applyFamily(txn *store.Txn, c Command) (*Result, error) {
+	for _, f := range families {
+		if r, ok, err := f.apply(txn, c); ok {
+			return r, err
+		}
+	}
+	panic(fmt.Sprintf("fsm: no apply for %T", c))
 }
 
 func applyInit(txn *store.Txn, c *Init) (*Result, error) {

@@ -18,6 +18,7 @@ package httpd
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,7 +120,10 @@ type Config struct {
 	// SecureCookies marks console cookies Secure. Set it when clients reach
 	// linkd over HTTPS (directly or through a proxy), as PublicURL says.
 	SecureCookies bool
-	Logger        *slog.Logger
+	// Front, when set, wraps the handler of both listeners (the HTTPS
+	// side's challenge answers, HTTP→HTTPS redirects and HSTS: tlsd).
+	Front  func(fasthttp.RequestHandler) fasthttp.RequestHandler
+	Logger *slog.Logger
 }
 
 // Server is the HTTP server.
@@ -153,8 +157,12 @@ func New(cfg Config) (*Server, error) {
 	if s.console, err = console.New(console.Config{Ops: o, Limiters: lim, Secure: secure, Logger: cfg.Logger, AnalyticsLag: cfg.AnalyticsLag}); err != nil {
 		return nil, err
 	}
+	handler := fasthttp.RequestHandler(s.Handle)
+	if cfg.Front != nil {
+		handler = cfg.Front(handler)
+	}
 	s.srv = &fasthttp.Server{
-		Handler:            s.Handle,
+		Handler:            handler,
 		ErrorHandler:       transportError,
 		MaxRequestBodySize: maxServerBody,
 		// Bodies are read by the route, after its policy allowed the
@@ -177,6 +185,12 @@ func New(cfg Config) (*Server, error) {
 // Serve serves HTTP on ln until Shutdown, with at most MaxConnsPerIP
 // connections per client address.
 func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(capConns(ln, s.maxConns)) }
+
+// ServeTLS serves HTTPS on ln with tc until Shutdown: the same handler and
+// per-address connection cap as Serve.
+func (s *Server) ServeTLS(ln net.Listener, tc *tls.Config) error {
+	return s.srv.Serve(tls.NewListener(capConns(ln, s.maxConns), tc))
+}
 
 // Shutdown stops accepting connections and waits for open requests.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }

@@ -44,6 +44,7 @@
 //	O<day:8><host>                   requests for unknown codes (orphan visits; at most 100 hosts, then "(other)")
 //	W<day:8>                         how many hosts O keeps that day
 //	V<day:8>                         that day's visitor-hash salt (kept two days)
+//	C<storage key>                   HTTPS: ACME account, certificates and their PRIVATE KEYS, challenge tokens (certs.go)
 //
 // Integers in keys are big-endian so byte order is numeric order; ^t (the
 // bitwise complement) turns ascending scans into newest-first ones.

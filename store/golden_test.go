@@ -73,6 +73,8 @@ func goldenRecords() map[string]goldenRecord {
 		"image.v1": rec(&Image{Type: "image/png", Width: 640, Height: 480, Owner: 2, CreatedAt: 10,
 			Data: []byte{0x89, 'P', 'N', 'G'}}, marshalImage, unmarshalImage),
 		"day-counts.v1": rec(DayCounts{Humans: 1, Bots: 2, Previews: 3, Scans: 4}, marshalDayCounts, unmarshalDayCounts),
+		"cert.v1": rec(&CertEntry{Value: []byte("-----BEGIN CERTIFICATE-----"), Modified: 1700000000011},
+			marshalCert, unmarshalCert),
 		"backup-info.v1": rec(&BackupInfo{ClusterID: "c0ffee", AppliedIndex: 42, CreatedAt: 1700000000000, NodeID: "n1"},
 			marshalBackupInfo, unmarshalBackupInfo),
 	}

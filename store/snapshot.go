@@ -148,6 +148,7 @@ func (s *Store) restore(r io.Reader) error {
 	oldName := s.dbName
 	s.db, s.dbName = db, name
 	s.hot.reset()
+	s.certs.notify()
 	if err := s.fs.RemoveAll(s.fs.PathJoin(s.dir, oldName)); err != nil {
 		s.log.Warn("removing replaced database", "dir", oldName, "err", err)
 	}

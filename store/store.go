@@ -71,6 +71,7 @@ type Store struct {
 
 	cache     *pebble.Cache // shared by the databases a restore swaps; released by Close
 	missReads atomic.Uint64 // Pebble reads made for hot-set misses
+	certs     certNotifier  // wakes readers of the certificate table
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()

@@ -21,6 +21,7 @@ type Txn struct {
 	evict   [][]byte
 	liveAdd int64
 	domains bool // a domain record changed: rebuild the DomainSet on commit
+	certs   bool // the certificate table changed: wake its readers after Commit
 }
 
 // Begin starts a Txn.
@@ -51,6 +52,9 @@ func (t *Txn) Commit(applied uint64) error {
 	}
 	for _, code := range t.evict {
 		t.s.hot.evict(code)
+	}
+	if t.certs {
+		t.s.certs.notify()
 	}
 	if t.domains {
 		return t.s.loadDomains()

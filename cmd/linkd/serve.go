@@ -48,6 +48,7 @@ type serveFlags struct {
 	uploadQuota                                                       int64
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
+	tls                                                               tlsFlags
 }
 
 // limitFlag lets a ratelimit.Limit be a flag ("20/s:100", "off").
@@ -113,6 +114,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	} {
 		fs.Var(limitFlag{l.lim}, l.name, l.help+`: RATE/UNIT[:BURST] such as 20/s:100 or 10/m, or "off"`)
 	}
+	f.tls.register(fs)
 	fs.DurationVar(&f.drain, "drain", DefaultDrain, "on SIGTERM/SIGINT, report not ready (/_/readyz 503) and keep serving this long before stopping, so a health-checking load balancer moves traffic away first (a second signal skips the rest)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
@@ -196,6 +198,17 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	defer ln.Close()
 	public := f.publicBase(ln)
+	var httpsLn net.Listener
+	if f.tls.httpsAddr != "" {
+		if httpsLn, err = net.Listen("tcp", f.tls.httpsAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", f.tls.httpsAddr, err)
+		}
+		defer httpsLn.Close()
+	}
+	tlsCfg, err := f.tls.config(ln.Addr().String(), addrOf(httpsLn), f.publicURL, f.profileHost)
+	if err != nil {
+		return err
+	}
 	mux, err := cluster.Listen(f.raftAddr, f.raftAdvertise, auth, log)
 	if err != nil {
 		return err
@@ -220,6 +233,7 @@ func serve(args []string, stderr io.Writer) error {
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners),
 		},
+		TLS:           tlsCfg,
 		ShutdownGrace: shutdownGrace,
 		Drain:         f.drain,
 		Logger:        log,
@@ -244,19 +258,34 @@ func serve(args []string, stderr io.Writer) error {
 	if members := len(w.Node.Status().Members); members > 1 && f.peer.none() {
 		log.Error("this node belongs to a cluster of several nodes but has no --cluster-secret (or --cluster-ca...): its peers will refuse it", "members", members)
 	}
-	return runUntilSignal(log, w, ln)
+	return runUntilSignal(log, w, ln, httpsLn)
+}
+
+// addrOf is a listener's address, "" for none.
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
 }
 
 // runUntilSignal serves until SIGINT/SIGTERM, drains (not ready, still
 // serving, for --drain; a second signal cuts it short), then stops the node
 // the one way nodes stop (wire.Node.Close).
-func runUntilSignal(log *slog.Logger, w *wire.Node, ln net.Listener) error {
+func runUntilSignal(log *slog.Logger, w *wire.Node, ln, httpsLn net.Listener) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- w.Serve(ln) }()
 	log.Info("serving HTTP", "addr", ln.Addr().String())
+	if httpsLn != nil {
+		go func() { errc <- w.ServeTLS(httpsLn) }()
+		stop := make(chan struct{})
+		defer close(stop)
+		reloadOnHUP(log, w, stop)
+		log.Info("serving HTTPS", "addr", httpsLn.Addr().String())
+	}
 	var serveErr error
 	select {
 	case <-sigs:

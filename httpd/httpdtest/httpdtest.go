@@ -17,6 +17,7 @@ import (
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/httpd"
+	"github.com/linkd/linkd/httpd/tlsd"
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
@@ -32,11 +33,13 @@ const AnalyticsLag = 300 * time.Millisecond
 
 // Node is one running test node.
 type Node struct {
-	URL  string // http://127.0.0.1:port
-	Node *node.Node
-	w    *wire.Node
-	t    testing.TB
-	once sync.Once
+	URL       string // http://127.0.0.1:port
+	HTTPSAddr string // 127.0.0.1:port with Options.TLS
+	Node      *node.Node
+	TLS       *tlsd.Server
+	w         *wire.Node
+	t         testing.TB
+	once      sync.Once
 
 	secrets chan node.InitSecrets
 }
@@ -49,6 +52,9 @@ type Options struct {
 	ProfileHost   string
 	MaxConnsPerIP int   // 0: httpd.DefaultMaxConnsPerIP, as linkd serve
 	UploadQuota   int64 // 0: httpd.DefaultUploadQuota
+	// TLS, when set, also serves HTTPS on Node.HTTPSAddr (its HTTPSPort
+	// is filled in).
+	TLS *tlsd.Config
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -90,6 +96,13 @@ func StartWith(t testing.TB, o Options) *Node {
 	if o.MaxConnsPerIP == 0 {
 		o.MaxConnsPerIP = httpd.DefaultMaxConnsPerIP
 	}
+	var httpsLn net.Listener
+	if o.TLS != nil {
+		if httpsLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		_, o.TLS.HTTPSPort, _ = net.SplitHostPort(httpsLn.Addr().String())
+	}
 	w, err := wire.Start(wire.Config{
 		Node: node.Config{NodeID: "n1", DataDir: dir, RaftAddr: FreeAddr(t), Bootstrap: true, AdminToken: Token,
 			HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond,
@@ -100,16 +113,24 @@ func StartWith(t testing.TB, o Options) *Node {
 		Proxies: clientaddr.MustParse("127.0.0.0/8"),
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
 			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota},
+		TLS:           o.TLS,
 		ShutdownGrace: 5 * time.Second,
 		Logger:        log,
 	})
 	if err != nil {
 		ln.Close()
+		if httpsLn != nil {
+			httpsLn.Close()
+		}
 		t.Fatal(err)
 	}
 	go w.Serve(ln)
 	n, cl := w.Node, w.Cluster
-	tn := &Node{URL: "http://" + ln.Addr().String(), Node: n, w: w, t: t, secrets: secrets}
+	tn := &Node{URL: "http://" + ln.Addr().String(), Node: n, TLS: w.TLS, w: w, t: t, secrets: secrets}
+	if httpsLn != nil {
+		go w.ServeTLS(httpsLn)
+		tn.HTTPSAddr = httpsLn.Addr().String()
+	}
 	t.Cleanup(tn.Close)
 	deadline := time.Now().Add(10 * time.Second)
 	for cl.Ready() != nil || !hasSalt(n.Store()) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/httpd"
+	"github.com/linkd/linkd/httpd/tlsd"
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node"
 	"github.com/linkd/linkd/node/clicks"
@@ -50,6 +51,9 @@ type Config struct {
 	// HTTP configures the server; Store, Cluster, Minter, Clicks,
 	// TrustedProxies and Logger are filled in here.
 	HTTP httpd.Config
+	// TLS, when set, serves HTTPS too (ServeTLS); Node, Propose and
+	// Logger are filled in here.
+	TLS *tlsd.Config
 	// ShutdownGrace bounds how long Close waits for open requests.
 	ShutdownGrace time.Duration
 	// Drain is how long Drain keeps serving after the node turned not
@@ -64,6 +68,7 @@ type Node struct {
 	Node    *node.Node
 	Cluster *cluster.Cluster
 	HTTP    *httpd.Server
+	TLS     *tlsd.Server // nil without HTTPS
 	rec     *clicks.Recorder
 	comp    *clicks.Compactor
 	grace   time.Duration
@@ -99,6 +104,15 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.Analytics != nil {
 		h.AnalyticsLag = cfg.Analytics.Lag
 	}
+	if cfg.TLS != nil {
+		tc := *cfg.TLS
+		tc.Node, tc.Propose, tc.Logger = n, n.Propose, cfg.Logger
+		if w.TLS, err = tlsd.New(tc); err != nil {
+			w.close()
+			return nil, err
+		}
+		h.Front = w.TLS.Front
+	}
 	if w.HTTP, err = httpd.New(h); err != nil {
 		w.close()
 		return nil, err
@@ -126,6 +140,9 @@ func (w *Node) startAnalytics(cfg Config, a Analytics) error {
 
 // Serve serves HTTP on ln until Close.
 func (w *Node) Serve(ln net.Listener) error { return w.HTTP.Serve(ln) }
+
+// ServeTLS serves HTTPS on ln until Close (Start with Config.TLS).
+func (w *Node) ServeTLS(ln net.Listener) error { return w.HTTP.ServeTLS(ln, w.TLS.TLSConfig()) }
 
 // Drain is the first step of a graceful stop behind a load balancer: the
 // node reports not ready at once (/_/readyz 503) and keeps serving every
@@ -168,6 +185,9 @@ func (w *Node) close() error {
 		w.comp.Pass(ctx)
 		cancel()
 		w.comp.Close()
+	}
+	if w.TLS != nil {
+		w.TLS.Close() // stops managing certificates before leadership moves
 	}
 	w.Node.HandOffLeadership()
 	w.Cluster.Close()
