@@ -41,15 +41,15 @@ func unmarshalCert(b []byte) (*CertEntry, error) {
 	return c, d.err
 }
 
-// certNotifier wakes readers of the certificate table when an applied
-// batch or a restore changed it: followers load new certificates on that
-// signal instead of polling.
-type certNotifier struct {
+// notifier wakes readers of a table (certificates, domains) when an
+// applied batch or a restore changed it: followers load new certificates
+// and hosts on that signal instead of polling.
+type notifier struct {
 	mu sync.Mutex
 	ch chan struct{}
 }
 
-func (n *certNotifier) wait() <-chan struct{} {
+func (n *notifier) wait() <-chan struct{} {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.ch == nil {
@@ -58,7 +58,7 @@ func (n *certNotifier) wait() <-chan struct{} {
 	return n.ch
 }
 
-func (n *certNotifier) notify() {
+func (n *notifier) notify() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.ch != nil {

@@ -204,8 +204,14 @@ func (s *Store) loadDomains() error {
 		return err
 	}
 	s.domains.Store(ds)
+	s.domainsChanged.notify()
 	return nil
 }
+
+// DomainsChanged returns a channel closed when the next domain set is
+// swapped in (a domain added, changed or deleted, or a restore). Take it
+// before reading Domains, wait after.
+func (s *Store) DomainsChanged() <-chan struct{} { return s.domainsChanged.wait() }
 
 // ClicksByDomain sums every link's total clicks by the host part of its key
 // ("" for the default domain): one scan of the totals table (T), so it costs

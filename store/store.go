@@ -69,9 +69,10 @@ type Store struct {
 	db      *pebble.DB
 	dbName  string
 
-	cache     *pebble.Cache // shared by the databases a restore swaps; released by Close
-	missReads atomic.Uint64 // Pebble reads made for hot-set misses
-	certs     certNotifier  // wakes readers of the certificate table
+	cache          *pebble.Cache // shared by the databases a restore swaps; released by Close
+	missReads      atomic.Uint64 // Pebble reads made for hot-set misses
+	certs          notifier      // wakes readers of the certificate table
+	domainsChanged notifier      // wakes readers of the domain set
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()

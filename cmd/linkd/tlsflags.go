@@ -28,7 +28,7 @@ type tlsFlags struct {
 }
 
 func (f *tlsFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.httpsAddr, "https-addr", "", "HTTPS listen address, e.g. :443 (empty: no HTTPS); certificates from --tls-cert/--tls-key or else ACME, for the hosts of --public-url and --profile-host only")
+	fs.StringVar(&f.httpsAddr, "https-addr", "", "HTTPS listen address, e.g. :443 (empty: no HTTPS); certificates from --tls-cert/--tls-key or else ACME, for the hosts of --public-url and --profile-host and the configured domains only")
 	fs.StringVar(&f.certFile, "tls-cert", "", "PEM certificate (chain) to serve on --https-addr instead of ACME; re-read on SIGHUP")
 	fs.StringVar(&f.keyFile, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&f.acmeDirectory, "acme-directory", certmagic.LetsEncryptProductionCA, "ACME (RFC 8555) directory URL certificates are ordered from; the CA must reach port 80 (HTTP-01) or --https-addr on 443 (TLS-ALPN-01) of any node")

@@ -12,11 +12,10 @@ import (
 // served only for Allowed hosts, so an unknown SNI gets no certificate and
 // never causes an order.
 //
-// Today StaticHosts backs it with the host of --public-url and
-// --profile-host and the global --https-redirect and --hsts flags; the
-// replicated domain table can back it instead (each domain's host, with
-// its own redirect and HSTS choices) by implementing these four methods
-// and calling Server.Refresh when the table changes.
+// StaticHosts backs it with the host of --public-url and --profile-host
+// and the global --https-redirect and --hsts flags; WithDomains adds the
+// replicated domain table (each domain's host, with its own redirect and
+// HSTS opt-ins) and refreshes the server when the table changes.
 type Policy interface {
 	// Hosts lists the host names to hold certificates for.
 	Hosts() []string

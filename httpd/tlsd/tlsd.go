@@ -112,7 +112,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ACME == nil {
 		return nil, errors.New("tlsd: HTTPS needs a certificate and key, or ACME")
 	}
-	if len(cfg.Policy.Hosts()) == 0 {
+	pc, dynamic := cfg.Policy.(changing)
+	if len(cfg.Policy.Hosts()) == 0 && !dynamic {
 		return nil, errors.New("tlsd: ACME needs at least one host name to obtain certificates for (--public-url or --profile-host with a DNS name)")
 	}
 	s.storage = NewStorage(cfg.Node.Store(), cfg.Propose)
@@ -126,6 +127,10 @@ func New(cfg Config) (*Server, error) {
 	s.wg.Add(2)
 	go s.watchStorage()
 	go s.watchLeadership()
+	if dynamic {
+		s.wg.Add(1)
+		go s.watchPolicy(pc)
+	}
 	return s, nil
 }
 
