@@ -184,14 +184,14 @@ type analyticsPage struct {
 
 // profilePage is the model of the profile editor.
 type profilePage struct {
-	Rows        []editorRow
-	Themes      []themeChoice
-	Colors      []colorField
-	Fonts       []string
-	Shapes      []string
-	PreviewVars template.CSS
-	Customised  bool
-	URL         string // the public page, once it exists
-	Views       uint64
-	QR          template.HTML
+	Rows       []editorRow
+	NewRow     editorRow // the template row the script copies for "Add link"
+	Themes     []themeChoice
+	Colors     []colorField
+	Fonts      []string
+	Shapes     []string
+	Customised bool
+	URL        string // the public page, once it exists
+	Views      uint64
+	QR         template.HTML
 }
