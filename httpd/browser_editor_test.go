@@ -3,7 +3,6 @@
 package httpd_test
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,15 +107,3 @@ func TestBrowserEditor(t *testing.T) {
 		})
 	}
 }
-
-var pageLinkTitle = regexp.MustCompile(`<a class="btn"[^>]*>.*?<span>([^<]*)</span>`)
-
-// pageTitles lists the titles of a profile page's links, in order.
-func pageTitles(html string) string {
-	var ts []string
-	for _, m := range pageLinkTitle.FindAllStringSubmatch(html, -1) {
-		ts = append(ts, m[1])
-	}
-	return strings.Join(ts, ",")
-}
-
