@@ -41,7 +41,7 @@ var versions = map[Type]uint8{
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
 	TypeSetProfile: 2, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted)
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
-	TypeCreateLinks: 1, TypeUpdateLinks: 1, TypeDeleteLinks: 1,
+	TypeCreateLinks: 1, TypeUpdateLinks: 1, TypeDeleteLinks: 1, TypeSetImportedClicks: 1,
 }
 
 // ErrTooNew means an entry was written by a newer linkd: its command type or
