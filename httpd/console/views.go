@@ -177,6 +177,9 @@ type analyticsPage struct {
 	// Requests is every request to the link: humans + bots + previews.
 	Requests   uint64
 	LagSeconds int
+	// Imported is the click total the link had at the shortener it was
+	// imported from (nil: none); it is in none of the figures above.
+	Imported *ops.ImportedClicks
 	// The wide charts, and their phone-sized drawings.
 	SeriesChart, ClassChart, SeriesPhone, ClassPhone template.HTML
 	Referrers, Countries, Devices, Browsers, OS      template.HTML
