@@ -82,10 +82,10 @@ func CheckImport(opt ImportOptions) error {
 }
 
 // Import reads r and imports every row, calling progress (if set) after
-// each batch with the rows done so far. It returns the report in row
+// each batch with the report so far. It returns the report in row
 // order; a file that cannot be read at all is an error (rows before it
 // stay imported, and a rerun finds them unchanged).
-func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(done int)) ([]ImportRow, error) {
+func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(report []ImportRow)) ([]ImportRow, error) {
 	if err := CheckImport(opt); err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(
 		report = append(report, rows...)
 		batch = batch[:0]
 		if progress != nil && err == nil {
-			progress(len(report))
+			progress(report)
 		}
 		return err
 	}
