@@ -1,3 +1,8 @@
+//go:build readme
+
+// The README suite runs the README's quick start through bash and curl,
+// which plain `go test` may not have: -tags readme. It fails, never skips,
+// without them. Run: go test -tags readme -run README -v ./cmd/linkd/
 package main
 
 import (
@@ -49,6 +54,11 @@ func readmeBlocks(t *testing.T) map[string]string {
 //   - `go test ./...` is not run (it is the suite this test belongs to):
 //     the test only checks the line is there.
 func TestREADMEQuickStart(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sh"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the README's blocks need %s: install it (.ci/run does)", tool)
+		}
+	}
 	blocks := readmeBlocks(t)
 	start, walk, cli := blocks["Start"], blocks["Walk-through"], blocks["Accounts, console and rate limits"]
 	for _, want := range []string{"go run ./cmd/linkd ", "go test ./... ", "go install ./cmd/linkd ", "linkd serve "} {
