@@ -23,9 +23,10 @@ document.querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = !navi
   var list = document.getElementById("plinks");
   if (!form || !list) return;
   var refresh = document.getElementById("refresh-preview");
-  var timer = null;
+  var timer = null, saving = false;
   var preview = function () {
     clearTimeout(timer);
+    if (saving) return;
     timer = setTimeout(function () {
       // Files are uploaded on save only; leave them out of the preview.
       var files = form.querySelectorAll("input[type=file]:not(:disabled)");
@@ -91,6 +92,13 @@ document.querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = !navi
     renumber();
   });
   list.addEventListener("drop", function (e) { e.preventDefault(); });
+  // A submission of the same form cancels one not yet under way: once
+  // Save (or Enter) submits, no preview may follow it.
+  form.addEventListener("submit", function (e) {
+    if (e.submitter === refresh) return;
+    saving = true;
+    clearTimeout(timer);
+  });
   if (refresh) {
     form.addEventListener("input", preview);
     form.addEventListener("change", preview);
