@@ -59,6 +59,8 @@ func newBatchCommand(t Type) Command {
 		return &UpdateLinks{}
 	case TypeDeleteLinks:
 		return &DeleteLinks{}
+	case TypeSetImportedClicks:
+		return &SetImportedClicks{}
 	}
 	return nil
 }
@@ -72,6 +74,8 @@ func applyBatch(txn *store.Txn, c Command) (r *Result, ok bool, err error) {
 		r, err = applyItems(txn, c.Items, applyUpdate)
 	case *DeleteLinks:
 		r, err = applyItems(txn, c.Items, applyDelete)
+	case *SetImportedClicks:
+		r, err = applySetImportedClicks(txn, c)
 	default:
 		return nil, false, nil
 	}

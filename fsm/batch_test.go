@@ -22,6 +22,8 @@ func batchSamples() map[string]Command {
 		"71-update-links": &UpdateLinks{Items: []UpdateLink{{Now: 1700000000101, Code: "abc1234", Actor: 7, Title: &title}}},
 		"72-delete-links": &DeleteLinks{Items: []DeleteLink{{Now: 1700000000102, Code: "abc1234", Actor: 7},
 			{Now: 1700000000102, Code: "abc1235", Actor: 7, Admin: true}}},
+		"73-set-imported-clicks": &SetImportedClicks{Now: 1700000000103, Owner: 7, Source: "bitly",
+			Items: []ImportedClickTotal{{Code: "abc1234", Clicks: 12345}, {Code: "abc1235", Clicks: 0}}},
 	}
 }
 
@@ -63,7 +65,38 @@ func TestBatchPerItem(t *testing.T) {
 	if err != nil || len(back.Items) != 3 || back.Items[0].Link.Code != "aaa" || !errors.Is(back.Items[2].Err, ErrExists) {
 		t.Fatalf("result round trip: %+v %v", back, err)
 	}
-	if !Idempotent(&CreateLinks{}) || !Idempotent(&DeleteLinks{}) || Idempotent(&UpdateLinks{}) {
+	if !Idempotent(&CreateLinks{}) || !Idempotent(&DeleteLinks{}) || Idempotent(&UpdateLinks{}) || !Idempotent(&SetImportedClicks{}) {
 		t.Fatal("batch idempotence must follow its items'")
+	}
+}
+
+// Imported click totals go to their own table, only for the importer's
+// live links, and a rerun replaces them; linkd's own counts stay apart.
+func TestSetImportedClicks(t *testing.T) {
+	f, st := mustFSM(t, vfs.NewMem(), "d")
+	defer st.Close()
+	other := create("ccc", "https://e.test/3", 6)
+	other.Owner = 2
+	res := f.ApplyBatch(logsFor(t, 1,
+		&CreateLinks{Items: []CreateLink{*create("aaa", "https://e.test/1", 5), *create("bbb", "https://e.test/2", 5), *other}},
+		&DeleteLinks{Items: []DeleteLink{{Now: 8, Code: "bbb", Actor: 1}}},
+		&SetImportedClicks{Now: 9, Owner: 1, Source: "bitly", Items: []ImportedClickTotal{
+			{Code: "aaa", Clicks: 10}, {Code: "bbb", Clicks: 20}, {Code: "ccc", Clicks: 30}, {Code: "zzz", Clicks: 40}}},
+		&SetImportedClicks{Now: 10, Owner: 1, Source: "shlink", Items: []ImportedClickTotal{{Code: "aaa", Clicks: 11}}},
+	))
+	r := res[2].(*Result)
+	if r.Items[0].Err != nil || !errors.Is(r.Items[1].Err, ErrNotFound) || !errors.Is(r.Items[2].Err, ErrNotFound) || !errors.Is(r.Items[3].Err, ErrNotFound) {
+		t.Fatalf("items: %+v %+v %+v %+v", r.Items[0], r.Items[1], r.Items[2], r.Items[3])
+	}
+	if c, err := st.ImportedClicks("aaa"); err != nil || *c != (store.ImportedClicks{Source: "shlink", Clicks: 11, At: 10}) {
+		t.Fatalf("aaa: %+v %v", c, err)
+	}
+	for _, code := range []string{"bbb", "ccc", "zzz"} {
+		if _, err := st.ImportedClicks(code); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: a total was recorded (%v)", code, err)
+		}
+	}
+	if n, _ := st.Clicks("aaa"); n != 0 {
+		t.Fatalf("imported clicks leaked into linkd's own total: %d", n)
 	}
 }

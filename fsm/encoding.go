@@ -41,7 +41,7 @@ var versions = map[Type]uint8{
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
 	TypeSetProfile: 2, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted)
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
-	TypeCreateLinks: 2, TypeUpdateLinks: 1, TypeDeleteLinks: 1, // CreateLinks v2: items with a Domain
+	TypeCreateLinks: 2, TypeUpdateLinks: 1, TypeDeleteLinks: 1, TypeSetImportedClicks: 1, // CreateLinks v2: items with a Domain
 	TypeCreateDomain: 1, TypeUpdateDomain: 1, TypeDeleteDomain: 1,
 }
 

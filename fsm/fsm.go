@@ -448,7 +448,7 @@ func Idempotent(c Command) bool {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
 		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
 		*CreateChildKey, *UploadImage,
-		*CreateLinks, *DeleteLinks:
+		*CreateLinks, *DeleteLinks, *SetImportedClicks:
 		return true
 	}
 	return false

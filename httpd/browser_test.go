@@ -287,8 +287,8 @@ func TestBrowserProfile(t *testing.T) {
 	// Build the profile in the editor.
 	b.run("editor", chromedp.Navigate(n.URL+"/app/profile"), chromedp.WaitVisible("#f-handle", chromedp.ByQuery),
 		b.fill("#f-handle", "ada"), b.fill("#f-displayName", "Ada Lovelace"), b.fill("#f-bio", "Notes on the engine."),
-		b.fill("#l0_title", "First"), b.fill("#l0_url", landing.URL+"/first"),
-		b.fill("#l1_title", "Second"), b.fill("#l1_url", landing.URL+"/second"),
+		b.fill("#l0_title", "First"), b.fill("#l0_url", landing.URL+"/first"), chromedp.Click("#add-link", chromedp.ByQuery),
+		b.fill("#l1_title", "Second"), b.fill("#l1_url", landing.URL+"/second"), chromedp.Click("#add-link", chromedp.ByQuery),
 		b.fill("#l2_title", "GitHub"), b.fill("#l2_url", "https://github.com/ada"),
 		b.saved(`#save-profile`))
 	b.shot("20-profile-editor")
@@ -311,18 +311,22 @@ func TestBrowserProfile(t *testing.T) {
 	if got := order(); got != "GitHub,First,Second" {
 		t.Fatalf("order after drag and drop: %q", got)
 	}
-	// The keyboard-accessible fallback: the ↓ button of the first row.
-	b.run("move down", b.saved(`li.plink:first-child button[value$=":down"]`))
+	// The keyboard-accessible fallback: the ↓ button of the first row
+	// (it moves the row in place; without script it submits the move).
+	b.run("move down", chromedp.Click(`li.plink:first-child button[value$=":down"]`, chromedp.ByQuery), b.saved(`#save-profile`))
 	if got := order(); got != "First,GitHub,Second" {
 		t.Fatalf("order after the down button: %q", got)
 	}
 
-	// Switch theme: the preview follows before saving.
+	// Switch theme: the preview (the page itself) follows before saving.
 	var bg string
-	b.run("pick sunset", chromedp.Click(`input[name=theme][value=sunset]`, chromedp.ByQuery),
-		chromedp.Evaluate(`getComputedStyle(document.getElementById("preview")).backgroundImage`, &bg))
-	if !strings.Contains(bg, "linear-gradient") {
-		t.Fatalf("preview background after picking Sunset: %q", bg)
+	b.run("pick sunset", chromedp.Click(`input[name=theme][value=sunset]`, chromedp.ByQuery))
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(bg, "linear-gradient"); time.Sleep(100 * time.Millisecond) {
+		b.run("preview style", chromedp.Evaluate(`(function(){var d=document.getElementById("preview").contentDocument;
+			return d&&d.body?getComputedStyle(d.body).backgroundImage:""})()`, &bg))
+		if time.Now().After(deadline) {
+			t.Fatalf("preview background after picking Sunset: %q", bg)
+		}
 	}
 	b.run("save theme", b.saved(`#save-profile`))
 

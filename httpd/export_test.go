@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -175,4 +176,57 @@ func TestConsoleImport(t *testing.T) {
 	if r := c.PostMultipart("/app/transfer/import", url.Values{"from": {"nothing"}}, map[string][]byte{"file": body}); r.Status != 422 {
 		t.Fatalf("bad source: %d", r.Status)
 	}
+}
+
+// The console's import streams its progress while it runs: a line per
+// batch of 1,000 rows (rows done of the total; created, skipped, failed)
+// arrives before the import ends, then the report.
+func TestConsoleImportProgress(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, _ := n.User(t, "bulk@example.com", "correct horse battery")
+	var csv strings.Builder
+	csv.WriteString("code,url,title\n")
+	for i := range 2500 {
+		switch {
+		case i == 7:
+			fmt.Fprintf(&csv, "bad-%04d,javascript:alert(1),x\n", i) // fails
+		default:
+			fmt.Fprintf(&csv, "imp-%04d,https://example.com/%d,Row %d\n", i, i, i)
+		}
+	}
+	mustCreate(t, n, `{"url":"https://someone.else/","alias":"imp-0009"}`) // skipped: taken
+	c.Get("/app/transfer")
+	type piece struct {
+		at   time.Time
+		text string
+	}
+	var pieces []piece
+	c.OnRead = func(b []byte) { pieces = append(pieces, piece{time.Now(), string(b)}) }
+	r := c.PostMultipart("/app/transfer/import", url.Values{"from": {"csv"}, "collisions": {"skip"}}, map[string][]byte{"file": []byte(csv.String())})
+	c.OnRead = nil
+	body := string(r.Body)
+	lines := []string{"1000 of 2500 rows: 998 created, 0 unchanged, 0 renamed, 1 skipped, 1 failed",
+		"2000 of 2500 rows: 1998 created, 0 unchanged, 0 renamed, 1 skipped, 1 failed",
+		"2500 of 2500 rows: 2498 created, 0 unchanged, 0 renamed, 1 skipped, 1 failed", "Imported 2500 rows"}
+	at := -1
+	for _, l := range lines {
+		i := strings.Index(body, l)
+		if i < at {
+			t.Fatalf("%q missing or out of order in:\n%.3000s", l, body)
+		}
+		at = i
+	}
+	first, last := -1, -1
+	for i, p := range pieces {
+		if first < 0 && strings.Contains(p.text, "1000 of 2500") {
+			first = i
+		}
+		if strings.Contains(p.text, "Imported 2500 rows") {
+			last = i
+		}
+	}
+	if first < 0 || last <= first {
+		t.Fatalf("progress arrived with the report, not before it (%d pieces; first progress in %d, report in %d)", len(pieces), first, last)
+	}
+	t.Logf("first progress line %v before the report (%d pieces)", pieces[last].at.Sub(pieces[first].at), len(pieces))
 }

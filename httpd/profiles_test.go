@@ -391,7 +391,7 @@ func TestProfileEditorForm(t *testing.T) {
 	c.Get("/app/profile")
 	r = c.PostMultipart("/app/profile", form("l0_code", p.Links[0].Code, "l1_code", p.Links[1].Code, "avatarId", p.Avatar,
 		"l1_url", "javascript:alert(1)"), nil)
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `id="l1_url" name="l1_url" value="javascript:alert(1)" inputmode="url" aria-invalid="true"`) {
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `id="l1_url" name="l1_url" value="javascript:alert(1)" placeholder="https://…" inputmode="url" aria-invalid="true"`) {
 		t.Fatalf("bad URL: %d", r.Status)
 	}
 	c.Get("/app/profile")
@@ -403,6 +403,63 @@ func TestProfileEditorForm(t *testing.T) {
 		t.Fatalf("after ↓: %+v", p.Links)
 	}
 	mustStatus(t, "without CSRF", c.PostMultipart("/app/profile", url.Values{"csrf": {""}, "handle": {"x"}}, nil), http.StatusForbidden)
+
+	// Enter in a field presses the form's first submit button: it must
+	// be Save (no name), not a row's ↑ or "+ Add link".
+	editor := string(c.Get("/app/profile").Body)
+	form0 := editor[strings.Index(editor, `<form method="post" action="/app/profile"`):]
+	if first := form0[strings.Index(form0, `<button`):]; !strings.HasPrefix(first, `<button type="submit" class="default-submit"`) {
+		t.Fatalf("the form's first button is %.80s", first)
+	}
+}
+
+// The editor's preview (what its "Update preview" button and script
+// submit) is the public page's renderer fed with the unsaved form: hidden
+// rows are left out, order is the form's, the console may frame it, and
+// nothing is saved.
+func TestProfileEditorPreview(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	c, tok := n.User(t, "pv@example.com", pw)
+	mustPutProfile(t, n, tok, `{"handle":"pvw","displayName":"Saved","theme":"mint","links":[{"title":"Kept","url":"https://kept.example/"}]}`)
+	saved := c.Get("/app/profile/preview")
+	mustStatus(t, "saved preview", saved, http.StatusOK)
+	if got := pageTitles(string(saved.Body)); got != "Kept" {
+		t.Fatalf("saved preview shows %q", got)
+	}
+	c.Get("/app/profile")
+	v := url.Values{"handle": {"pvw"}, "displayName": {"Draft <b>name</b>"}, "theme": {"midnight"}, "c_accent": {"#12"},
+		"l0_order": {"1"}, "l0_title": {"First"}, "l0_url": {"https://first.example/"}, "l0_enabled": {"1"},
+		"l1_order": {"0"}, "l1_title": {"Zero"}, "l1_url": {"https://zero.example/"}, "l1_enabled": {"1"},
+		"l2_order": {"2"}, "l2_title": {"Hidden"}, "l2_url": {"https://hidden.example/"},
+		"l3_order": {"3"}, "l3_title": {"Half typed"}, "l3_url": {"https:"}, "l3_enabled": {"1"}}
+	r := c.PostMultipart("/app/profile/preview", v, nil)
+	mustStatus(t, "draft preview", r, http.StatusOK)
+	body := string(r.Body)
+	if got := pageTitles(body); got != "Zero,First,Half typed" {
+		t.Fatalf("draft preview shows %q", got)
+	}
+	if !strings.Contains(body, "Draft &lt;b&gt;name&lt;/b&gt;") || strings.Contains(body, "<script src") {
+		t.Fatalf("draft preview: name not escaped or a script loaded")
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'self'") || !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Fatalf("preview CSP %q", csp)
+	}
+	if pub := n.Do("GET", "/@pvw", nil, "Authorization", ""); !strings.Contains(pub.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+		pageTitles(string(pub.Body)) != "Kept" || !strings.Contains(string(pub.Body), "Saved") {
+		t.Fatalf("the preview changed the saved page: %q", pageTitles(string(pub.Body)))
+	}
+}
+
+var pageLinkTitle = regexp.MustCompile(`<a class="btn"[^>]*>.*?<span>([^<]*)</span>`)
+
+// pageTitles lists the titles of a profile page's links, in order.
+func pageTitles(html string) string {
+	var ts []string
+	for _, m := range pageLinkTitle.FindAllStringSubmatch(html, -1) {
+		ts = append(ts, m[1])
+	}
+	return strings.Join(ts, ",")
 }
 
 // Deleting a user deletes their profile, frees the handle and removes the

@@ -40,6 +40,7 @@
 //	Y<code>\0<day:8><dim:1>          how many values X keeps for that dimension (the cardinality cap)
 //	U<code>\0<day:8>                 HyperLogLog of that day's visitor hashes
 //	T<code>                          total clicks
+//	t<code>                          clicks imported from another shortener (a historical total, never in T)
 //	Q<code>                          human clicks toward the link's maxVisits, since the limit was set
 //	O<day:8><host>                   requests for unknown codes (orphan visits; at most 100 hosts, then "(other)")
 //	W<day:8>                         how many hosts O keeps that day

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"testing"
 )
@@ -24,7 +25,9 @@ func moderationRecords() map[string]goldenRecord {
 }
 
 func TestGoldenModerationRecords(t *testing.T) {
-	for name, r := range moderationRecords() {
+	records := moderationRecords()
+	maps.Copy(records, importedRecords())
+	for name, r := range records {
 		b := golden(t, name, fmt.Sprintf("store record %T", r.value), r.marshal())
 		got, err := r.unmarshal(b)
 		if err != nil {
@@ -36,5 +39,12 @@ func TestGoldenModerationRecords(t *testing.T) {
 		if _, err := r.unmarshal(append([]byte{2}, b[1:]...)); !errors.Is(err, ErrNewerRecord) {
 			t.Errorf("%s: version 2 gives %v, want ErrNewerRecord", name, err)
 		}
+	}
+}
+
+// importedRecords are the import records (table t), every field set.
+func importedRecords() map[string]goldenRecord {
+	return map[string]goldenRecord{
+		"imported-clicks.v1": rec(&ImportedClicks{Source: "bitly", Clicks: 12345, At: 1700000000070}, marshalImported, unmarshalImported),
 	}
 }

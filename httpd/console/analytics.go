@@ -72,6 +72,7 @@ func (c *Console) analyticsPage(ctx *fasthttp.RequestCtx, rq request, l *store.L
 		Code: linkCode(l.Code), DomainQuery: c.ops.DomainQuery(l.Code), Range: r.Key, Ranges: analyticsRanges, R: rep,
 		Requests:    rep.Humans + rep.Bots + rep.Previews,
 		LagSeconds:  lagSeconds(c.lag),
+		Imported:    c.ops.ImportedClicks(l.Code),
 		SeriesChart: svgchart.Series(series, pts, chartWidth, seriesHeight),
 		SeriesPhone: svgchart.Series(series, pts, phoneWidth, seriesHeight),
 		ClassChart:  svgchart.Share("Requests by kind", classes, chartWidth),

@@ -34,9 +34,10 @@ import (
 )
 
 // consoleCSP lets pages load only their own CSS and script; charts are
-// inline SVG whose style attributes need style-src-attr.
+// inline SVG whose style attributes need style-src-attr; the profile
+// editor frames its preview (this origin only).
 const consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; " +
-	"img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"img-src 'self' data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Config configures a Console.
 type Config struct {

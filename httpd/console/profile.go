@@ -22,8 +22,9 @@ import (
 	"github.com/linkd/linkd/store"
 )
 
-// emptyRows is how many blank link rows the editor offers for new links.
-const emptyRows = 3
+// newRowKey is the row number of the editor's row template, which its
+// script copies for "Add link" (replacing the key with a fresh number).
+const newRowKey = "__n__"
 
 // editorRow is one link row of the profile editor.
 type editorRow struct {
@@ -32,6 +33,29 @@ type editorRow struct {
 	Enabled, Social, Sensitive, Remove           bool
 	Clicks                                       uint64
 	Errs                                         map[string]string
+}
+
+// K is the row's key in field names (l{K}_title): its number, or the
+// template row's placeholder.
+func (r editorRow) K() string {
+	if r.N < 0 {
+		return newRowKey
+	}
+	return strconv.Itoa(r.N)
+}
+
+// rowErrLabels names a row's fields in its error messages.
+var rowErrLabels = map[string]string{"title": "Title", "url": "URL", "startsAt": "Show from", "endsAt": "Until", "code": "Link", "thumbnail": "Thumbnail"}
+
+// ErrLines are the row's errors, one line each, in field order.
+func (r editorRow) ErrLines() []string {
+	var out []string
+	for _, k := range []string{"title", "url", "startsAt", "endsAt", "code", "thumbnail"} {
+		if m, ok := r.Errs[k]; ok {
+			out = append(out, rowErrLabels[k]+": "+m)
+		}
+	}
+	return out
 }
 
 type colorField struct{ Name, Label, Var, Value, Err string }
@@ -44,7 +68,6 @@ var customColors = []struct{ name, label, cssVar string }{
 
 type themeChoice struct {
 	ID, Name string
-	Vars     string
 	Swatch   template.CSS
 }
 
@@ -86,7 +109,7 @@ func profileForm(p *store.Profile) map[string]string {
 }
 
 func (c *Console) rowsOf(p *store.Profile) []editorRow {
-	rows := make([]editorRow, 0, len(p.Links)+emptyRows)
+	rows := make([]editorRow, 0, len(p.Links)+1)
 	for i, l := range p.Links {
 		n, _ := c.ops.Store().Clicks(l.Code)
 		rows = append(rows, editorRow{N: i, Order: i, Code: l.Code, Title: l.Title, URL: l.URL, Enabled: l.Enabled,
@@ -109,34 +132,28 @@ func addRow(rows []editorRow) []editorRow {
 	return rows
 }
 
+// withEmptyRows offers one blank row to a profile without links; "Add
+// link" adds more.
 func withEmptyRows(rows []editorRow) []editorRow {
-	next := 0
-	for _, r := range rows {
-		next = max(next, r.N+1)
+	if len(rows) > 0 {
+		return rows
 	}
-	for i := 0; i < emptyRows && len(rows) < store.MaxProfileLinks; i++ {
-		rows = append(rows, editorRow{N: next + i, Order: len(rows), Enabled: true})
-	}
-	return rows
+	return addRow(rows)
 }
 
 func (c *Console) renderEditor(ctx *fasthttp.RequestCtx, se session, p *store.Profile, form map[string]string, rows []editorRow, fields map[string]string) {
 	themes := make([]themeChoice, len(theme.Builtin))
 	for i, t := range theme.Builtin {
-		themes[i] = themeChoice{ID: t.ID, Name: t.Name, Vars: t.Vars(""),
+		themes[i] = themeChoice{ID: t.ID, Name: t.Name,
 			Swatch: template.CSS("background:" + t.Background + ";border-color:" + t.Button)}
 	}
 	colors := make([]colorField, len(customColors))
 	for i, cc := range customColors {
 		colors[i] = colorField{cc.name, cc.label, cc.cssVar, form["c_"+cc.name], fields["customTheme."+cc.name]}
 	}
-	cur, ok := theme.Find(form["theme"])
-	if !ok {
-		cur = theme.Builtin[0]
-	}
-	data := &profilePage{Rows: rows, Themes: themes, Colors: colors, Fonts: slices.Sorted(maps.Keys(theme.Fonts)),
-		Shapes:      []string{"square", "rounded", "pill", "outline", "outline-pill"},
-		PreviewVars: template.CSS(cur.Vars("")), Customised: form["c_font"] != "" || form["c_shape"] != "" || form["c_background"] != "" || form["backgroundId"] != ""}
+	data := &profilePage{Rows: rows, NewRow: editorRow{N: -1, Enabled: true}, Themes: themes, Colors: colors,
+		Fonts: slices.Sorted(maps.Keys(theme.Fonts)), Shapes: []string{"square", "rounded", "pill", "outline", "outline-pill"},
+		Customised: form["c_font"] != "" || form["c_shape"] != "" || form["c_background"] != "" || form["backgroundId"] != ""}
 	if p.PageCode != "" {
 		url := c.ops.Public() + "/@" + p.Handle
 		views, _ := c.ops.Store().Clicks(p.PageCode)

@@ -58,6 +58,10 @@ func (c *Console) table() httpx.Table[handler] {
 
 		{Method: "GET", Pattern: "profile", Scope: read, Handle: c.profileEditor},
 		{Method: "POST", Pattern: "profile", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadForm, Handle: c.saveProfile},
+		{Method: "GET", Pattern: "profile/preview", Scope: read, Handle: c.previewSaved},
+		// The preview saves nothing but renders a page for each keystroke
+		// pause: it spends the write budget, like any POST.
+		{Method: "POST", Pattern: "profile/preview", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadForm, Handle: c.previewDraft},
 
 		{Method: "GET", Pattern: "keys", Scope: read, Handle: c.keysPage},
 		{Method: "GET", Pattern: "export", Scope: read, Handle: c.export},

@@ -188,6 +188,9 @@ type analyticsPage struct {
 	// Requests is every request to the link: humans + bots + previews.
 	Requests   uint64
 	LagSeconds int
+	// Imported is the click total the link had at the shortener it was
+	// imported from (nil: none); it is in none of the figures above.
+	Imported *ops.ImportedClicks
 	// The wide charts, and their phone-sized drawings.
 	SeriesChart, ClassChart, SeriesPhone, ClassPhone template.HTML
 	Referrers, Countries, Devices, Browsers, OS      template.HTML
@@ -195,14 +198,14 @@ type analyticsPage struct {
 
 // profilePage is the model of the profile editor.
 type profilePage struct {
-	Rows        []editorRow
-	Themes      []themeChoice
-	Colors      []colorField
-	Fonts       []string
-	Shapes      []string
-	PreviewVars template.CSS
-	Customised  bool
-	URL         string // the public page, once it exists
-	Views       uint64
-	QR          template.HTML
+	Rows       []editorRow
+	NewRow     editorRow // the template row the script copies for "Add link"
+	Themes     []themeChoice
+	Colors     []colorField
+	Fonts      []string
+	Shapes     []string
+	Customised bool
+	URL        string // the public page, once it exists
+	Views      uint64
+	QR         template.HTML
 }

@@ -23,6 +23,9 @@ type Console struct {
 	// Header is sent with every request (e.g. X-Forwarded-For, to act
 	// from another client address: loopback is a trusted proxy).
 	Header http.Header
+	// OnRead, when set, sees each piece of a response body as it arrives
+	// (a streamed page's progress).
+	OnRead func(piece []byte)
 }
 
 // NewConsole returns a console client with an empty cookie jar.
@@ -84,9 +87,18 @@ func (c *Console) send(method, path string, body io.Reader, ctype string) Respon
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
+	var b []byte
+	for buf := make([]byte, 32<<10); ; {
+		n, err := resp.Body.Read(buf)
+		if n > 0 && c.OnRead != nil {
+			c.OnRead(buf[:n])
+		}
+		b = append(b, buf[:n]...)
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			c.t.Fatal(err)
+		}
 	}
 	if m := csrfField.FindSubmatch(b); m != nil {
 		c.csrf = html.UnescapeString(string(m[1]))

@@ -41,3 +41,19 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 	d.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	return d.w.Write(p)
 }
+
+// StreamPage answers with the HTML page that fill writes, sent as it is
+// written: fill calls flush to push what it has written so far to the
+// client (a long operation's progress). The status and headers must be set
+// before; a failure mid-stream is passed to failed and ends the body.
+func StreamPage(ctx *fasthttp.RequestCtx, fill func(w io.Writer, flush func()) error, failed func(error)) {
+	conn := ctx.Conn()
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		dw := deadlineWriter{w, conn}
+		if err := fill(dw, func() { w.Flush() }); err != nil {
+			failed(err)
+			return
+		}
+		w.Flush()
+	})
+}

@@ -27,6 +27,9 @@ type Row struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	Clicks    *uint64
+	// Imported is, in linkd's own export, the clicks the link had brought
+	// in by an earlier import: part of its history at the source.
+	Imported *uint64
 	// RedirectStatus is linkd's own field (301, 302, 307, 308); 0: the default.
 	RedirectStatus int
 	Custom         *bool // linkd's own exports say whether the code was chosen
@@ -71,6 +74,7 @@ const (
 	fClicks
 	fRedirect
 	fCustom
+	fImported // linkd's export: clicks the link had brought in by an earlier import
 )
 
 // headers maps normalised header names (lower case, without spaces, '_'
@@ -89,7 +93,7 @@ var headers = map[string]field{
 	"tags": fTags, "tag": fTags,
 	"createdat": fCreated, "created": fCreated, "timestamp": fCreated, "datecreated": fCreated, "date": fCreated,
 	"expiresat": fExpires, "expirein": fExpires, "validuntil": fExpires, "expires": fExpires,
-	"redirectstatus": fRedirect, "custom": fCustom,
+	"redirectstatus": fRedirect, "custom": fCustom, "importedclicks": fImported, "importedclicksclicks": fImported,
 	"visitssummarytotal": fClicks, "metavaliduntil": fExpires,
 	"clicks": fClicks, "totalclicks": fClicks, "visits": fClicks, "visitscount": fClicks, "visitcount": fClicks, "userclicks": fClicks,
 }
@@ -164,10 +168,14 @@ func set(row *Row, f field, v string) {
 		row.Custom = &b
 	case fRedirect:
 		row.RedirectStatus, err = strconv.Atoi(v)
-	case fClicks:
+	case fClicks, fImported:
 		var n uint64
 		n, err = strconv.ParseUint(v, 10, 64)
-		row.Clicks = &n
+		if f == fClicks {
+			row.Clicks = &n
+		} else {
+			row.Imported = &n
+		}
 	}
 	if err != nil && row.Err == nil {
 		row.Err = fmt.Errorf("%q: %w", v, err)

@@ -29,8 +29,10 @@ const (
 // LinkExportColumns is the header row of a CSV link export: every field
 // of the link view, in this order. Tags are joined with ",", times are
 // RFC 3339 (UTC), expiresAt is empty when the link never expires.
+// importedClicks and importedFrom are the click total an import brought
+// from another shortener (empty when none): apart from clicks, linkd's own.
 var LinkExportColumns = []string{"code", "shortUrl", "url", "title", "tags", "createdAt", "updatedAt",
-	"expiresAt", "redirectStatus", "status", "custom", "clicks", "domain"}
+	"expiresAt", "redirectStatus", "status", "custom", "clicks", "importedClicks", "importedFrom", "domain"}
 
 // LinkExport is a checked link export request.
 type LinkExport struct {
@@ -96,8 +98,13 @@ func linkRow(row []string, v Link) []string {
 	if v.ExpiresAt != nil {
 		exp = *v.ExpiresAt
 	}
+	imported, from := "", ""
+	if v.ImportedClicks != nil {
+		imported, from = strconv.FormatUint(v.ImportedClicks.Clicks, 10), v.ImportedClicks.Source
+	}
 	copy(row, []string{v.Code, v.ShortURL, v.URL, v.Title, strings.Join(v.Tags, ","), v.CreatedAt, v.UpdatedAt,
-		exp, strconv.Itoa(v.RedirectStatus), v.Status, strconv.FormatBool(v.Custom), strconv.FormatUint(v.Clicks, 10), v.Domain})
+		exp, strconv.Itoa(v.RedirectStatus), v.Status, strconv.FormatBool(v.Custom), strconv.FormatUint(v.Clicks, 10),
+		imported, from, v.Domain})
 	return row
 }
 

@@ -84,10 +84,10 @@ func CheckImport(opt ImportOptions) error {
 }
 
 // Import reads r and imports every row, calling progress (if set) after
-// each batch with the rows done so far. It returns the report in row
+// each batch with the report so far. It returns the report in row
 // order; a file that cannot be read at all is an error (rows before it
 // stay imported, and a rerun finds them unchanged).
-func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(done int)) ([]ImportRow, error) {
+func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(report []ImportRow)) ([]ImportRow, error) {
 	if err := CheckImport(opt); err != nil {
 		return nil, err
 	}
@@ -95,10 +95,13 @@ func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(
 	var batch []importer.Row
 	flush := func() error {
 		rows, err := o.importBatch(p, opt, batch)
+		if err == nil {
+			err = o.keepSourceClicks(p, opt.Source, rows)
+		}
 		report = append(report, rows...)
 		batch = batch[:0]
 		if progress != nil && err == nil {
-			progress(len(report))
+			progress(report)
 		}
 		return err
 	}
@@ -134,7 +137,7 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 	minted := make([]bool, len(rows)) // the code is minted here, not the source's
 	var pending []int
 	for i, row := range rows {
-		out[i] = ImportRow{Row: row.N, SourceClicks: row.Clicks, From: row.Code}
+		out[i] = ImportRow{Row: row.N, SourceClicks: sourceClicks(row), From: row.Code}
 		cmd, err := o.importCommand(p, row, opt.Domain, now)
 		if err == nil && row.Code != "" && cmd.Code != row.Code {
 			// The source's code cannot be a linkd alias (too short, reserved).
@@ -207,6 +210,44 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 		}
 	}
 	return out, nil
+}
+
+// sourceClicks is a row's click total at its source: its clicks, plus,
+// from linkd's own export, the clicks that link had itself imported.
+func sourceClicks(row importer.Row) *uint64 {
+	if row.Clicks == nil && row.Imported == nil {
+		return nil
+	}
+	var n uint64
+	for _, c := range []*uint64{row.Clicks, row.Imported} {
+		if c != nil {
+			n += *c
+		}
+	}
+	return &n
+}
+
+// keepSourceClicks records the source click totals (above zero) of a
+// batch's imported rows (created, renamed, or unchanged from an earlier
+// run) in one raft entry (fsm.SetImportedClicks), apart from linkd's own
+// analytics.
+func (o *Ops) keepSourceClicks(p Principal, source string, rows []ImportRow) error {
+	c := &fsm.SetImportedClicks{Now: time.Now().UnixMilli(), Owner: p.Owner(), Source: source}
+	for _, r := range rows {
+		switch r.Status {
+		case ImportCreated, ImportRenamed, ImportUnchanged:
+			if r.SourceClicks != nil && *r.SourceClicks > 0 && r.Code != "" { // zero is no history
+				c.Items = append(c.Items, fsm.ImportedClickTotal{Code: r.Code, Clicks: *r.SourceClicks})
+			}
+		}
+	}
+	if len(c.Items) == 0 {
+		return nil
+	}
+	wctx, cancel := WriteCtx()
+	defer cancel()
+	_, err := o.cl.Propose(wctx, c)
+	return err
 }
 
 // importCommand builds the create for one row: the source's code as a

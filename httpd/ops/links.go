@@ -60,7 +60,32 @@ type Link struct {
 	// DomainQuery is "?domain=<host>" for a link off the default domain,
 	// "" otherwise: what the console appends to a link's page addresses.
 	DomainQuery string `json:"-"`
+	// ImportedClicks is the link's click total at the shortener it was
+	// imported from: history, never part of Clicks or the analytics.
+	ImportedClicks *ImportedClicks `json:"importedClicks,omitempty"`
 	LinkOptionsView
+}
+
+// ImportedClicks is a link's click total brought by an import, labelled
+// for display ("imported clicks (from Bitly)").
+type ImportedClicks struct {
+	Clicks     uint64 `json:"clicks"`
+	Source     string `json:"source"`
+	Label      string `json:"label"`
+	ImportedAt string `json:"importedAt"`
+}
+
+// sourceNames are the import sources as people write them.
+var sourceNames = map[string]string{"bitly": "Bitly", "yourls": "YOURLS", "shlink": "Shlink", "kutt": "Kutt",
+	"csv": "a CSV file", "linkd": "linkd"}
+
+// importedView labels a stored imported total.
+func importedView(c *store.ImportedClicks) *ImportedClicks {
+	name := sourceNames[c.Source]
+	if name == "" {
+		name = c.Source
+	}
+	return &ImportedClicks{Clicks: c.Clicks, Source: c.Source, Label: "imported clicks (from " + name + ")", ImportedAt: MsTime(c.At)}
 }
 
 // LinkView shows l as of now (Unix ms).
@@ -87,7 +112,18 @@ func (o *Ops) LinkView(l *store.Link, now int64) Link {
 		v.Status = "expired"
 	}
 	v.Clicks, _ = o.st.Clicks(l.Code)
+	v.ImportedClicks = o.ImportedClicks(l.Code)
 	return v
+}
+
+// ImportedClicks is the labelled click total an import brought for code,
+// or nil.
+func (o *Ops) ImportedClicks(code string) *ImportedClicks {
+	c, err := o.st.ImportedClicks(code)
+	if err != nil {
+		return nil
+	}
+	return importedView(c)
 }
 
 // VisibleLink loads a link the principal may see. Links of other users

@@ -161,11 +161,31 @@ func (o *Ops) profileCommand(user uint64, req Profile, prev *store.Profile, now 
 	} else {
 		c.Links = o.profileLinks(user, req.Links, prev, &errs)
 	}
-	if err := Invalid("The profile was not saved.", errs); err != nil {
-		return nil, err
-	}
 	c.PageURL = o.public + "/@" + c.Handle
-	return c, nil
+	// The command comes back with its errors: PreviewProfile shows what
+	// is valid of a draft; SaveProfile saves nothing unless all of it is.
+	return c, Invalid("The profile was not saved.", errs)
+}
+
+// PreviewProfile is the profile req would save, for the editor's live
+// preview: validated as SaveProfile validates it, saving nothing, with
+// fields that do not validate left as they came out (a half-typed URL
+// shows as a link without a destination). New links have no code yet.
+func (o *Ops) PreviewProfile(p Principal, req Profile) *store.Profile {
+	prev, _ := o.st.Profile(p.Owner())
+	c, _ := o.profileCommand(p.Owner(), req, prev, time.Now())
+	pr := &store.Profile{Handle: c.Handle, DisplayName: c.DisplayName, Bio: c.Bio, Avatar: c.Avatar, Theme: c.Theme,
+		Custom: c.Custom, Links: c.Links}
+	if theme.Validate(pr.Theme, ThemeCustom(pr.Custom)) != nil {
+		pr.Custom = store.ThemeCustom{BackgroundImage: pr.Custom.BackgroundImage} // a half-typed color
+	}
+	if o.checkImage(p.Owner(), pr.Avatar) != nil {
+		pr.Avatar = ""
+	}
+	if o.checkImage(p.Owner(), pr.Custom.BackgroundImage) != nil {
+		pr.Custom.BackgroundImage = ""
+	}
+	return pr
 }
 
 // ThemeCustom converts a stored custom theme for package theme.

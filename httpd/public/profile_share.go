@@ -16,6 +16,7 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/linkd/linkd/httpd/profilepage"
 	"github.com/linkd/linkd/store"
 )
 
@@ -82,11 +83,11 @@ func (h *Handler) renderShare(p *store.Profile) ([]byte, error) {
 		return nil, err
 	}
 	title, sub := faces.title, faces.sub
-	t := profileTheme(p)
+	t := profilepage.Theme(p)
 	img := image.NewRGBA(image.Rect(0, 0, shareW, shareH))
 	draw.Draw(img, img.Bounds(), image.NewUniform(hexColor(t.Background)), image.Point{}, draw.Src)
 	draw.Draw(img, image.Rect(0, shareH-24, shareW, shareH), image.NewUniform(hexColor(t.Accent)), image.Point{}, draw.Src)
-	centered(img, title, hexColor(t.Text), fit(displayName(p), title, shareW-120), 290)
+	centered(img, title, hexColor(t.Text), fit(profilepage.DisplayName(p), title, shareW-120), 290)
 	centered(img, sub, hexColor(t.Text), h.publicHost()+"/@"+p.Handle, 370)
 	var b bytes.Buffer
 	err = png.Encode(&b, img)
