@@ -1,10 +1,18 @@
 package tlsd_test
 
 import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/certmagic"
+
 	"github.com/linkd/linkd/cluster/clustertest"
+	"github.com/linkd/linkd/cluster/peerauth/peerauthtest"
 	"github.com/linkd/linkd/httpd/tlsd"
 )
 
@@ -14,7 +22,7 @@ func managers(t *testing.T, c *clustertest.Cluster) map[*clustertest.Node]*tlsd.
 	out := map[*clustertest.Node]*tlsd.Server{}
 	for _, nd := range c.Nodes {
 		s, err := tlsd.New(tlsd.Config{Node: nd.Node, Propose: nd.Node.Propose, Policy: tlsd.NewStaticHosts(false, false, "sho.test"),
-			ACME: &tlsd.ACME{Directory: "https://127.0.0.1:1/directory", HTTPAddr: "127.0.0.1:1", HTTPSAddr: "127.0.0.1:1"},
+			ACME:   &tlsd.ACME{Directory: "https://127.0.0.1:1/directory", HTTPAddr: "127.0.0.1:1", HTTPSAddr: "127.0.0.1:1"},
 			Logger: clustertest.Logger()})
 		if err != nil {
 			t.Fatal(err)
@@ -58,5 +66,44 @@ func TestOnlyTheLeaderManagesCertificates(t *testing.T) {
 	old.Close()
 	if next := waitManaging(t, c, ms); next == old {
 		t.Fatal("the closed node still leads")
+	}
+}
+
+// A certificate the leader stores is served by every node, which loads it
+// when the write is applied; an unknown name still gets none.
+func TestEveryNodeServesStoredCertificate(t *testing.T) {
+	c := clustertest.Start(t, 3)
+	ms := managers(t, c)
+	ca := peerauthtest.NewCA(t, "linkd test CA")
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	ca.IssueServer(t, certFile, keyFile, 4242, "sho.test")
+	certPEM, _ := os.ReadFile(certFile)
+	keyPEM, _ := os.ReadFile(keyFile)
+	issuer := (&certmagic.ACMEIssuer{CA: "https://127.0.0.1:1/directory"}).IssuerKey()
+	leader := c.Leader()
+	st := tlsd.NewStorage(leader.Node.Store(), leader.Node.Propose)
+	ctx := context.Background()
+	if err := st.Store(ctx, certmagic.StorageKeys.SitePrivateKey(issuer, "sho.test"), keyPEM); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Store(ctx, certmagic.StorageKeys.SiteCert(issuer, "sho.test"), certPEM); err != nil {
+		t.Fatal(err)
+	}
+	for nd, s := range ms {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			cert, err := s.GetCertificate(&tls.ClientHelloInfo{ServerName: "sho.test"})
+			if err == nil && cert.Leaf.SerialNumber.Int64() == 4242 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not serve the stored certificate: %v", nd.ID, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if _, err := s.GetCertificate(&tls.ClientHelloInfo{ServerName: "other.test"}); !errors.Is(err, tlsd.ErrUnknownHost) {
+			t.Errorf("%s: other.test: %v", nd.ID, err)
+		}
 	}
 }
