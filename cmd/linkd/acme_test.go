@@ -334,7 +334,8 @@ func (c *acmeCluster) refusesUnknownNames(t *testing.T) {
 // HTTP-01: issued through followers, served by all three nodes; an unknown
 // name is refused without an order; after the leader is killed the new
 // leader renews (60-second certificates: pebble's ARI window is their
-// whole life), validated through the follower left.
+// whole life); when pebble validates again (it may reuse the account's
+// valid authorization), only the follower left is asked.
 func TestACMEHTTP01IssueServeFailoverRenew(t *testing.T) {
 	c := startACMECluster(t, "http-01")
 	start := time.Now()
