@@ -287,6 +287,14 @@ func (s *Server) watchLeadership() {
 	}
 }
 
+// Managing reports whether this node runs certificate management (it
+// leads, and ACME is on).
+func (s *Server) Managing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.manager != nil
+}
+
 // Close stops certificate management and the storage watcher.
 func (s *Server) Close() {
 	select {
