@@ -260,5 +260,8 @@ func newCommand(t Type) Command {
 	if c := newModeration(t); c != nil {
 		return c
 	}
-	return newBatchCommand(t)
+	if c := newBatchCommand(t); c != nil {
+		return c
+	}
+	return newOutboxCommand(t)
 }

@@ -42,6 +42,8 @@ var versions = map[Type]uint8{
 	TypeSetProfile: 2, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted)
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
 	TypeCreateLinks: 1, TypeUpdateLinks: 1, TypeDeleteLinks: 1,
+	TypeCreateWebhook: 1, TypeUpdateWebhook: 1, TypeDeleteWebhook: 1, TypeWebhookAttempt: 1,
+	TypeOutboxTick: 1, TypePurgeAck: 1, TypeResendDelivery: 1,
 }
 
 // ErrTooNew means an entry was written by a newer linkd: its command type or

@@ -96,6 +96,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 			continue
 		}
 		r, err := f.applyOne(txn, l.Data)
+		if err == nil {
+			err = emit(txn, l.Index)
+		}
 		if err != nil {
 			txn.Abort()
 			return refuseAll(out, f.halt(l.Index, err))
@@ -187,7 +190,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 			if r, ok, err = applyProfile(txn, c); !ok {
 				if r, ok, err = applyModeration(txn, c); !ok {
 					if r, ok, err = applyBatch(txn, c); !ok {
-						panic(fmt.Sprintf("fsm: no apply for %T", c))
+						if r, ok, err = applyOutbox(txn, c); !ok {
+							panic(fmt.Sprintf("fsm: no apply for %T", c))
+						}
 					}
 				}
 			}
@@ -283,6 +288,9 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 		return nil, err
 	}
 	if err := countVisits(txn, c.Links); err != nil {
+		return nil, err
+	}
+	if err := addDigests(txn, c.Links); err != nil {
 		return nil, err
 	}
 	txn.SetClickSegment(c.Source, c.Segment)
@@ -441,7 +449,8 @@ func Idempotent(c Command) bool {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
 		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
 		*CreateChildKey, *UploadImage,
-		*CreateLinks, *DeleteLinks:
+		*CreateLinks, *DeleteLinks,
+		*CreateWebhook, *DeleteWebhook, *OutboxTick, *PurgeAck, *ResendDelivery:
 		return true
 	}
 	return false

@@ -20,6 +20,7 @@ type Txn struct {
 	b       *pebble.Batch
 	evict   [][]byte
 	liveAdd int64
+	changes Changes // link and profile writes since the last TakeChanges
 }
 
 // Begin starts a Txn.
@@ -96,6 +97,11 @@ func (t *Txn) DeleteLink(l *Link, now int64) {
 }
 
 func (t *Txn) putLink(l *Link) {
+	old, err := getLink(t.b, l.Code)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		panic(fmt.Sprintf("store: read link %q before writing it: %v", l.Code, err))
+	}
+	t.noteLink(old, l)
 	t.set(linkKey(l.Code), MarshalLink(l))
 	t.evict = append(t.evict, []byte(l.Code))
 }
