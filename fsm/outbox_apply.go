@@ -175,7 +175,7 @@ func applyResend(txn *store.Txn, c *ResendDelivery) (*Result, error) {
 	if ep.Pending >= MaxPending {
 		return &Result{Err: ErrWebhookLimit}, nil
 	}
-	dl.FirstAttempt, dl.DeliveredAt = 0, 0
+	dl.FirstAttempt, dl.DeliveredAt, dl.Attempts = 0, 0, 0
 	txn.RequeueDelivery(ep, dl)
 	txn.PutEndpoint(ep)
 	return &Result{}, nil
