@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/httpd/api"
@@ -35,6 +36,7 @@ import (
 	"github.com/linkd/linkd/httpd/public"
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/outbox/webhook"
 	"github.com/linkd/linkd/store"
 )
 
@@ -119,7 +121,11 @@ type Config struct {
 	// SecureCookies marks console cookies Secure. Set it when clients reach
 	// linkd over HTTPS (directly or through a proxy), as PublicURL says.
 	SecureCookies bool
-	Logger        *slog.Logger
+	// Webhooks is where webhook endpoints may point.
+	Webhooks webhook.Policy
+	// Collectors are more metrics for /_/metrics (the outbox's).
+	Collectors []prometheus.Collector
+	Logger     *slog.Logger
 }
 
 // Server is the HTTP server.
@@ -139,7 +145,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
 		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
-		Shorteners: cfg.Shorteners})
+		Shorteners: cfg.Shorteners, Webhooks: cfg.Webhooks})
 	if err != nil {
 		return nil, err
 	}

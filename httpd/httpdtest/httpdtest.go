@@ -49,6 +49,7 @@ type Options struct {
 	ProfileHost   string
 	MaxConnsPerIP int   // 0: httpd.DefaultMaxConnsPerIP, as linkd serve
 	UploadQuota   int64 // 0: httpd.DefaultUploadQuota
+	Outbox        wire.Outbox
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -101,6 +102,7 @@ func StartWith(t testing.TB, o Options) *Node {
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
 			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota},
 		ShutdownGrace: 5 * time.Second,
+		Outbox:        o.Outbox,
 		Logger:        log,
 	})
 	if err != nil {
