@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -86,3 +87,141 @@ func TestWebhookEventsSignedAndOwn(t *testing.T) {
 	}
 }
 
+
+// A receiver that fails three times gets the delivery on the fourth
+// attempt, after growing delays; one that keeps failing past the retry
+// window gets its endpoint disabled with a visible reason, and the failed
+// delivery can be resent once it is re-enabled.
+func TestWebhookRetriesBackoffAndDisable(t *testing.T) {
+	n := startNode(t, wire.Outbox{Webhooks: allowPrivate, Window: 1500 * time.Millisecond, Backoff: 50 * time.Millisecond})
+	rcv := newReceiver(t, 3)
+	id, secret := hook(t, n, fmt.Sprintf(`{"url":%q,"events":["link.created"]}`, rcv.URL))
+	rcv.setSecret(secret)
+	mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://retry.test/"}`)
+	eventually(t, 10*time.Second, "delivery after 3 failures", func() bool { return len(rcv.events()) == 1 })
+	at := rcv.attemptTimes()
+	if len(at) != 4 {
+		t.Fatalf("%d attempts, want 4", len(at))
+	}
+	for i := 2; i < len(at); i++ {
+		if gap, prev := at[i].Sub(at[i-1]), at[i-1].Sub(at[i-2]); gap < prev*3/2 || prev < 50*time.Millisecond {
+			t.Fatalf("retry gaps do not grow exponentially: %v then %v", prev, gap)
+		}
+	}
+	var dl struct {
+		Log []struct {
+			State    string
+			Attempts int
+		}
+	}
+	eventually(t, 5*time.Second, "the delivery in the log", func() bool {
+		json.Unmarshal(mustDo(t, n, 200, "GET", "/api/v1/webhooks/"+id+"/deliveries", ""), &dl)
+		return len(dl.Log) == 1
+	})
+	if len(dl.Log) != 1 || dl.Log[0].State != "delivered" || dl.Log[0].Attempts != 4 {
+		t.Fatalf("log %+v, want one delivered after 4 attempts", dl.Log)
+	}
+
+	rcv.setFail(1 << 30)
+	mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://never.test/"}`)
+	var w struct {
+		Enabled        bool
+		DisabledReason string
+	}
+	eventually(t, 15*time.Second, "the endpoint to be disabled", func() bool {
+		json.Unmarshal(mustDo(t, n, 200, "GET", "/api/v1/webhooks/"+id, ""), &w)
+		return !w.Enabled
+	})
+	if !strings.Contains(w.DisabledReason, "503") || !strings.Contains(w.DisabledReason, "1.5s") {
+		t.Fatalf("disabled reason %q", w.DisabledReason)
+	}
+	var log struct {
+		Log []struct{ ID, State string }
+	}
+	json.Unmarshal(mustDo(t, n, 200, "GET", "/api/v1/webhooks/"+id+"/deliveries", ""), &log)
+	if len(log.Log) != 2 || log.Log[0].State != "failed" {
+		t.Fatalf("log %+v, want the failed delivery first", log.Log)
+	}
+	rcv.setFail(0)
+	mustDo(t, n, 200, "PATCH", "/api/v1/webhooks/"+id, `{"enabled":true}`)
+	mustDo(t, n, 202, "POST", "/api/v1/webhooks/"+id+"/deliveries/"+log.Log[0].ID+"/resend", `{}`)
+	eventually(t, 10*time.Second, "the resent delivery", func() bool { return len(rcv.events()) == 2 })
+	if got := rcv.events()[1].ID; got != log.Log[0].ID {
+		t.Fatalf("resent webhook-id %s, want %s", got, log.Log[0].ID)
+	}
+	mustDo(t, n, 404, "POST", "/api/v1/webhooks/"+id+"/deliveries/msg_1_99/resend", `{}`)
+	mustDo(t, n, 404, "POST", "/api/v1/webhooks/"+id+"/deliveries/nonsense/resend", `{}`)
+}
+
+// Without --webhooks-allow-private, URLs that are or resolve to loopback
+// and private addresses are refused at registration; an endpoint that got
+// in anyway (registered while the flag was on, or a name that resolves
+// elsewhere by the time of delivery) is refused at dial time: the
+// receiver sees nothing and the delivery log says why.
+func TestWebhookPrivateAddressesRefused(t *testing.T) {
+	n := startNode(t, wire.Outbox{Backoff: 20 * time.Millisecond, Window: time.Hour})
+	rcv := newReceiver(t, 0)
+	_, port, _ := net.SplitHostPort(rcv.Listener.Addr().String())
+	for _, u := range []string{rcv.URL, "http://localhost:" + port + "/", "http://10.0.0.1/", "http://169.254.169.254/latest/",
+		"http://[::1]:" + port + "/", "http://0.0.0.0:" + port + "/", "http://[::ffff:127.0.0.1]:" + port + "/", "ftp://example.com/",
+		"http://user:pw@example.com/"} {
+		r := n.Do("POST", "/api/v1/webhooks", []byte(fmt.Sprintf(`{"url":%q,"events":["link.created"]}`, u)))
+		if r.Status != 422 {
+			t.Errorf("POST webhook %s: %d %s, want 422", u, r.Status, r.Body)
+		}
+	}
+	// As if registered while private addresses were allowed: a name
+	// that resolves to 127.0.0.1.
+	secret := webhook.NewSecret()
+	rcv.setSecret(secret)
+	if _, err := n.Node.Propose(context.Background(), &fsm.CreateWebhook{Now: time.Now().UnixMilli(), ID: 99, Owner: 1,
+		URL: "http://localhost:" + port + "/", Events: 1 << 1, Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://private.test/"}`)
+	var dl struct {
+		Pending []struct {
+			Attempts int
+			Error    string
+		}
+	}
+	eventually(t, 10*time.Second, "a refused attempt", func() bool {
+		json.Unmarshal(mustDo(t, n, 200, "GET", "/api/v1/webhooks/63/deliveries", ""), &dl)
+		return len(dl.Pending) == 1 && dl.Pending[0].Attempts >= 2
+	})
+	if !strings.Contains(dl.Pending[0].Error, "loopback") {
+		t.Fatalf("delivery error %q, want the address refusal", dl.Pending[0].Error)
+	}
+	if len(rcv.attemptTimes()) != 0 {
+		t.Fatal("the receiver on 127.0.0.1 was reached")
+	}
+}
+
+// A user may hold MaxWebhooksPerUser endpoints; the next is refused.
+// Only admins may subscribe to every user's events, and bad input changes
+// nothing.
+func TestWebhookLimitsAndValidation(t *testing.T) {
+	n := startNode(t, wire.Outbox{Webhooks: allowPrivate})
+	body := `{"url":"http://127.0.0.1:9/","events":["clicks"]}`
+	for range fsm.MaxWebhooksPerUser {
+		hook(t, n, body)
+	}
+	r := n.Do("POST", "/api/v1/webhooks", []byte(body))
+	if r.Status != 422 || !strings.Contains(string(r.Body), "at most 10") {
+		t.Fatalf("endpoint %d: %d %s", fsm.MaxWebhooksPerUser+1, r.Status, r.Body)
+	}
+	for _, bad := range []string{`{"url":"http://127.0.0.1:9/","events":[]}`, `{"url":"http://127.0.0.1:9/","events":["link.exploded"]}`,
+		`{"url":"http://127.0.0.1:9/","events":["clicks"],"secret":"short"}`, `{"events":["clicks"]}`, `{"url":"x","events":["clicks"]}`} {
+		if r := n.Do("POST", "/api/v1/webhooks", []byte(bad)); r.Status != 422 {
+			t.Errorf("%s: %d %s", bad, r.Status, r.Body)
+		}
+	}
+	var list struct{ Items []struct{ ID string } }
+	json.Unmarshal(mustDo(t, n, 200, "GET", "/api/v1/webhooks", ""), &list)
+	if len(list.Items) != fsm.MaxWebhooksPerUser {
+		t.Fatalf("%d endpoints listed", len(list.Items))
+	}
+	mustDo(t, n, 204, "DELETE", "/api/v1/webhooks/"+list.Items[0].ID, `{}`)
+	mustDo(t, n, 404, "GET", "/api/v1/webhooks/"+list.Items[0].ID, "")
+	hook(t, n, body) // room again
+}
