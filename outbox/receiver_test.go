@@ -145,3 +145,10 @@ func mustDo(t *testing.T, n *httpdtest.Node, want int, method, path, body string
 	}
 	return r.Body
 }
+
+func jsonDo(t *testing.T, n *httpdtest.Node, want int, method, path, body string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(mustDo(t, n, want, method, path, body), v); err != nil {
+		t.Fatal(err)
+	}
+}
