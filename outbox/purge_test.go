@@ -3,62 +3,19 @@ package outbox_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/outbox"
+	"github.com/linkd/linkd/outbox/outboxtest"
 )
-
-// recorder is a stand-in CDN API: it records every request (method, host,
-// path, auth headers, body) and answers as the real API does.
-type recorder struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []string
-	fail int
-}
-
-func newRecorder(t *testing.T) *recorder {
-	r := &recorder{}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		auth := req.Header.Get("Authorization") + req.Header.Get("Fastly-Key")
-		r.reqs = append(r.reqs, strings.TrimSpace(fmt.Sprintf("%s %s%s %s %s", req.Method, req.Host, req.URL.Path, auth, body)))
-		if r.fail > 0 {
-			r.fail--
-			w.WriteHeader(500)
-			return
-		}
-		if strings.HasSuffix(req.URL.Path, "/purge_cache") {
-			io.WriteString(w, `{"success":true,"errors":[],"messages":[],"result":{"id":"x"}}`)
-			return
-		}
-		io.WriteString(w, `{"status":"ok","id":"1"}`)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *recorder) requests() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.reqs...)
-}
-
-func (r *recorder) host() string { return strings.TrimPrefix(r.URL, "http://") }
 
 // The three purge APIs send the documented request shapes.
 func TestPurgeRequestShapes(t *testing.T) {
-	cf, fa, vn := newRecorder(t), newRecorder(t), newRecorder(t)
+	cf, fa, vn := outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
 	env := map[string]string{outbox.EnvCloudflareToken: "cf-token", outbox.EnvCloudflareAPI: cf.URL,
 		outbox.EnvFastlyToken: "fa-token", outbox.EnvFastlyAPI: fa.URL}
 	ps, err := outbox.ParsePurge("varnish="+vn.URL+",cloudflare=zone123,fastly=svc9", func(k string) string { return env[k] })
@@ -71,13 +28,13 @@ func TestPurgeRequestShapes(t *testing.T) {
 			t.Fatalf("%s: %v", p.Name(), err)
 		}
 	}
-	if got, want := vn.requests(), []string{"PURGE sho.rt/abc", "PURGE sho.rt/abc+"}; !slices.Equal(got, want) {
+	if got, want := vn.Requests(), []string{"PURGE sho.rt/abc", "PURGE sho.rt/abc+"}; !slices.Equal(got, want) {
 		t.Errorf("varnish got %q, want %q", got, want)
 	}
-	if got, want := cf.requests(), []string{"POST " + cf.host() + `/client/v4/zones/zone123/purge_cache Bearer cf-token {"files":["https://sho.rt/abc","https://sho.rt/abc+"]}`}; !slices.Equal(got, want) {
+	if got, want := cf.Requests(), []string{"POST " + cf.Host() + `/client/v4/zones/zone123/purge_cache Bearer cf-token {"files":["https://sho.rt/abc","https://sho.rt/abc+"]}`}; !slices.Equal(got, want) {
 		t.Errorf("cloudflare got %q, want %q", got, want)
 	}
-	if got, want := fa.requests(), []string{"POST " + fa.host() + "/purge/sho.rt/abc fa-token", "POST " + fa.host() + "/purge/sho.rt/abc+ fa-token"}; !slices.Equal(got, want) {
+	if got, want := fa.Requests(), []string{"POST " + fa.Host() + "/purge/sho.rt/abc fa-token", "POST " + fa.Host() + "/purge/sho.rt/abc+ fa-token"}; !slices.Equal(got, want) {
 		t.Errorf("fastly got %q, want %q", got, want)
 	}
 	// Cloudflare takes 30 files per call.
@@ -85,8 +42,8 @@ func TestPurgeRequestShapes(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("https://sho.rt/c%d", i)
 	}
-	if err := ps[1].Purge(context.Background(), many); err != nil || len(cf.requests()) != 4 {
-		t.Fatalf("61 files: %v, %d calls, want 3 more", err, len(cf.requests())-1)
+	if err := ps[1].Purge(context.Background(), many); err != nil || len(cf.Requests()) != 4 {
+		t.Fatalf("61 files: %v, %d calls, want 3 more", err, len(cf.Requests())-1)
 	}
 	for _, bad := range []string{"varnish=", "varnish=ftp://x", "cloudflare=z", "akamai=x", "varnish=http://h:1/path"} {
 		if _, err := outbox.ParsePurge(bad, func(string) string { return "" }); err == nil {
@@ -99,8 +56,8 @@ func TestPurgeRequestShapes(t *testing.T) {
 // create, edit, takedown, delete, profile save — and so is a link's expiry,
 // which no command applies; a failing CDN is retried.
 func TestPurgeOnChangesAndExpiry(t *testing.T) {
-	vn := newRecorder(t)
-	vn.fail = 2
+	vn := outboxtest.NewRecorder(t)
+	vn.Fail = 2
 	ps, err := outbox.ParsePurge("varnish="+vn.URL, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +65,7 @@ func TestPurgeOnChangesAndExpiry(t *testing.T) {
 	n := startNode(t, wire.Outbox{Purgers: ps})
 	has := func(want ...string) func() bool {
 		return func() bool {
-			got := vn.requests()
+			got := vn.Requests()
 			for _, w := range want {
 				if !slices.Contains(got, w) {
 					return false
@@ -120,9 +77,9 @@ func TestPurgeOnChangesAndExpiry(t *testing.T) {
 	var l struct{ Code string }
 	jsonDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://p.test/"}`, &l)
 	eventually(t, 10*time.Second, "the create's purge (after 2 failures)", has("PURGE sho.rt/"+l.Code, "PURGE sho.rt/"+l.Code+"+"))
-	before := len(vn.requests())
+	before := len(vn.Requests())
 	mustDo(t, n, 200, "PATCH", "/api/v1/links/"+l.Code, `{"url":"https://p2.test/"}`)
-	eventually(t, 5*time.Second, "the edit's purge", func() bool { return len(vn.requests()) >= before+2 })
+	eventually(t, 5*time.Second, "the edit's purge", func() bool { return len(vn.Requests()) >= before+2 })
 	mustDo(t, n, 200, "PUT", "/api/v1/profile", `{"handle":"purged","displayName":"P","theme":"classic","links":[]}`)
 	eventually(t, 5*time.Second, "the profile's purge", has("PURGE sho.rt/@purged", "PURGE sho.rt/@purged/og.png"))
 
@@ -130,13 +87,13 @@ func TestPurgeOnChangesAndExpiry(t *testing.T) {
 	var e struct{ Code string }
 	jsonDo(t, n, 201, "POST", "/api/v1/links", fmt.Sprintf(`{"url":"https://exp.test/","expiresAt":%q}`, exp.UTC().Format(time.RFC3339Nano)), &e)
 	eventually(t, 5*time.Second, "the expiring link's create purge", has("PURGE sho.rt/"+e.Code))
-	n0 := count(vn.requests(), "PURGE sho.rt/"+e.Code)
-	eventually(t, 10*time.Second, "the expiry's purge", func() bool { return count(vn.requests(), "PURGE sho.rt/"+e.Code) > n0 })
+	n0 := count(vn.Requests(), "PURGE sho.rt/"+e.Code)
+	eventually(t, 10*time.Second, "the expiry's purge", func() bool { return count(vn.Requests(), "PURGE sho.rt/"+e.Code) > n0 })
 	if time.Now().Before(exp) {
 		t.Fatal("purged before the link expired")
 	}
 	time.Sleep(300 * time.Millisecond)
-	if got := count(vn.requests(), "PURGE sho.rt/"+e.Code); got != n0+1 {
+	if got := count(vn.Requests(), "PURGE sho.rt/"+e.Code); got != n0+1 {
 		t.Fatalf("expiry purged %d times, want once", got-n0)
 	}
 	h, _ := n.Node.Store().OutboxHead()

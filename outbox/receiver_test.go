@@ -2,99 +2,13 @@ package outbox_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
-
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/linkd/linkd/httpd/httpdtest"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/outbox/webhook"
 )
-
-// receiver is a webhook receiver: it verifies every request with the
-// Standard Webhooks reference library (not linkd's signer), fails the first
-// fail requests with 503, and records what it accepted.
-type receiver struct {
-	*httptest.Server
-	mu       sync.Mutex
-	secret   string
-	fail     int
-	got      []received
-	attempts []time.Time
-	bad      []string
-}
-
-type received struct {
-	ID   string
-	Type string
-	Data map[string]any
-}
-
-func newReceiver(t *testing.T, fail int) *receiver {
-	r := &receiver{fail: fail}
-	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.attempts = append(r.attempts, time.Now())
-	if r.fail > 0 {
-		r.fail--
-		w.WriteHeader(503)
-		return
-	}
-	wh, err := standardwebhooks.NewWebhook(r.secret)
-	if err == nil {
-		err = wh.Verify(body, req.Header)
-	}
-	if err != nil {
-		r.bad = append(r.bad, err.Error())
-		w.WriteHeader(400)
-		return
-	}
-	var ev struct {
-		Type string         `json:"type"`
-		Data map[string]any `json:"data"`
-	}
-	if err := json.Unmarshal(body, &ev); err != nil {
-		r.bad = append(r.bad, err.Error())
-		w.WriteHeader(400)
-		return
-	}
-	r.got = append(r.got, received{ID: req.Header.Get("webhook-id"), Type: ev.Type, Data: ev.Data})
-	w.WriteHeader(204)
-}
-
-func (r *receiver) setSecret(s string) { r.mu.Lock(); r.secret = s; r.mu.Unlock() }
-
-func (r *receiver) setFail(n int) { r.mu.Lock(); r.fail = n; r.mu.Unlock() }
-
-func (r *receiver) events() []received {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]received(nil), r.got...)
-}
-
-func (r *receiver) badSignatures() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.bad...)
-}
-
-func (r *receiver) attemptTimes() []time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]time.Time(nil), r.attempts...)
-}
 
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {

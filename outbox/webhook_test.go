@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/internal/wire"
+	"github.com/linkd/linkd/outbox/outboxtest"
 	"github.com/linkd/linkd/outbox/webhook"
 )
 
@@ -20,11 +21,11 @@ import (
 // endpoint of another user receives none of them.
 func TestWebhookEventsSignedAndOwn(t *testing.T) {
 	n := startNode(t, wire.Outbox{Webhooks: allowPrivate})
-	rcv := newReceiver(t, 0)
+	rcv := outboxtest.NewReceiver(t, 0)
 	id, secret := hook(t, n, fmt.Sprintf(`{"url":%q,"events":["link.created","link.updated","link.deleted","link.blocked","profile.updated"]}`, rcv.URL))
-	rcv.setSecret(secret)
+	rcv.SetSecret(secret)
 	// Another user's endpoint (user 77) must see none of the admin's changes.
-	other := newReceiver(t, 0)
+	other := outboxtest.NewReceiver(t, 0)
 	if _, err := n.Node.Propose(context.Background(), &fsm.CreateWebhook{Now: time.Now().UnixMilli(), ID: 4242, Owner: 77,
 		URL: other.URL, Events: ^uint32(0), Secret: webhook.NewSecret()}); err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestWebhookEventsSignedAndOwn(t *testing.T) {
 	var got []string
 	eventually(t, 10*time.Second, "the receiver to get every event", func() bool {
 		got = got[:0]
-		for _, e := range rcv.events() {
+		for _, e := range rcv.Events() {
 			key, _ := e.Data["code"].(string)
 			if e.Type == "profile.updated" {
 				key, _ = e.Data["handle"].(string)
@@ -66,27 +67,28 @@ func TestWebhookEventsSignedAndOwn(t *testing.T) {
 	if !slices.Equal(mine, want) {
 		t.Fatalf("events %q, want %q in order", mine, want)
 	}
-	if bad := rcv.badSignatures(); len(bad) > 0 {
+	if bad := rcv.BadSignatures(); len(bad) > 0 {
 		t.Fatalf("signatures the reference verifier refused: %q", bad)
 	}
 	ids := map[string]bool{}
-	for _, e := range rcv.events() {
+	for _, e := range rcv.Events() {
 		if ids[e.ID] {
 			t.Fatalf("webhook-id %s delivered twice without a failure", e.ID)
 		}
 		ids[e.ID] = true
 	}
-	var dl struct{ Log []struct{ State, Event string } }
+	var dl struct {
+		Log []struct{ State, Event string }
+	}
 	json.Unmarshal(mustDo(t, n, 200, "GET", "/api/v1/webhooks/"+id+"/deliveries", ""), &dl)
 	if len(dl.Log) < len(want) || dl.Log[0].State != "delivered" {
 		t.Fatalf("delivery log %+v", dl.Log)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if ev := other.events(); len(ev) != 0 || len(other.attemptTimes()) != 0 {
+	if ev := other.Events(); len(ev) != 0 || len(other.AttemptTimes()) != 0 {
 		t.Fatalf("another user's endpoint received the admin's events: %+v", ev)
 	}
 }
-
 
 // A receiver that fails three times gets the delivery on the fourth
 // attempt, after growing delays; one that keeps failing past the retry
@@ -94,12 +96,12 @@ func TestWebhookEventsSignedAndOwn(t *testing.T) {
 // delivery can be resent once it is re-enabled.
 func TestWebhookRetriesBackoffAndDisable(t *testing.T) {
 	n := startNode(t, wire.Outbox{Webhooks: allowPrivate, Window: 1500 * time.Millisecond, Backoff: 50 * time.Millisecond})
-	rcv := newReceiver(t, 3)
+	rcv := outboxtest.NewReceiver(t, 3)
 	id, secret := hook(t, n, fmt.Sprintf(`{"url":%q,"events":["link.created"]}`, rcv.URL))
-	rcv.setSecret(secret)
+	rcv.SetSecret(secret)
 	mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://retry.test/"}`)
-	eventually(t, 10*time.Second, "delivery after 3 failures", func() bool { return len(rcv.events()) == 1 })
-	at := rcv.attemptTimes()
+	eventually(t, 10*time.Second, "delivery after 3 failures", func() bool { return len(rcv.Events()) == 1 })
+	at := rcv.AttemptTimes()
 	if len(at) != 4 {
 		t.Fatalf("%d attempts, want 4", len(at))
 	}
@@ -122,7 +124,7 @@ func TestWebhookRetriesBackoffAndDisable(t *testing.T) {
 		t.Fatalf("log %+v, want one delivered after 4 attempts", dl.Log)
 	}
 
-	rcv.setFail(1 << 30)
+	rcv.SetFail(1 << 30)
 	mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://never.test/"}`)
 	var w struct {
 		Enabled        bool
@@ -142,11 +144,11 @@ func TestWebhookRetriesBackoffAndDisable(t *testing.T) {
 	if len(log.Log) != 2 || log.Log[0].State != "failed" {
 		t.Fatalf("log %+v, want the failed delivery first", log.Log)
 	}
-	rcv.setFail(0)
+	rcv.SetFail(0)
 	mustDo(t, n, 200, "PATCH", "/api/v1/webhooks/"+id, `{"enabled":true}`)
 	mustDo(t, n, 202, "POST", "/api/v1/webhooks/"+id+"/deliveries/"+log.Log[0].ID+"/resend", `{}`)
-	eventually(t, 10*time.Second, "the resent delivery", func() bool { return len(rcv.events()) == 2 })
-	if got := rcv.events()[1].ID; got != log.Log[0].ID {
+	eventually(t, 10*time.Second, "the resent delivery", func() bool { return len(rcv.Events()) == 2 })
+	if got := rcv.Events()[1].ID; got != log.Log[0].ID {
 		t.Fatalf("resent webhook-id %s, want %s", got, log.Log[0].ID)
 	}
 	mustDo(t, n, 404, "POST", "/api/v1/webhooks/"+id+"/deliveries/msg_1_99/resend", `{}`)
@@ -160,7 +162,7 @@ func TestWebhookRetriesBackoffAndDisable(t *testing.T) {
 // receiver sees nothing and the delivery log says why.
 func TestWebhookPrivateAddressesRefused(t *testing.T) {
 	n := startNode(t, wire.Outbox{Backoff: 20 * time.Millisecond, Window: time.Hour})
-	rcv := newReceiver(t, 0)
+	rcv := outboxtest.NewReceiver(t, 0)
 	_, port, _ := net.SplitHostPort(rcv.Listener.Addr().String())
 	for _, u := range []string{rcv.URL, "http://localhost:" + port + "/", "http://10.0.0.1/", "http://169.254.169.254/latest/",
 		"http://[::1]:" + port + "/", "http://0.0.0.0:" + port + "/", "http://[::ffff:127.0.0.1]:" + port + "/", "ftp://example.com/",
@@ -173,7 +175,7 @@ func TestWebhookPrivateAddressesRefused(t *testing.T) {
 	// As if registered while private addresses were allowed: a name
 	// that resolves to 127.0.0.1.
 	secret := webhook.NewSecret()
-	rcv.setSecret(secret)
+	rcv.SetSecret(secret)
 	if _, err := n.Node.Propose(context.Background(), &fsm.CreateWebhook{Now: time.Now().UnixMilli(), ID: 99, Owner: 1,
 		URL: "http://localhost:" + port + "/", Events: 1 << 1, Secret: secret}); err != nil {
 		t.Fatal(err)
@@ -192,7 +194,7 @@ func TestWebhookPrivateAddressesRefused(t *testing.T) {
 	if !strings.Contains(dl.Pending[0].Error, "loopback") {
 		t.Fatalf("delivery error %q, want the address refusal", dl.Pending[0].Error)
 	}
-	if len(rcv.attemptTimes()) != 0 {
+	if len(rcv.AttemptTimes()) != 0 {
 		t.Fatal("the receiver on 127.0.0.1 was reached")
 	}
 }
