@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/httpd/httpdtest"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/outbox/outboxtest"
 	"github.com/linkd/linkd/outbox/webhook"
@@ -226,4 +230,47 @@ func TestWebhookLimitsAndValidation(t *testing.T) {
 	mustDo(t, n, 204, "DELETE", "/api/v1/webhooks/"+list.Items[0].ID, `{}`)
 	mustDo(t, n, 404, "GET", "/api/v1/webhooks/"+list.Items[0].ID, "")
 	hook(t, n, body) // room again
+}
+
+// The console lists a user's endpoints, shows a new endpoint's secret once,
+// and shows the delivery log with a working "Resend".
+func TestWebhookConsole(t *testing.T) {
+	n := startNode(t, wire.Outbox{Webhooks: allowPrivate})
+	rcv := outboxtest.NewReceiver(t, 0)
+	c, token := n.User(t, "hooks@example.test", "correct horse battery")
+	r := c.Post("/app/webhooks", url.Values{"url": {rcv.URL}, "events": {"link.created"}})
+	if r.Status != 200 || !strings.Contains(string(r.Body), "whsec_") {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	secret := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`).FindString(html.UnescapeString(string(r.Body)))
+	rcv.SetSecret(secret)
+	id := regexp.MustCompile(`/app/webhooks/([0-9a-f]+)`).FindStringSubmatch(string(r.Body))[1]
+	if r := c.Post("/app/webhooks", url.Values{"url": {"http://127.0.0.1:1/"}}); r.Status != 422 {
+		t.Fatalf("no events: %d", r.Status)
+	}
+	if r := n.Do("POST", "/api/v1/links", []byte(`{"url":"https://console.test/"}`), httpdtest.As(token)...); r.Status != 201 {
+		t.Fatalf("create link: %d %s", r.Status, r.Body)
+	}
+	eventually(t, 5*time.Second, "the delivery", func() bool { return len(rcv.Events()) == 1 })
+	var page string
+	eventually(t, 5*time.Second, "the log on the page", func() bool {
+		page = string(c.Get("/app/webhooks/" + id).Body)
+		return strings.Contains(page, "delivered")
+	})
+	did := regexp.MustCompile(`deliveries/(msg_\d+_\d+)/resend`).FindStringSubmatch(page)
+	if did == nil {
+		t.Fatalf("no resend button:\n%s", page)
+	}
+	if r := c.Post("/app/webhooks/"+id+"/deliveries/"+did[1]+"/resend", nil); r.Status != 303 {
+		t.Fatalf("resend: %d %s", r.Status, r.Body)
+	}
+	eventually(t, 5*time.Second, "the resent delivery", func() bool { return len(rcv.Events()) == 2 })
+	if ev := rcv.Events(); ev[0].ID != ev[1].ID {
+		t.Fatalf("resent with another webhook-id: %s, %s", ev[0].ID, ev[1].ID)
+	}
+	// Another user cannot see it.
+	other, _ := n.User(t, "other@example.test", "correct horse battery")
+	if r := other.Get("/app/webhooks/" + id); r.Status != 404 {
+		t.Fatalf("another user's view: %d", r.Status)
+	}
 }
