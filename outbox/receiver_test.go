@@ -11,16 +11,7 @@ import (
 )
 
 // eventually polls cond until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+var eventually = httpdtest.Eventually
 
 // startNode starts a test node whose outbox allows private addresses (the
 // receivers listen on 127.0.0.1) and retries fast.

@@ -100,17 +100,9 @@ func (t *Txn) PutOutboxHead(h *OutboxHead) { t.set(keyOutboxHead, marshalHead(h)
 // entries, the oldest is dropped (and counted) to make room.
 func (t *Txn) EnqueuePurge(h *OutboxHead, p Pos, c *Change, max uint64) error {
 	for h.Purges >= max {
-		var first []byte
-		if err := scanPrefix(t.b, []byte{tPurge}, func(k, _ []byte) error {
-			first = append([]byte(nil), k...)
-			return errStopScan
-		}); err != nil {
+		if err := t.delFirst([]byte{tPurge}); err != nil {
 			return err
 		}
-		if first == nil {
-			return ErrCorrupt
-		}
-		t.del(first)
 		h.Purges--
 		h.PurgesDropped++
 	}
@@ -215,19 +207,27 @@ func (t *Txn) logDelivery(ep *Endpoint, dl *Delivery, maxDone uint32) error {
 	}
 	t.set(k, MarshalDelivery(dl))
 	for ep.Done > maxDone {
-		var first []byte
-		if err := scanPrefix(t.b, deliveryPrefix(ep.ID, deliveryDone), func(k, _ []byte) error {
-			first = append([]byte(nil), k...)
-			return errStopScan
-		}); err != nil {
+		if err := t.delFirst(deliveryPrefix(ep.ID, deliveryDone)); err != nil {
 			return err
 		}
-		if first == nil {
-			return ErrCorrupt
-		}
-		t.del(first)
 		ep.Done--
 	}
+	return nil
+}
+
+// delFirst deletes the first key with prefix, which a counter says exists.
+func (t *Txn) delFirst(prefix []byte) error {
+	var first []byte
+	if err := scanPrefix(t.b, prefix, func(k, _ []byte) error {
+		first = append([]byte(nil), k...)
+		return errStopScan
+	}); err != nil {
+		return err
+	}
+	if first == nil {
+		return ErrCorrupt // the counter and the table disagree
+	}
+	t.del(first)
 	return nil
 }
 

@@ -192,3 +192,16 @@ func (n *Node) Do(method, path string, body []byte, header ...string) Response {
 	checkAPI(n.t, req, resp, b)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
+
+// Eventually polls cond every 10 ms until it holds, or fails the test
+// once timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
