@@ -182,3 +182,29 @@ func TestOutboxTimers(t *testing.T) {
 		t.Fatal("a digest timer without subscribers")
 	}
 }
+
+// A user's endpoint receives only that user's changes; an admin's
+// all-users endpoint receives everyone's.
+func TestWebhookRecipients(t *testing.T) {
+	o := newOutboxFSM(t)
+	ev := uint32(1 << store.ChangeLinkCreated)
+	o.apply(&CreateWebhook{Now: 1, ID: 1, Owner: 5, URL: "u", Events: ev, Secret: "s"},
+		&CreateWebhook{Now: 1, ID: 2, Owner: 6, URL: "u", Events: ev, Secret: "s"},
+		&CreateWebhook{Now: 1, ID: 3, Owner: AdminUser, All: true, URL: "u", Events: ev, Secret: "s"},
+		&CreateWebhook{Now: 1, ID: 4, Owner: 5, URL: "u", Events: 1 << store.ChangeLinkDeleted, Secret: "s"})
+	o.apply(&CreateLink{Now: 2, Code: "five", URL: "https://5.test/", Owner: 5, RedirectStatus: 302})
+	for id, want := range map[uint64]uint32{1: 1, 2: 0, 3: 1, 4: 0} {
+		if got := o.endpoint(id).Pending; got != want {
+			t.Errorf("endpoint %d: %d pending, want %d", id, got, want)
+		}
+	}
+	o.apply(&UpdateWebhook{Now: 3, ID: 1, Actor: 6, Enabled: new(bool)})
+	if o.endpoint(1).Disabled {
+		t.Fatal("another user disabled the endpoint")
+	}
+	o.apply(&UpdateWebhook{Now: 3, ID: 1, Actor: 5, Enabled: new(bool)})
+	o.apply(&CreateLink{Now: 4, Code: "five2", URL: "https://5.test/", Owner: 5, RedirectStatus: 302})
+	if ep := o.endpoint(1); !ep.Disabled || ep.Pending != 1 {
+		t.Fatalf("a disabled endpoint queued: %+v", ep)
+	}
+}
