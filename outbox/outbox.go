@@ -33,6 +33,9 @@ const (
 	DefaultMaxBackoff = time.Hour
 	// purgeBatch is how many purge entries one pass reads.
 	purgeBatch = 500
+	// idleAck is how many entries the purge queue of a leader without
+	// purge targets holds before it drops them (a purgeBatch at a time).
+	idleAck = 1000
 )
 
 // Config configures a Runner.
@@ -198,6 +201,14 @@ func (r *Runner) propose(ctx context.Context, c fsm.Command) bool {
 func (r *Runner) purges(ctx context.Context) {
 	for ctx.Err() == nil {
 		seen := r.applied()
+		if len(r.cfg.Purgers) == 0 {
+			// Nothing to purge: drop the queue in large steps rather
+			// than with one ack per change.
+			if h, err := r.st.OutboxHead(); err != nil || h.Purges < idleAck {
+				r.waitApplied(ctx, seen, time.Time{})
+				continue
+			}
+		}
 		ps, cs, err := r.st.Purges(purgeBatch)
 		if err != nil || len(ps) == 0 {
 			r.waitApplied(ctx, seen, time.Time{})

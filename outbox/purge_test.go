@@ -11,6 +11,7 @@ import (
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/outbox"
 	"github.com/linkd/linkd/outbox/outboxtest"
+	"github.com/linkd/linkd/store"
 )
 
 // The three purge APIs send the documented request shapes.
@@ -121,4 +122,23 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Without purge targets the leader still drains the queue, 500 changes per
+// ack once 1,000 wait, so the queue stays bounded without an ack per change.
+func TestPurgeQueueDrainsWithoutTargets(t *testing.T) {
+	n := startNode(t, wire.Outbox{})
+	items := make([]string, 1000)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"url":"https://drain.test/%d"}`, i)
+	}
+	mustDo(t, n, 200, "POST", "/api/v1/links/bulk", `{"links":[`+strings.Join(items, ",")+`]}`)
+	var h *store.OutboxHead
+	eventually(t, 10*time.Second, "the queue to drain below 1,000", func() bool {
+		h, _ = n.Node.Store().OutboxHead()
+		return h.Purges < 1000
+	})
+	if h.Purges < 500 || h.PurgesDropped != 0 {
+		t.Fatalf("queue %+v: want 500 left (acked in steps of 500, nothing dropped)", h)
+	}
 }
