@@ -31,6 +31,9 @@ const (
 	DefaultWindow     = 24 * time.Hour
 	DefaultBackoff    = 5 * time.Second
 	DefaultMaxBackoff = time.Hour
+	// DefaultPurgeRepeat is --purge-repeat's default: followers apply a
+	// committed entry within a few heartbeats (100 ms each).
+	DefaultPurgeRepeat = 500 * time.Millisecond
 	// purgeBatch is how many purge entries one pass reads.
 	purgeBatch = 500
 	// idleAck is how many entries the purge queue of a leader without
@@ -54,7 +57,11 @@ type Config struct {
 	Backoff, MaxBackoff time.Duration
 	// Timeout bounds one webhook attempt (default webhook.DefaultTimeout).
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// PurgeRepeat, when positive, purges every batch a second time that
+	// long after the first: a follower that had not applied the change
+	// yet may have answered the cache in between with the old answer.
+	PurgeRepeat time.Duration
+	Logger      *slog.Logger
 }
 
 // Runner delivers the outbox while this node leads.
@@ -66,7 +73,18 @@ type Runner struct {
 	Metrics *Metrics
 	stop    chan struct{}
 	wg      sync.WaitGroup
+	again   chan repeat // purges to send a second time
 }
+
+// repeat is a batch of URLs to purge again at a time.
+type repeat struct {
+	at   time.Time
+	urls []string
+}
+
+// maxRepeats bounds the purges waiting for their repeat; past it a repeat
+// is skipped (and logged).
+const maxRepeats = 256
 
 // Start starts watching leadership.
 func Start(cfg Config) *Runner {
@@ -83,7 +101,8 @@ func Start(cfg Config) *Runner {
 		cfg.Logger = slog.Default()
 	}
 	r := &Runner{cfg: cfg, st: cfg.Node.Store(), client: webhook.NewClient(cfg.Policy, cfg.Timeout),
-		log: cfg.Logger.With("component", "outbox"), Metrics: newMetrics(cfg.Node.Store()), stop: make(chan struct{})}
+		log: cfg.Logger.With("component", "outbox"), Metrics: newMetrics(cfg.Node.Store()), stop: make(chan struct{}),
+		again: make(chan repeat, maxRepeats)}
 	r.wg.Add(1)
 	go r.watch()
 	return r
@@ -130,7 +149,7 @@ func (r *Runner) watch() {
 // function stops them.
 func (r *Runner) startWorkers(wg *sync.WaitGroup) context.CancelFunc {
 	ctx, cancel := context.WithCancel(context.Background())
-	for _, w := range []func(context.Context){r.purges, r.timers, r.webhooks} {
+	for _, w := range []func(context.Context){r.purges, r.timers, r.webhooks, r.repeats} {
 		wg.Add(1)
 		go func() { defer wg.Done(); w(ctx) }()
 	}
@@ -229,8 +248,32 @@ func (r *Runner) purges(ctx context.Context) {
 				return
 			}
 		}
+		if r.cfg.PurgeRepeat > 0 && len(r.cfg.Purgers) > 0 {
+			select {
+			case r.again <- repeat{at: time.Now().Add(r.cfg.PurgeRepeat), urls: urls}:
+			default:
+				r.log.Warn("too many purges waiting for their repeat; skipping one", "urls", len(urls))
+			}
+		}
 		last := ps[len(ps)-1]
 		r.propose(ctx, &fsm.PurgeAck{Now: time.Now().UnixMilli(), Index: last.Index, Seq: last.Seq})
+	}
+}
+
+// repeats purges each batch a second time, PurgeRepeat after the first.
+// It is best effort: a failure is logged, and a new leader does not repeat
+// what its predecessor purged.
+func (r *Runner) repeats(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case rp := <-r.again:
+			if !sleep(ctx, time.Until(rp.at)) {
+				return
+			}
+			r.purgeAll(ctx, rp.urls)
+		}
 	}
 }
 

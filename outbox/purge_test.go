@@ -142,3 +142,30 @@ func TestPurgeQueueDrainsWithoutTargets(t *testing.T) {
 		t.Fatalf("queue %+v: want 500 left (acked in steps of 500, nothing dropped)", h)
 	}
 }
+
+// With a repeat, each batch is purged a second time after the delay, for a
+// follower that answered the cache before it applied the change.
+func TestPurgeRepeat(t *testing.T) {
+	vn := outboxtest.NewRecorder(t)
+	ps, err := outbox.ParsePurge("varnish="+vn.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, wire.Outbox{Purgers: ps, PurgeRepeat: 300 * time.Millisecond})
+	var l struct{ Code string }
+	jsonDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://rep.test/","alias":"rep"}`, &l)
+	eventually(t, 5*time.Second, "the repeat", func() bool { return count(vn.Requests(), "PURGE sho.rt/rep") == 2 })
+	var at []time.Time
+	for i, r := range vn.Requests() {
+		if r == "PURGE sho.rt/rep" {
+			at = append(at, vn.Times()[i])
+		}
+	}
+	if gap := at[1].Sub(at[0]); gap < 300*time.Millisecond {
+		t.Fatalf("repeat came %s after the first purge, want about 300 ms", gap)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if c := count(vn.Requests(), "PURGE sho.rt/rep"); c != 2 {
+		t.Fatalf("purged %d times, want 2", c)
+	}
+}

@@ -27,7 +27,7 @@ import (
 
 // proxyVCL is a round-robin pool of the nodes, each probed on /_/readyz
 // every 250 ms and taken out after 2 failures in the last 3 probes; the
-// last %s is the body of vcl_recv (passRecv or cacheRecv).
+// last %s is the rest of the VCL: vcl_recv (passRecv or cacheRecv).
 const proxyVCL = `vcl 4.1;
 import directors;
 probe ready {
@@ -42,26 +42,28 @@ probe ready {
 sub vcl_init {
     new pool = directors.round_robin();
 %s}
-acl purgers { "127.0.0.1"; }
-sub vcl_recv {
-%s}
-`
+%s`
 
 // passRecv passes every request to a backend (nothing is cached) and
 // retries nothing, so any request sent to a stopping node shows as a
 // failure.
-const passRecv = `    set req.backend_hint = pool.backend();
+const passRecv = `sub vcl_recv {
+    set req.backend_hint = pool.backend();
     return (pass);
+}
 `
 
 // cacheRecv caches what the nodes let it (Cache-Control) and takes PURGE
 // requests from 127.0.0.1, as a CDN in front of linkd would.
-const cacheRecv = `    if (req.method == "PURGE") {
+const cacheRecv = `acl purgers { "127.0.0.1"; }
+sub vcl_recv {
+    if (req.method == "PURGE") {
         if (client.ip !~ purgers) { return (synth(405)); }
         return (purge);
     }
     set req.backend_hint = pool.backend();
     return (hash);
+}
 `
 
 // startVarnish runs varnishd in the foreground in front of addrs, passing
@@ -71,7 +73,7 @@ func startVarnish(t *testing.T, addrs []string) string {
 }
 
 // startVarnishOn runs varnishd on listen in front of addrs with recv as
-// the body of vcl_recv, and returns its base URL.
+// its vcl_recv (and what that needs), and returns its base URL.
 func startVarnishOn(t *testing.T, listen string, addrs []string, recv string) string {
 	t.Helper()
 	bin, err := exec.LookPath("varnishd")

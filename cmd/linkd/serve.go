@@ -52,7 +52,7 @@ type serveFlags struct {
 	peer                                                              peerFlags
 	purge                                                             string
 	webhooksAllowPrivate                                              bool
-	webhooksWindow, webhooksBackoff                                   time.Duration
+	webhooksWindow, webhooksBackoff, purgeRepeat                      time.Duration
 }
 
 // limitFlag lets a ratelimit.Limit be a flag ("20/s:100", "off").
@@ -119,6 +119,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 		fs.Var(limitFlag{l.lim}, l.name, l.help+`: RATE/UNIT[:BURST] such as 20/s:100 or 10/m, or "off"`)
 	}
 	fs.StringVar(&f.purge, "purge", "", "CDNs to purge on every change to what a URL answers, sent by the leader: comma-separated varnish=http://host:port (HTTP PURGE), ban=http://host:port (HTTP BAN), cloudflare=ZONE_ID (token in "+outbox.EnvCloudflareToken+"), fastly=SERVICE_ID (token in "+outbox.EnvFastlyToken+"); give every node the same list")
+	fs.DurationVar(&f.purgeRepeat, "purge-repeat", outbox.DefaultPurgeRepeat, "purge every batch a second time this long after the first, for a follower that answered the CDN before it applied the change (0: never)")
 	fs.BoolVar(&f.webhooksAllowPrivate, "webhooks-allow-private", false, "let webhook endpoints be loopback, private or link-local addresses (tests, private networks); without it they are refused at registration and at every connection")
 	fs.DurationVar(&f.webhooksWindow, "webhooks-retry-window", outbox.DefaultWindow, "how long a failing webhook delivery is retried (exponential backoff) before its endpoint is disabled")
 	fs.DurationVar(&f.webhooksBackoff, "webhooks-backoff", outbox.DefaultBackoff, "the first webhook retry delay, doubled per attempt up to an hour")
@@ -234,7 +235,7 @@ func serve(args []string, stderr io.Writer) error {
 			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners),
 		},
 		Outbox: wire.Outbox{Purgers: purgers, Webhooks: webhook.Policy{AllowPrivate: f.webhooksAllowPrivate},
-			Window: f.webhooksWindow, Backoff: f.webhooksBackoff},
+			Window: f.webhooksWindow, Backoff: f.webhooksBackoff, PurgeRepeat: f.purgeRepeat},
 		ShutdownGrace: shutdownGrace,
 		Drain:         f.drain,
 		Logger:        log,

@@ -72,6 +72,7 @@ type Outbox struct {
 	Webhooks            webhook.Policy
 	Window              time.Duration // retry window (0: outbox.DefaultWindow)
 	Backoff, MaxBackoff time.Duration // (0: the outbox defaults)
+	PurgeRepeat         time.Duration // purge each batch again this long after (0: never)
 }
 
 // Node is one running node.
@@ -119,7 +120,8 @@ func Start(cfg Config) (*Node, error) {
 	w.Outbox = outbox.Start(outbox.Config{Node: n, Propose: w.Cluster.Propose,
 		Hosts:   outbox.Hosts{Public: strings.TrimRight(h.PublicURL, "/"), ProfileHost: h.ProfileHost},
 		Purgers: ob.Purgers, Policy: ob.Webhooks, Window: ob.Window, Backoff: ob.Backoff, MaxBackoff: ob.MaxBackoff,
-		Logger: cfg.Logger})
+		PurgeRepeat: ob.PurgeRepeat,
+		Logger:      cfg.Logger})
 	h.Webhooks, h.Collectors = ob.Webhooks, w.Outbox.Metrics.Collectors
 	if w.HTTP, err = httpd.New(h); err != nil {
 		w.close()

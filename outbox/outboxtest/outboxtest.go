@@ -1,5 +1,5 @@
-// Package outboxtest has the test doubles of the outbox's counterparts
-// that tests run for real over HTTP: a webhook receiver that verifies
+// Package outboxtest has the HTTP servers that stand at the other end of
+// the outbox in tests, over real sockets: a webhook receiver that verifies
 // signatures with the Standard Webhooks reference library, and a CDN API
 // server that records requests.
 package outboxtest
@@ -38,6 +38,7 @@ type Received struct {
 	Data map[string]any
 }
 
+// NewReceiver starts a receiver that fails its first fail requests.
 func NewReceiver(t testing.TB, fail int) *Receiver {
 	r := &Receiver{fail: fail}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
@@ -77,22 +78,27 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(204)
 }
 
+// SetSecret sets the secret signatures are checked with.
 func (r *Receiver) SetSecret(s string) { r.mu.Lock(); r.secret = s; r.mu.Unlock() }
 
+// SetFail makes the next n requests fail with 503.
 func (r *Receiver) SetFail(n int) { r.mu.Lock(); r.fail = n; r.mu.Unlock() }
 
+// Events returns the accepted deliveries, in arrival order.
 func (r *Receiver) Events() []Received {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Received(nil), r.got...)
 }
 
+// BadSignatures returns why the verifier refused requests.
 func (r *Receiver) BadSignatures() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.bad...)
 }
 
+// AttemptTimes returns when each request arrived.
 func (r *Receiver) AttemptTimes() []time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -105,10 +111,12 @@ type Recorder struct {
 	*httptest.Server
 	mu   sync.Mutex
 	reqs []string
+	at   []time.Time
 	// Fail is how many requests to fail with 500 (set before use).
 	Fail int
 }
 
+// NewRecorder starts a recorder.
 func NewRecorder(t testing.TB) *Recorder {
 	r := &Recorder{}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -116,6 +124,7 @@ func NewRecorder(t testing.TB) *Recorder {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		auth := req.Header.Get("Authorization") + req.Header.Get("Fastly-Key")
+		r.at = append(r.at, time.Now())
 		r.reqs = append(r.reqs, strings.TrimSpace(fmt.Sprintf("%s %s%s %s %s", req.Method, req.Host, req.URL.Path, auth, body)))
 		if r.Fail > 0 {
 			r.Fail--
@@ -132,10 +141,19 @@ func NewRecorder(t testing.TB) *Recorder {
 	return r
 }
 
+// Times returns when each request arrived, in the order of Requests.
+func (r *Recorder) Times() []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.at...)
+}
+
+// Requests returns every request as "METHOD host/path auth body".
 func (r *Recorder) Requests() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.reqs...)
 }
 
+// Host is the recorder's host:port.
 func (r *Recorder) Host() string { return strings.TrimPrefix(r.URL, "http://") }
