@@ -21,6 +21,7 @@ require (
 	github.com/mssola/useragent v1.0.0
 	github.com/phuslu/iploc v1.0.20260915
 	github.com/prometheus/client_golang v1.16.0
+	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	github.com/valyala/fasthttp v1.74.0
 	go.etcd.io/bbolt v1.5.0
 	go.uber.org/zap v1.28.0

@@ -296,4 +296,5 @@ var families = []struct {
 	{newBatchCommand, applyBatch},
 	{newDomainCommand, applyDomain},
 	{newCertCommand, applyCert},
+	{newOutboxCommand, applyOutbox},
 }

@@ -43,6 +43,8 @@ var versions = map[Type]uint8{
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
 	TypeCreateLinks: 2, TypeUpdateLinks: 1, TypeDeleteLinks: 1, TypeSetImportedClicks: 1, // CreateLinks v2: items with a Domain
 	TypeCreateDomain: 1, TypeUpdateDomain: 1, TypeDeleteDomain: 1,
+	TypeCreateWebhook: 1, TypeUpdateWebhook: 1, TypeDeleteWebhook: 1, TypeWebhookAttempt: 1,
+	TypeOutboxTick: 1, TypePurgeAck: 1, TypeResendDelivery: 1,
 }
 
 // ErrTooNew means an entry was written by a newer linkd: its command type or

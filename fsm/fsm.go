@@ -97,6 +97,9 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 			continue
 		}
 		r, err := f.applyOne(txn, l.Data)
+		if err == nil {
+			err = emit(txn, l.Index)
+		}
 		if err != nil {
 			txn.Abort()
 			return refuseAll(out, f.halt(l.Index, err))
@@ -292,6 +295,9 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 	if err := countVisits(txn, c.Links); err != nil {
 		return nil, err
 	}
+	if err := addDigests(txn, c.Links); err != nil {
+		return nil, err
+	}
 	txn.SetClickSegment(c.Source, c.Segment)
 	return &Result{}, nil
 }
@@ -448,7 +454,8 @@ func Idempotent(c Command) bool {
 	case *CreateLink, *DeleteLink, *AllocRange, *SetMember, *DelMember, *Clicks, *SetSalt,
 		*CreateUser, *CreateAPIKey, *CreateSession, *DeleteSession, *CreateInvite, *SetProfile, *PutImage,
 		*CreateChildKey, *UploadImage,
-		*CreateLinks, *DeleteLinks, *SetImportedClicks:
+		*CreateLinks, *DeleteLinks, *SetImportedClicks,
+		*CreateWebhook, *DeleteWebhook, *OutboxTick, *PurgeAck, *ResendDelivery:
 		return true
 	}
 	return false

@@ -80,3 +80,21 @@ func goldenV2Samples() map[string]Command {
 			StartsAt: &start, FallbackURL: &fb, MaxVisits: &maxv, DropQuery: &yes, ForwardPath: &yes, QueryPrecedence: &qp},
 	}
 }
+
+// outboxSamples are the outbox commands (types 90–96).
+func outboxSamples() map[string]Command {
+	url := "https://hooks.test/v2"
+	ev := uint32(0x7e)
+	yes := true
+	return map[string]Command{
+		"90-create-webhook": &CreateWebhook{Now: 1700000000090, ID: 1 << 40, Owner: 7, All: true, URL: "https://hooks.test/in",
+			Events: 0x7e, Secret: "whsec_c2VjcmV0"},
+		"91-update-webhook": &UpdateWebhook{Now: 1700000000091, ID: 1 << 40, Actor: 7, Admin: true, URL: &url, Events: &ev, Enabled: &yes},
+		"92-delete-webhook": &DeleteWebhook{Now: 1700000000092, ID: 1 << 40, Actor: 7, Admin: true},
+		"93-webhook-attempt": &WebhookAttempt{Now: 1700000000093, Endpoint: 1 << 40, Index: 42, Seq: 3, OK: true, Status: 503,
+			Error: "status 503", Disable: true, Reason: "failing for 24h"},
+		"94-outbox-tick":     &OutboxTick{Now: 1700000000094},
+		"95-purge-ack":       &PurgeAck{Now: 1700000000095, Index: 42, Seq: 3},
+		"96-resend-delivery": &ResendDelivery{Now: 1700000000096, Endpoint: 1 << 40, Index: 42, Seq: 3, Actor: 7, Admin: true},
+	}
+}

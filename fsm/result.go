@@ -26,6 +26,9 @@ var domainErrors = map[string]error{
 	"handle-taken":         ErrHandleTaken,
 	"profile-link":         ErrProfileLink,
 	"upload-quota":         ErrUploadQuota,
+	"webhook-limit":        ErrWebhookLimit,
+	"webhook-not-found":    ErrWebhookNotFound,
+	"delivery-not-found":   ErrDeliveryMissing,
 }
 
 // wireResult is a Result as it travels from the leader to the node that

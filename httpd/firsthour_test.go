@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/linkd/linkd/httpd/httpdtest"
 )
@@ -88,17 +87,8 @@ func TestAnalyticsPageClassesAddUp(t *testing.T) {
 	}
 }
 
-// eventually polls cond until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// eventually polls cond until it holds or the timeout passes.
+var eventually = httpdtest.Eventually
 
 // "Add link" works without script: the form comes back with what was typed
 // and one more blank row, and nothing is saved; repeated, it gives room for

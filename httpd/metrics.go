@@ -67,6 +67,7 @@ func newMetrics(cfg Config) metrics {
 			boolGauge("linkd_ready", "1 if /_/readyz answers 200.", func() bool { return cl.Ready() == nil }),
 		)
 	}
+	reg.MustRegister(cfg.Collectors...)
 	if rec := cfg.Clicks; rec != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkd_clicks_dropped_total",

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/linkd/linkd/httpd/api"
@@ -36,6 +37,7 @@ import (
 	"github.com/linkd/linkd/httpd/public"
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/outbox/webhook"
 	"github.com/linkd/linkd/store"
 )
 
@@ -122,8 +124,12 @@ type Config struct {
 	SecureCookies bool
 	// Front, when set, wraps the handler of both listeners (the HTTPS
 	// side's challenge answers, HTTP→HTTPS redirects and HSTS: tlsd).
-	Front  func(fasthttp.RequestHandler) fasthttp.RequestHandler
-	Logger *slog.Logger
+	Front func(fasthttp.RequestHandler) fasthttp.RequestHandler
+	// Webhooks is where webhook endpoints may point.
+	Webhooks webhook.Policy
+	// Collectors are more metrics for /_/metrics (the outbox's).
+	Collectors []prometheus.Collector
+	Logger     *slog.Logger
 }
 
 // Server is the HTTP server.
@@ -143,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
 		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
-		Shorteners: cfg.Shorteners})
+		Shorteners: cfg.Shorteners, Webhooks: cfg.Webhooks})
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,10 @@
 //	W<day:8>                         how many hosts O keeps that day
 //	V<day:8>                         that day's visitor-hash salt (kept two days)
 //	C<storage key>                   HTTPS: ACME account, certificates and their PRIVATE KEYS, challenge tokens (certs.go)
+//	q<index:8><seq:2>                outbox: CDN purge queue (one change each)
+//	w\x00<id:8> | w\x01<owner:8><id:8> | w\x02   webhook endpoints, endpoints by owner (0: admins' all-events endpoints), outbox counters
+//	g<endpoint:8><state:1><index:8><seq:2>  webhook deliveries: state 0 pending, 1 done (the last 100)
+//	E<due:8><kind:1><code>           timers: link expiry (1), link start (2), clicks digest (3, value: clicks)
 //
 // Integers in keys are big-endian so byte order is numeric order; ^t (the
 // bitwise complement) turns ascending scans into newest-first ones.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -42,7 +43,7 @@ func rec[T any](v T, m func(T) []byte, u func([]byte) (T, error)) goldenRecord {
 }
 
 func goldenRecords() map[string]goldenRecord {
-	return map[string]goldenRecord{
+	m := map[string]goldenRecord{
 		"link.v1": rec(&Link{Code: "abc1234", URL: "https://example.com", Owner: 7, CreatedAt: 1700000000000,
 			UpdatedAt: 1700000000001, ExpiresAt: 1700000000002, RedirectStatus: 308, Status: StatusBlocked,
 			Custom: true, Title: "T", Tags: []string{"a", "b"}}, MarshalLink, UnmarshalLink),
@@ -78,6 +79,8 @@ func goldenRecords() map[string]goldenRecord {
 		"backup-info.v1": rec(&BackupInfo{ClusterID: "c0ffee", AppliedIndex: 42, CreatedAt: 1700000000000, NodeID: "n1"},
 			marshalBackupInfo, unmarshalBackupInfo),
 	}
+	maps.Copy(m, outboxRecords())
+	return m
 }
 
 // Every record type has golden bytes: encoding the sample gives them, and

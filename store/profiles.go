@@ -176,6 +176,7 @@ func (t *Txn) PutProfile(prev, p *Profile) {
 	}
 	t.set(handleKey(p.Handle), binary.BigEndian.AppendUint64(nil, p.User))
 	t.set(profileKey(p.User), MarshalProfile(p))
+	t.changes.Profiles = append(t.changes.Profiles, ProfileDiff{Old: prev, New: p})
 }
 
 // DeleteProfile removes a user's profile and frees its handle; its links

@@ -22,6 +22,7 @@ type Txn struct {
 	liveAdd int64
 	domains bool // a domain record changed: rebuild the DomainSet on commit
 	certs   bool // the certificate table changed: wake its readers after Commit
+	changes Changes // link and profile writes since the last TakeChanges
 }
 
 // Begin starts a Txn.
@@ -104,6 +105,11 @@ func (t *Txn) DeleteLink(l *Link, now int64) {
 }
 
 func (t *Txn) putLink(l *Link) {
+	old, err := getLink(t.b, l.Code)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		panic(fmt.Sprintf("store: read link %q before writing it: %v", l.Code, err))
+	}
+	t.noteLink(old, l)
 	t.set(linkKey(l.Code), MarshalLink(l))
 	t.evict = append(t.evict, []byte(l.Code))
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/linkd/linkd/httpd/httpdtest"
 )
 
 // clusterStatus is the part of /_/status the tests read.
@@ -105,16 +107,7 @@ func followersOf(procs []*proc, leader *proc) []*proc {
 }
 
 // eventually polls cond until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+var eventually = httpdtest.Eventually
 
 // redirectsTo waits until p redirects code to url.
 func redirectsTo(t *testing.T, p *proc, code, url string) {

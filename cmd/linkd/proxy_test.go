@@ -26,9 +26,8 @@ import (
 )
 
 // proxyVCL is a round-robin pool of the nodes, each probed on /_/readyz
-// every 250 ms and taken out after 2 failures in the last 3 probes. Every
-// request is passed to a backend (nothing is cached) and nothing is
-// retried, so any request sent to a stopping node shows as a failure.
+// every 250 ms and taken out after 2 failures in the last 3 probes; the
+// last %s is the rest of the VCL: vcl_recv (passRecv or cacheRecv).
 const proxyVCL = `vcl 4.1;
 import directors;
 probe ready {
@@ -43,15 +42,39 @@ probe ready {
 sub vcl_init {
     new pool = directors.round_robin();
 %s}
-sub vcl_recv {
+%s`
+
+// passRecv passes every request to a backend (nothing is cached) and
+// retries nothing, so any request sent to a stopping node shows as a
+// failure.
+const passRecv = `sub vcl_recv {
     set req.backend_hint = pool.backend();
     return (pass);
 }
 `
 
-// startVarnish runs varnishd in the foreground in front of addrs and
-// returns its base URL.
+// cacheRecv caches what the nodes let it (Cache-Control) and takes PURGE
+// requests from 127.0.0.1, as a CDN in front of linkd would.
+const cacheRecv = `acl purgers { "127.0.0.1"; }
+sub vcl_recv {
+    if (req.method == "PURGE") {
+        if (client.ip !~ purgers) { return (synth(405)); }
+        return (purge);
+    }
+    set req.backend_hint = pool.backend();
+    return (hash);
+}
+`
+
+// startVarnish runs varnishd in the foreground in front of addrs, passing
+// every request, and returns its base URL.
 func startVarnish(t *testing.T, addrs []string) string {
+	return startVarnishOn(t, httpdtest.FreeAddr(t), addrs, passRecv)
+}
+
+// startVarnishOn runs varnishd on listen in front of addrs with recv as
+// its vcl_recv (and what that needs), and returns its base URL.
+func startVarnishOn(t *testing.T, listen string, addrs []string, recv string) string {
 	t.Helper()
 	bin, err := exec.LookPath("varnishd")
 	if err != nil {
@@ -65,10 +88,9 @@ func startVarnish(t *testing.T, addrs []string) string {
 	}
 	dir := t.TempDir()
 	vcl := filepath.Join(dir, "pool.vcl")
-	if err := os.WriteFile(vcl, []byte(fmt.Sprintf(proxyVCL, backends.String(), adds.String())), 0o644); err != nil {
+	if err := os.WriteFile(vcl, []byte(fmt.Sprintf(proxyVCL, backends.String(), adds.String(), recv)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	listen := httpdtest.FreeAddr(t)
 	cmd := exec.Command(bin, "-F", "-j", "none", "-n", filepath.Join(dir, "work"), "-a", listen,
 		"-f", vcl, "-s", "malloc,32m", "-T", "none")
 	var out syncBuffer

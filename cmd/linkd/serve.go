@@ -21,6 +21,8 @@ import (
 	"github.com/linkd/linkd/internal/textlist"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/outbox"
+	"github.com/linkd/linkd/outbox/webhook"
 	"github.com/linkd/linkd/store"
 )
 
@@ -49,6 +51,9 @@ type serveFlags struct {
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
 	tls                                                               tlsFlags
+	purge                                                             string
+	webhooksAllowPrivate                                              bool
+	webhooksWindow, webhooksBackoff, purgeRepeat                      time.Duration
 }
 
 // limitFlag lets a ratelimit.Limit be a flag ("20/s:100", "off").
@@ -115,6 +120,11 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 		fs.Var(limitFlag{l.lim}, l.name, l.help+`: RATE/UNIT[:BURST] such as 20/s:100 or 10/m, or "off"`)
 	}
 	f.tls.register(fs)
+	fs.StringVar(&f.purge, "purge", "", "CDNs to purge on every change to what a URL answers, sent by the leader: comma-separated varnish=http://host:port (HTTP PURGE), ban=http://host:port (HTTP BAN), cloudflare=ZONE_ID (token in "+outbox.EnvCloudflareToken+"), fastly=SERVICE_ID (token in "+outbox.EnvFastlyToken+"); give every node the same list")
+	fs.DurationVar(&f.purgeRepeat, "purge-repeat", outbox.DefaultPurgeRepeat, "purge every batch a second time this long after the first, for a follower that answered the CDN before it applied the change (0: never)")
+	fs.BoolVar(&f.webhooksAllowPrivate, "webhooks-allow-private", false, "let webhook endpoints be loopback, private or link-local addresses (tests, private networks); without it they are refused at registration and at every connection")
+	fs.DurationVar(&f.webhooksWindow, "webhooks-retry-window", outbox.DefaultWindow, "how long a failing webhook delivery is retried (exponential backoff) before its endpoint is disabled")
+	fs.DurationVar(&f.webhooksBackoff, "webhooks-backoff", outbox.DefaultBackoff, "the first webhook retry delay, doubled per attempt up to an hour")
 	fs.DurationVar(&f.drain, "drain", DefaultDrain, "on SIGTERM/SIGINT, report not ready (/_/readyz 503) and keep serving this long before stopping, so a health-checking load balancer moves traffic away first (a second signal skips the rest)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
@@ -179,6 +189,10 @@ func serve(args []string, stderr io.Writer) error {
 	if f.analyticsLag < 100*time.Millisecond {
 		return errors.New("--analytics-lag must be at least 100ms")
 	}
+	purgers, err := outbox.ParsePurge(f.purge, os.Getenv)
+	if err != nil {
+		return fmt.Errorf("--purge: %w", err)
+	}
 	join := textlist.Split(f.join)
 	if f.bootstrapExpect > 0 && len(join) == 0 {
 		return errors.New("--bootstrap-expect needs --join with the addresses of the nodes to bootstrap with")
@@ -233,7 +247,9 @@ func serve(args []string, stderr io.Writer) error {
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners),
 		},
-		TLS:           tlsCfg,
+		TLS: tlsCfg,
+		Outbox: wire.Outbox{Purgers: purgers, Webhooks: webhook.Policy{AllowPrivate: f.webhooksAllowPrivate},
+			Window: f.webhooksWindow, Backoff: f.webhooksBackoff, PurgeRepeat: f.purgeRepeat},
 		ShutdownGrace: shutdownGrace,
 		Drain:         f.drain,
 		Logger:        log,

@@ -53,6 +53,14 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "POST", Pattern: "images", Scope: ops.ScopeProfileWrite, Budget: write, Body: uploadBody, Handle: a.uploadImage},
 		{Method: "GET", Pattern: "profiles/{handle}", Public: true, Budget: read, Handle: a.publicProfile},
 
+		{Method: "GET", Pattern: "webhooks", Scope: ops.ScopeLinksRead, Handle: a.listWebhooks},
+		{Method: "POST", Pattern: "webhooks", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.createWebhook},
+		{Method: "GET", Pattern: "webhooks/{id}", Scope: ops.ScopeLinksRead, Handle: a.getWebhook},
+		{Method: "PATCH", Pattern: "webhooks/{id}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.patchWebhook},
+		{Method: "DELETE", Pattern: "webhooks/{id}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.deleteWebhook},
+		{Method: "GET", Pattern: "webhooks/{id}/deliveries", Scope: ops.ScopeLinksRead, Handle: a.webhookDeliveries},
+		{Method: "POST", Pattern: "webhooks/{id}/deliveries/{sub}/resend", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.resendDelivery},
+
 		{Method: "GET", Pattern: "me", Scope: ops.ScopeSignedIn, Handle: a.me},
 		{Method: "GET", Pattern: "me/export", Scope: ops.ScopeSignedIn, Handle: a.export},
 		{Method: "GET", Pattern: "keys", Scope: ops.ScopeSignedIn, Handle: a.listKeys},

@@ -264,7 +264,7 @@ func (c *Console) renderForm(ctx *fasthttp.RequestCtx, se session, page, title s
 }
 
 // pageNav is the menu entry each form page belongs to.
-var pageNav = map[string]string{"links": "links", "link": "links", "keys": "keys", "users": "users", "moderation": "moderation", "transfer": "transfer", "domains": "domains"}
+var pageNav = map[string]string{"links": "links", "link": "links", "keys": "keys", "users": "users", "moderation": "moderation", "transfer": "transfer", "domains": "domains", "webhooks": "webhooks", "webhook": "webhooks"}
 
 // flashes are the confirmations a redirect after a POST can ask for
 // (?done=...): fixed texts, so a link cannot put words on the page.

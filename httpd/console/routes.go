@@ -68,6 +68,13 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "POST", Pattern: "keys", Scope: ops.ScopeKeysWrite, Budget: write, Body: form, Handle: c.createKey},
 		{Method: "POST", Pattern: "keys/{id}/delete", Scope: ops.ScopeKeysWrite, Budget: write, Body: form, Handle: c.deleteKey},
 
+		{Method: "GET", Pattern: "webhooks", Scope: links, Handle: c.webhooksPage},
+		{Method: "POST", Pattern: "webhooks", Scope: linksW, Budget: write, Body: form, Handle: c.createWebhook},
+		{Method: "GET", Pattern: "webhooks/{id}", Scope: links, Handle: c.webhookPage},
+		{Method: "POST", Pattern: "webhooks/{id}/enabled", Scope: linksW, Budget: write, Body: form, Handle: c.toggleWebhook},
+		{Method: "POST", Pattern: "webhooks/{id}/delete", Scope: linksW, Budget: write, Body: form, Handle: c.deleteWebhook},
+		{Method: "POST", Pattern: "webhooks/{id}/deliveries/{sub}/resend", Scope: linksW, Budget: write, Body: form, Handle: c.webhookAction(c.resendDelivery)},
+
 		{Method: "GET", Pattern: "admin/users", Scope: ops.ScopeAdmin, Handle: c.usersPage},
 		{Method: "POST", Pattern: "admin/users", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.createUser},
 		{Method: "POST", Pattern: "admin/users/{uid}", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.changeUser},

@@ -45,6 +45,9 @@ type fieldSpec struct {
 
 // fieldSpecs are the text inputs of each page, by page and name.
 var fieldSpecs = map[string]map[string]fieldSpec{
+	"webhooks": {
+		"url": {Label: "Endpoint URL", Type: "url", Hint: "receives signed POSTs", Required: true, Auto: "off", Secret: false},
+	},
 	"keys": {
 		"name":      {Label: "Name", Type: "text", Hint: "what uses it", Required: true, Auto: "off", Secret: false},
 		"expiresAt": {Label: "Expires", Type: "datetime-local", Hint: "optional, UTC", Required: false, Auto: "", Secret: false},

@@ -54,7 +54,8 @@ type Options struct {
 	UploadQuota   int64 // 0: httpd.DefaultUploadQuota
 	// TLS, when set, also serves HTTPS on Node.HTTPSAddr (its HTTPSPort
 	// is filled in).
-	TLS *tlsd.Config
+	TLS    *tlsd.Config
+	Outbox wire.Outbox
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -115,6 +116,7 @@ func StartWith(t testing.TB, o Options) *Node {
 			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota},
 		TLS:           o.TLS,
 		ShutdownGrace: 5 * time.Second,
+		Outbox:        o.Outbox,
 		Logger:        log,
 	})
 	if err != nil {
@@ -210,4 +212,17 @@ func (n *Node) Do(method, path string, body []byte, header ...string) Response {
 	}
 	checkAPI(n.t, req, resp, b)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Eventually polls cond every 10 ms until it holds, or fails the test
+// once timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -50,6 +50,7 @@ func (r *Route[H]) IsWrite() bool { return r.Method != "GET" && r.Method != "HEA
 type Params struct {
 	Code, ID, Handle string
 	UID              uint64
+	Sub              string // {sub}: an id under {id}, e.g. a webhook delivery
 }
 
 // Table is a route table. Lookup walks it in order.
@@ -104,6 +105,11 @@ func match(pattern, path string) (Params, bool) {
 				return ps, false
 			}
 			ps.Handle = seg
+		case "{sub}":
+			if seg == "" {
+				return ps, false
+			}
+			ps.Sub = seg
 		default:
 			if pseg != seg {
 				return ps, false

@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/outbox/webhook"
 	"github.com/linkd/linkd/store"
 )
 
@@ -71,7 +72,10 @@ type Config struct {
 	// UploadQuota is the most bytes of stored images one user may hold
 	// (0: DefaultUploadQuota). Apply decides it; it travels in the command.
 	UploadQuota int64
-	Logger      *slog.Logger
+	// Webhooks is where webhook endpoints may point
+	// (--webhooks-allow-private).
+	Webhooks webhook.Policy
+	Logger   *slog.Logger
 }
 
 // DefaultUploadQuota is the per-user image quota: a profile of 50 links
@@ -93,6 +97,7 @@ type Ops struct {
 	defaultHost, scheme string
 	// shorteners are the hosts (and their subdomains) refused as destinations.
 	shorteners map[string]bool
+	hooks      webhook.Policy
 }
 
 // New returns Ops for cfg.
@@ -113,7 +118,7 @@ func New(cfg Config) (*Ops, error) {
 	scheme, host := parsePublic(pu)
 	return &Ops{defaultHost: host, scheme: scheme, st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
 		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
-		shorteners: shortenerSet(cfg.Shorteners)}, nil
+		shorteners: shortenerSet(cfg.Shorteners), hooks: cfg.Webhooks}, nil
 }
 
 // Store is the node's store, for the front ends' reads.

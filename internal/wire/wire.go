@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/linkd/linkd/cluster"
@@ -24,6 +25,8 @@ import (
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node"
 	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/outbox"
+	"github.com/linkd/linkd/outbox/webhook"
 	"github.com/linkd/linkd/store"
 )
 
@@ -59,8 +62,21 @@ type Config struct {
 	// Drain is how long Drain keeps serving after the node turned not
 	// ready, so a health-checking load balancer stops sending requests
 	// before the listener closes (0: no drain).
-	Drain  time.Duration
+	Drain time.Duration
+	// Outbox configures CDN purges and webhook delivery (the runner
+	// always runs: it drains the replicated queues while this node leads).
+	Outbox Outbox
 	Logger *slog.Logger
+}
+
+// Outbox configures the outbox runner; the zero value purges nothing and
+// delivers webhooks with the defaults to public addresses only.
+type Outbox struct {
+	Purgers             []outbox.Purger
+	Webhooks            webhook.Policy
+	Window              time.Duration // retry window (0: outbox.DefaultWindow)
+	Backoff, MaxBackoff time.Duration // (0: the outbox defaults)
+	PurgeRepeat         time.Duration // purge each batch again this long after (0: never)
 }
 
 // Node is one running node.
@@ -69,6 +85,7 @@ type Node struct {
 	Cluster *cluster.Cluster
 	HTTP    *httpd.Server
 	TLS     *tlsd.Server // nil without HTTPS
+	Outbox  *outbox.Runner
 	rec     *clicks.Recorder
 	comp    *clicks.Compactor
 	grace   time.Duration
@@ -114,6 +131,13 @@ func Start(cfg Config) (*Node, error) {
 		}
 		h.Front = w.TLS.Front
 	}
+	ob := cfg.Outbox
+	w.Outbox = outbox.Start(outbox.Config{Node: n, Propose: w.Cluster.Propose,
+		Hosts:   outbox.Hosts{Public: strings.TrimRight(h.PublicURL, "/"), ProfileHost: h.ProfileHost},
+		Purgers: ob.Purgers, Policy: ob.Webhooks, Window: ob.Window, Backoff: ob.Backoff, MaxBackoff: ob.MaxBackoff,
+		PurgeRepeat: ob.PurgeRepeat,
+		Logger:      cfg.Logger})
+	h.Webhooks, h.Collectors = ob.Webhooks, w.Outbox.Metrics.Collectors
 	if w.HTTP, err = httpd.New(h); err != nil {
 		w.close()
 		return nil, err
@@ -189,6 +213,9 @@ func (w *Node) close() error {
 	}
 	if w.TLS != nil {
 		w.TLS.Close() // stops managing certificates before leadership moves
+	}
+	if w.Outbox != nil {
+		w.Outbox.Close()
 	}
 	w.Node.HandOffLeadership()
 	w.Cluster.Close()

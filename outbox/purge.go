@@ -1,0 +1,192 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Purger removes URLs from one cache.
+type Purger interface {
+	// Name labels the target in logs and metrics.
+	Name() string
+	Purge(ctx context.Context, urls []string) error
+}
+
+// Environment variables of the CDN APIs: tokens never go on the command
+// line; the API bases are overridable (tests point them at a local server).
+const (
+	EnvCloudflareToken = "LINKD_CLOUDFLARE_TOKEN"
+	EnvCloudflareAPI   = "LINKD_CLOUDFLARE_API"
+	EnvFastlyToken     = "LINKD_FASTLY_TOKEN"
+	EnvFastlyAPI       = "LINKD_FASTLY_API"
+)
+
+// cloudflareBatch is how many files one Cloudflare purge_cache call names.
+const cloudflareBatch = 30
+
+// purgeTimeout bounds one purge request.
+const purgeTimeout = 10 * time.Second
+
+// ParsePurge parses --purge: comma-separated kind=value targets,
+// varnish=http://host:port (HTTP PURGE), ban=http://host:port (HTTP BAN),
+// cloudflare=ZONE_ID, fastly=SERVICE_ID. getenv supplies tokens and API
+// bases.
+func ParsePurge(spec string, getenv func(string) string) ([]Purger, error) {
+	var out []Purger
+	hc := &http.Client{Timeout: purgeTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		kind, val, ok := strings.Cut(item, "=")
+		if !ok || val == "" {
+			return nil, fmt.Errorf("purge target %q: want kind=value", item)
+		}
+		switch kind {
+		case "varnish", "ban":
+			u, err := url.Parse(val)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return nil, fmt.Errorf("purge target %q: want %s=http://host:port", item, kind)
+			}
+			method := "PURGE"
+			if kind == "ban" {
+				method = "BAN"
+			}
+			out = append(out, &httpPurger{base: u.Scheme + "://" + u.Host, method: method, hc: hc})
+		case "cloudflare":
+			tok := getenv(EnvCloudflareToken)
+			if tok == "" {
+				return nil, fmt.Errorf("purge target %q: %s is not set", item, EnvCloudflareToken)
+			}
+			out = append(out, &cloudflare{zone: val, token: tok, api: apiBase(getenv(EnvCloudflareAPI), "https://api.cloudflare.com"), hc: hc})
+		case "fastly":
+			tok := getenv(EnvFastlyToken)
+			if tok == "" {
+				return nil, fmt.Errorf("purge target %q: %s is not set", item, EnvFastlyToken)
+			}
+			out = append(out, &fastly{service: val, token: tok, api: apiBase(getenv(EnvFastlyAPI), "https://api.fastly.com"), hc: hc})
+		default:
+			return nil, fmt.Errorf("purge target %q: kind must be varnish, ban, cloudflare or fastly", item)
+		}
+	}
+	return out, nil
+}
+
+func apiBase(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// do sends req and wants a 2xx answer.
+func do(hc *http.Client, req *http.Request, what string) ([]byte, error) {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return body, fmt.Errorf("%s: %s answered %d", what, req.URL.Host, resp.StatusCode)
+	}
+	return body, nil
+}
+
+// httpPurger sends PURGE (or BAN) /path with the URL's Host to a cache
+// (Varnish, nginx proxy_cache_purge, Fastly-compatible caches).
+type httpPurger struct {
+	base, method string
+	hc           *http.Client
+}
+
+func (p *httpPurger) Name() string { return strings.ToLower(p.method) + ":" + p.base }
+
+func (p *httpPurger) Purge(ctx context.Context, urls []string) error {
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, p.method, p.base+u.EscapedPath(), nil)
+		if err != nil {
+			return err
+		}
+		req.Host = u.Host
+		if _, err := do(p.hc, req, p.method+" "+raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cloudflare calls POST /client/v4/zones/{zone}/purge_cache {"files": [...]}.
+type cloudflare struct {
+	zone, token, api string
+	hc               *http.Client
+}
+
+func (p *cloudflare) Name() string { return "cloudflare:" + p.zone }
+
+func (p *cloudflare) Purge(ctx context.Context, urls []string) error {
+	for len(urls) > 0 {
+		n := min(len(urls), cloudflareBatch)
+		body, _ := json.Marshal(map[string][]string{"files": urls[:n]})
+		urls = urls[n:]
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+			p.api+"/client/v4/zones/"+url.PathEscape(p.zone)+"/purge_cache", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+p.token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := do(p.hc, req, "cloudflare purge_cache")
+		if err != nil {
+			return err
+		}
+		var r struct {
+			Success bool `json:"success"`
+		}
+		if json.Unmarshal(resp, &r) != nil || !r.Success {
+			return errors.New("cloudflare purge_cache: success is not true")
+		}
+	}
+	return nil
+}
+
+// fastly calls POST /purge/{host}{path} (Fastly's single-URL purge, which
+// addresses the URL, not the service; the service id names the target).
+type fastly struct {
+	service, token, api string
+	hc                  *http.Client
+}
+
+func (p *fastly) Name() string { return "fastly:" + p.service }
+
+func (p *fastly) Purge(ctx context.Context, urls []string) error {
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.api+"/purge/"+u.Host+u.EscapedPath(), nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Fastly-Key", p.token)
+		req.Header.Set("Accept", "application/json")
+		if _, err := do(p.hc, req, "fastly purge"); err != nil {
+			return err
+		}
+	}
+	return nil
+}

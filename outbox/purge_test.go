@@ -1,0 +1,171 @@
+package outbox_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkd/linkd/internal/wire"
+	"github.com/linkd/linkd/outbox"
+	"github.com/linkd/linkd/outbox/outboxtest"
+	"github.com/linkd/linkd/store"
+)
+
+// The three purge APIs send the documented request shapes.
+func TestPurgeRequestShapes(t *testing.T) {
+	cf, fa, vn := outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
+	env := map[string]string{outbox.EnvCloudflareToken: "cf-token", outbox.EnvCloudflareAPI: cf.URL,
+		outbox.EnvFastlyToken: "fa-token", outbox.EnvFastlyAPI: fa.URL}
+	ps, err := outbox.ParsePurge("varnish="+vn.URL+",cloudflare=zone123,fastly=svc9", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := []string{"https://sho.rt/abc", "https://sho.rt/abc+"}
+	for _, p := range ps {
+		if err := p.Purge(context.Background(), urls); err != nil {
+			t.Fatalf("%s: %v", p.Name(), err)
+		}
+	}
+	if got, want := vn.Requests(), []string{"PURGE sho.rt/abc", "PURGE sho.rt/abc+"}; !slices.Equal(got, want) {
+		t.Errorf("varnish got %q, want %q", got, want)
+	}
+	if got, want := cf.Requests(), []string{"POST " + cf.Host() + `/client/v4/zones/zone123/purge_cache Bearer cf-token {"files":["https://sho.rt/abc","https://sho.rt/abc+"]}`}; !slices.Equal(got, want) {
+		t.Errorf("cloudflare got %q, want %q", got, want)
+	}
+	if got, want := fa.Requests(), []string{"POST " + fa.Host() + "/purge/sho.rt/abc fa-token", "POST " + fa.Host() + "/purge/sho.rt/abc+ fa-token"}; !slices.Equal(got, want) {
+		t.Errorf("fastly got %q, want %q", got, want)
+	}
+	// Cloudflare takes 30 files per call.
+	many := make([]string, 61)
+	for i := range many {
+		many[i] = fmt.Sprintf("https://sho.rt/c%d", i)
+	}
+	if err := ps[1].Purge(context.Background(), many); err != nil || len(cf.Requests()) != 4 {
+		t.Fatalf("61 files: %v, %d calls, want 3 more", err, len(cf.Requests())-1)
+	}
+	for _, bad := range []string{"varnish=", "varnish=ftp://x", "cloudflare=z", "akamai=x", "varnish=http://h:1/path"} {
+		if _, err := outbox.ParsePurge(bad, func(string) string { return "" }); err == nil {
+			t.Errorf("--purge %q accepted", bad)
+		}
+	}
+}
+
+// Every change to what a URL answers is purged once by the leader —
+// create, edit, takedown, delete, profile save — and so is a link's expiry,
+// which no command applies; a failing CDN is retried.
+func TestPurgeOnChangesAndExpiry(t *testing.T) {
+	vn := outboxtest.NewRecorder(t)
+	vn.Fail = 2
+	ps, err := outbox.ParsePurge("varnish="+vn.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, wire.Outbox{Purgers: ps})
+	has := func(want ...string) func() bool {
+		return func() bool {
+			got := vn.Requests()
+			for _, w := range want {
+				if !slices.Contains(got, w) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	var l struct{ Code string }
+	jsonDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://p.test/"}`, &l)
+	eventually(t, 10*time.Second, "the create's purge (after 2 failures)", has("PURGE sho.rt/"+l.Code, "PURGE sho.rt/"+l.Code+"+"))
+	before := len(vn.Requests())
+	mustDo(t, n, 200, "PATCH", "/api/v1/links/"+l.Code, `{"url":"https://p2.test/"}`)
+	eventually(t, 5*time.Second, "the edit's purge", func() bool { return len(vn.Requests()) >= before+2 })
+	mustDo(t, n, 200, "PUT", "/api/v1/profile", `{"handle":"purged","displayName":"P","theme":"classic","links":[]}`)
+	eventually(t, 5*time.Second, "the profile's purge", has("PURGE sho.rt/@purged", "PURGE sho.rt/@purged/og.png"))
+
+	exp := time.Now().Add(1500 * time.Millisecond)
+	var e struct{ Code string }
+	jsonDo(t, n, 201, "POST", "/api/v1/links", fmt.Sprintf(`{"url":"https://exp.test/","expiresAt":%q}`, exp.UTC().Format(time.RFC3339Nano)), &e)
+	eventually(t, 5*time.Second, "the expiring link's create purge", has("PURGE sho.rt/"+e.Code))
+	n0 := count(vn.Requests(), "PURGE sho.rt/"+e.Code)
+	eventually(t, 10*time.Second, "the expiry's purge", func() bool { return count(vn.Requests(), "PURGE sho.rt/"+e.Code) > n0 })
+	if time.Now().Before(exp) {
+		t.Fatal("purged before the link expired")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := count(vn.Requests(), "PURGE sho.rt/"+e.Code); got != n0+1 {
+		t.Fatalf("expiry purged %d times, want once", got-n0)
+	}
+	h, _ := n.Node.Store().OutboxHead()
+	eventually(t, 5*time.Second, "an empty purge queue", func() bool { h, _ = n.Node.Store().OutboxHead(); return h.Purges == 0 })
+	if r := n.Do("GET", "/_/metrics", nil); !strings.Contains(string(r.Body), `linkd_purge_requests_total{result="error",target="purge:`+vn.URL+`"} 2`) {
+		t.Fatalf("metrics lack the purge counters:\n%s", grep(string(r.Body), "purge"))
+	}
+}
+
+func count(xs []string, x string) int {
+	n := 0
+	for _, s := range xs {
+		if s == x {
+			n++
+		}
+	}
+	return n
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// Without purge targets the leader still drains the queue, 500 changes per
+// ack once 1,000 wait, so the queue stays bounded without an ack per change.
+func TestPurgeQueueDrainsWithoutTargets(t *testing.T) {
+	n := startNode(t, wire.Outbox{})
+	items := make([]string, 1000)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"url":"https://drain.test/%d"}`, i)
+	}
+	mustDo(t, n, 200, "POST", "/api/v1/links/bulk", `{"links":[`+strings.Join(items, ",")+`]}`)
+	var h *store.OutboxHead
+	eventually(t, 10*time.Second, "the queue to drain below 1,000", func() bool {
+		h, _ = n.Node.Store().OutboxHead()
+		return h.Purges < 1000
+	})
+	if h.Purges < 500 || h.PurgesDropped != 0 {
+		t.Fatalf("queue %+v: want 500 left (acked in steps of 500, nothing dropped)", h)
+	}
+}
+
+// With a repeat, each batch is purged a second time after the delay, for a
+// follower that answered the cache before it applied the change.
+func TestPurgeRepeat(t *testing.T) {
+	vn := outboxtest.NewRecorder(t)
+	ps, err := outbox.ParsePurge("varnish="+vn.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, wire.Outbox{Purgers: ps, PurgeRepeat: 300 * time.Millisecond})
+	var l struct{ Code string }
+	jsonDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://rep.test/","alias":"rep"}`, &l)
+	eventually(t, 5*time.Second, "the repeat", func() bool { return count(vn.Requests(), "PURGE sho.rt/rep") == 2 })
+	var at []time.Time
+	for i, r := range vn.Requests() {
+		if r == "PURGE sho.rt/rep" {
+			at = append(at, vn.Times()[i])
+		}
+	}
+	if gap := at[1].Sub(at[0]); gap < 300*time.Millisecond {
+		t.Fatalf("repeat came %s after the first purge, want about 300 ms", gap)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if c := count(vn.Requests(), "PURGE sho.rt/rep"); c != 2 {
+		t.Fatalf("purged %d times, want 2", c)
+	}
+}
