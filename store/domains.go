@@ -133,6 +133,33 @@ func SplitDomainCode(key string) (host, code string) {
 	return "", key
 }
 
+// ShortURL is the public URL of the link stored under key: publicURL (the
+// --public-url base, no trailing slash) + "/" + code on the default
+// domain, "<scheme of publicURL>://<host>/<code>" on another. It is what a
+// CDN caches and must purge when the link changes.
+func ShortURL(publicURL, key string) string {
+	host, code := SplitDomainCode(key)
+	if host == "" {
+		return publicURL + "/" + code
+	}
+	scheme, _, ok := strings.Cut(publicURL, "://")
+	if !ok {
+		scheme = "https"
+	}
+	return scheme + "://" + host + "/" + code
+}
+
+// DomainFor reports whether host is a configured domain: host as a TLS
+// server name or Host header (any case, optional port or trailing dot).
+// It is the lookup a TLS host policy needs: certificates only for
+// configured domains.
+func (s *Store) DomainFor(host string) (*Domain, bool) {
+	if h, _, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
+		host = h
+	}
+	return s.Domains().Lookup([]byte(strings.ToLower(strings.TrimSuffix(host, "."))))
+}
+
 // Domain returns the domain record of host, or ErrNotFound.
 func (t *Txn) Domain(host string) (*Domain, error) {
 	return decodeFrom(t.b, domainKey(host), UnmarshalDomain)

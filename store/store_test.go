@@ -346,3 +346,48 @@ func TestHotEntryOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestShortURLAndDomainFor(t *testing.T) {
+	for key, want := range map[string]string{"abc": "https://sho.rt/abc", "go.example/abc": "https://go.example/abc"} {
+		if got := ShortURL("https://sho.rt", key); got != want {
+			t.Errorf("ShortURL(%q) = %q, want %q", key, got, want)
+		}
+	}
+	st, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	txn := st.Begin()
+	txn.PutDomain(&Domain{Host: "go.example", Kind: DomainLinks})
+	if err := txn.Commit(1); err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]bool{"go.example": true, "GO.example.": true, "go.example:443": true, "other.example": false, "example": false} {
+		if _, ok := st.DomainFor(host); ok != want {
+			t.Errorf("DomainFor(%q) = %v, want %v", host, ok, want)
+		}
+	}
+	// A restore rebuilds the set from the restored state.
+	var snap bytes.Buffer
+	sn := st.Snapshot()
+	_, err = sn.WriteTo(&snap)
+	sn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn = st.Begin()
+	txn.DeleteDomain("go.example")
+	if err := txn.Commit(2); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.DomainFor("go.example"); ok {
+		t.Fatal("deleted domain still in the set")
+	}
+	if err := st.Restore(&snap); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.DomainFor("go.example"); !ok {
+		t.Fatal("restore did not rebuild the domain set")
+	}
+}

@@ -40,11 +40,11 @@ var clientCmds = map[string]map[string]clientCmd{
 	"link": {
 		"create":  {"linkd link create URL [--alias A] [--domain HOST] [--title T] [--tag T]... [--expires RFC3339] [--redirect 301|302|307|308] " + linkOptionUsage, 1, linkCreateFlags},
 		"list":    {"linkd link list [--q TEXT] [--tag T] [--domain HOST] [--limit N] [--cursor C]", 0, linkListFlags},
-		"get":     {"linkd link get CODE", 1, simple("GET", "/api/v1/links/%s")},
-		"update":  {"linkd link update CODE [--url U] [--title T] [--tag T]... [--expires RFC3339|never] [--redirect N] " + linkOptionUsage, 1, linkUpdateFlags},
+		"get":     {"linkd link get CODE [--domain HOST]", 1, linkOnDomain("GET")},
+		"update":  {"linkd link update CODE [--domain HOST] [--url U] [--title T] [--tag T]... [--expires RFC3339|never] [--redirect N] " + linkOptionUsage, 1, linkUpdateFlags},
 		"promote": {"linkd link promote CODE VARIANT (A, B, ... or 0, 1, ...): make the variant the link's URL and end the A/B split", 2, linkPromoteFlags},
 		"export":  {"linkd link export [--format csv|json] [--q TEXT] [--tag T] [--analytics [--code C] [--from D] [--to D]] [-o FILE]", 0, linkExportFlags},
-		"delete":  {"linkd link delete CODE", 1, simple("DELETE", "/api/v1/links/%s")},
+		"delete":  {"linkd link delete CODE [--domain HOST]", 1, linkOnDomain("DELETE")},
 	},
 	"key": {
 		"create": {"linkd key create NAME --scope S [--scope S]... [--expires RFC3339]", 1, keyCreateFlags},
@@ -120,6 +120,7 @@ func linkListFlags(fs *flag.FlagSet) func([]string) (request, error) {
 }
 
 func linkUpdateFlags(fs *flag.FlagSet) func([]string) (request, error) {
+	domain := fs.String("domain", "", "the link's domain (host); default: the default domain")
 	u := fs.String("url", "", "new destination")
 	title := fs.String("title", "", "new title")
 	expires := fs.String("expires", "", `new expiry (RFC 3339), or "never"`)
@@ -150,7 +151,7 @@ func linkUpdateFlags(fs *flag.FlagSet) func([]string) (request, error) {
 		if len(b) == 0 {
 			return request{}, errors.New("nothing to change: give at least one of --url --title --tag --expires --redirect or a link option")
 		}
-		return request{method: "PATCH", path: "/api/v1/links/" + url.PathEscape(pos[0]), body: b}, nil
+		return request{method: "PATCH", path: linkPath(pos[0], *domain), body: b}, nil
 	}
 }
 
@@ -248,4 +249,24 @@ func apiCmd(noun string, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "deleted %s\n", pos[0])
 	}
 	return nil
+}
+
+// linkPath is the API path of the link with code on domain ("" for the
+// default domain).
+func linkPath(code, domain string) string {
+	p := "/api/v1/links/" + url.PathEscape(code)
+	if domain != "" {
+		p += "?domain=" + url.QueryEscape(domain)
+	}
+	return p
+}
+
+// linkOnDomain is a command on one link (CODE) with a --domain flag.
+func linkOnDomain(method string) func(*flag.FlagSet) func([]string) (request, error) {
+	return func(fs *flag.FlagSet) func([]string) (request, error) {
+		domain := fs.String("domain", "", "the link's domain (host); default: the default domain")
+		return func(pos []string) (request, error) {
+			return request{method: method, path: linkPath(pos[0], *domain)}, nil
+		}
+	}
 }

@@ -28,6 +28,10 @@ func TestDomainCLI(t *testing.T) {
 	if json.Unmarshal([]byte(out), &l) != nil || l.Domain != "go.example" || !strings.HasSuffix(l.ShortURL, "://go.example/clidom") {
 		t.Fatalf("link create --domain printed %s", out)
 	}
+	mustCLI(t, admin, "link", "update", "clidom", "--domain", "go.example", "--url", "https://dest2.test/")
+	if out := mustCLI(t, admin, "link", "get", "clidom", "--domain", "go.example"); !strings.Contains(out, "https://dest2.test/") {
+		t.Fatalf("link get --domain: %s", out)
+	}
 	if out := mustCLI(t, admin, "domain", "list"); !strings.Contains(out, `"go.example"`) {
 		t.Fatalf("domain list: %s", out)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/linkd/linkd/fsm"
@@ -195,13 +194,7 @@ func stripPort(h string) string {
 // ShortURL is the public URL of the link stored under key (a bare code on
 // the default domain, "<host>/<code>" on another): what a CDN caches and
 // must purge when the link changes. It uses --public-url's scheme.
-func (o *Ops) ShortURL(key string) string {
-	host, code := store.SplitDomainCode(key)
-	if host == "" {
-		return o.public + "/" + code
-	}
-	return o.scheme + "://" + host + "/" + code
-}
+func (o *Ops) ShortURL(key string) string { return store.ShortURL(o.public, key) }
 
 // linkKey resolves the domain a request names ("" or the default host for
 // the default domain) and returns the store key of code on it.
@@ -242,11 +235,6 @@ func (o *Ops) linkDomain(p Principal, domain string, errs *Fields) string {
 		errs.Add("domain", errors.New("serves profiles only"))
 	}
 	return host
-}
-
-// parsePublic splits --public-url into scheme and host (no port).
-func parsePublic(u *url.URL) (scheme, host string) {
-	return u.Scheme, strings.ToLower(u.Hostname())
 }
 
 // classifyDomain maps the domain errors.

@@ -93,8 +93,8 @@ type Ops struct {
 	quota     int64 // bytes of images per user
 	log       *slog.Logger
 	abuse     string
-	// defaultHost and scheme are --public-url's host (no port) and scheme.
-	defaultHost, scheme string
+	// defaultHost is --public-url's host (lower case, no port).
+	defaultHost string
 	// shorteners are the hosts (and their subdomains) refused as destinations.
 	shorteners map[string]bool
 	hooks      webhook.Policy
@@ -115,8 +115,7 @@ func New(cfg Config) (*Ops, error) {
 	if cfg.UploadQuota <= 0 {
 		cfg.UploadQuota = DefaultUploadQuota
 	}
-	scheme, host := parsePublic(pu)
-	return &Ops{defaultHost: host, scheme: scheme, st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
+	return &Ops{defaultHost: strings.ToLower(pu.Hostname()), st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
 		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
 		shorteners: shortenerSet(cfg.Shorteners), hooks: cfg.Webhooks}, nil
 }
