@@ -6,15 +6,17 @@ import (
 	"github.com/linkd/linkd/store"
 )
 
-// Hosts are the public addresses whose cached answers a change affects.
-// The per-domain hosts of a link (once links belong to domains) plug in
-// here: AffectedURLs is the one place that maps a change to URLs.
+// Hosts are the public addresses whose cached answers a change affects:
+// AffectedURLs is the one place that maps a change to URLs.
 type Hosts struct {
 	// Public is the base URL of short links and of /@{handle} pages
 	// (--public-url), e.g. https://sho.rt.
 	Public string
 	// ProfileHost serves profile pages at /{handle} (--profile-host).
 	ProfileHost string
+	// Domains, when set, are the configured domains: a link on one is
+	// purged under its host, and a profile on every profile domain.
+	Domains func() *store.DomainSet
 }
 
 // AffectedURLs returns every public URL whose answer c changes: a link's
@@ -31,20 +33,38 @@ func (h Hosts) AffectedURLs(c *store.Change) []string {
 				continue
 			}
 			out = append(out, h.Public+"/@"+handle, h.Public+"/@"+handle+"/og.png")
-			if h.ProfileHost != "" {
-				out = append(out, h.profileBase()+"/"+handle)
+			for _, host := range h.profileHosts() {
+				out = append(out, h.base(host)+"/"+handle)
 			}
 		}
 		return out
 	}
-	return []string{h.Public + "/" + c.Code, h.Public + "/" + c.Code + "+"}
+	u := store.ShortURL(h.Public, c.Code) // on its domain's host
+	return []string{u, u + "+"}
 }
 
-// profileBase is the profile host with the public URL's scheme.
-func (h Hosts) profileBase() string {
+// profileHosts are the hosts serving profile pages at /{handle}: the
+// profile host and every domain of kind profiles or both.
+func (h Hosts) profileHosts() []string {
+	var out []string
+	if h.ProfileHost != "" {
+		out = append(out, h.ProfileHost)
+	}
+	if h.Domains != nil {
+		for _, d := range h.Domains().All() {
+			if d.Kind.Profiles() && d.Host != h.ProfileHost {
+				out = append(out, d.Host)
+			}
+		}
+	}
+	return out
+}
+
+// base is host with the public URL's scheme.
+func (h Hosts) base(host string) string {
 	scheme := "https"
 	if u, err := url.Parse(h.Public); err == nil && u.Scheme != "" {
 		scheme = u.Scheme
 	}
-	return scheme + "://" + h.ProfileHost
+	return scheme + "://" + host
 }

@@ -133,7 +133,8 @@ func Start(cfg Config) (*Node, error) {
 	}
 	ob := cfg.Outbox
 	w.Outbox = outbox.Start(outbox.Config{Node: n, Propose: w.Cluster.Propose,
-		Hosts:   outbox.Hosts{Public: strings.TrimRight(h.PublicURL, "/"), ProfileHost: h.ProfileHost},
+		Hosts: outbox.Hosts{Public: strings.TrimRight(h.PublicURL, "/"), ProfileHost: h.ProfileHost,
+			Domains: n.Store().Domains},
 		Purgers: ob.Purgers, Policy: ob.Webhooks, Window: ob.Window, Backoff: ob.Backoff, MaxBackoff: ob.MaxBackoff,
 		PurgeRepeat: ob.PurgeRepeat,
 		Logger:      cfg.Logger})
