@@ -88,10 +88,20 @@ func init() {
 	for t, v := range map[Type]uint8{TypeAddBlock: 1, TypeDeleteBlock: 1, TypeTakedown: 1, TypeAppeal: 1} {
 		versions[t] = v
 	}
+	// Wire names of the moderation errors, so that a follower that
+	// forwarded a command classifies them as the leader did.
+	for name, e := range map[string]error{"blocked-destination": ErrBlockedDestination, "link-blocked": ErrLinkBlocked,
+		"not-blocked": ErrNotBlocked, "block-not-found": ErrBlockNotFound, "block-exists": ErrBlockExists,
+		"reports-full": ErrReportsFull, "report-not-found": ErrReportNotFound} {
+		domainErrors[name] = e
+	}
 }
 
 // newModeration returns an empty moderation command, or nil.
 func newModeration(t Type) Command {
+	if c := newFeedCommand(t); c != nil {
+		return c
+	}
 	switch t {
 	case TypeAddBlock:
 		return &AddBlock{}
@@ -125,7 +135,7 @@ func applyModeration(txn *store.Txn, c Command) (r *Result, ok bool, err error) 
 	case *ResolveReport:
 		r, err = applyResolveReport(txn, c)
 	default:
-		return nil, false, nil
+		return applyFeedCommand(txn, c)
 	}
 	return r, true, err
 }
@@ -173,13 +183,19 @@ func rescan(txn *store.Txn, b *store.BlockEntry) (uint64, error) {
 		return 0, err
 	}
 	for _, l := range hits {
-		reason := "Its destination is on the blocklist"
-		if b.Reason != "" {
-			reason += ": " + b.Reason
-		}
-		block(txn, l, &store.Takedown{Reason: reason, By: b.CreatedBy, At: b.CreatedAt, BlockID: b.ID})
+		block(txn, l, &store.Takedown{Reason: blockReason(b), By: b.CreatedBy, At: b.CreatedAt, BlockID: b.ID})
 	}
 	return uint64(len(hits)), nil
+}
+
+// blockReason is what the owner and the 451 page read for a takedown by
+// blocklist entry b.
+func blockReason(b *store.BlockEntry) string {
+	reason := "Its destination is on the blocklist"
+	if b.Reason != "" {
+		reason += ": " + b.Reason
+	}
+	return reason
 }
 
 // matches reports whether entry b matches destination raw.
@@ -199,8 +215,8 @@ func matches(b *store.BlockEntry, raw string) bool {
 	return false
 }
 
-// destBlocked reports whether raw is on a blocklist or is (by host and
-// path) the destination of a taken-down link.
+// destBlocked reports whether raw is on a blocklist or a threat feed, or
+// is (by host and path) the destination of a taken-down link.
 func destBlocked(txn *store.Txn, raw string) (bool, error) {
 	p, ok := destkey.Of(raw)
 	if !ok {
@@ -209,26 +225,42 @@ func destBlocked(txn *store.Txn, raw string) (bool, error) {
 	if taken, err := txn.DestTakenDown(p.Key); taken || err != nil {
 		return taken, err
 	}
-	found := func(k store.BlockKind, v string) (bool, error) {
-		_, err := txn.BlockByValue(k, v)
+	if b, err := blockListing(txn, raw); b != nil || err != nil {
+		return b != nil, err
+	}
+	// No feed exists before a type-100 command, which older binaries
+	// refuse: this lookup changes nothing for the clusters they run.
+	id, err := feedListing(txn, raw)
+	return id != 0, err
+}
+
+// blockListing returns the blocklist entry that matches raw (a url entry,
+// a host entry, then a domain entry for the host or a parent), or nil.
+func blockListing(txn *store.Txn, raw string) (*store.BlockEntry, error) {
+	p, ok := destkey.Of(raw)
+	if !ok {
+		return nil, nil
+	}
+	found := func(k store.BlockKind, v string) (*store.BlockEntry, error) {
+		b, err := txn.BlockByValue(k, v)
 		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
+			return nil, nil
 		}
-		return err == nil, err
+		return b, err
 	}
-	if hit, err := found(store.BlockURL, p.Key); hit || err != nil {
-		return hit, err
+	if b, err := found(store.BlockURL, p.Key); b != nil || err != nil {
+		return b, err
 	}
-	if hit, err := found(store.BlockHost, p.Host); hit || err != nil {
-		return hit, err
+	if b, err := found(store.BlockHost, p.Host); b != nil || err != nil {
+		return b, err
 	}
-	var hit bool
+	var b *store.BlockEntry
 	var err error
 	destkey.Suffixes(p.Host, func(d string) bool {
-		hit, err = found(store.BlockDomain, d)
-		return !hit && err == nil
+		b, err = found(store.BlockDomain, d)
+		return b == nil && err == nil
 	})
-	return hit, err
+	return b, err
 }
 
 // block takes l down: status blocked (451 on every node once committed),
@@ -269,22 +301,20 @@ func applyDeleteBlock(txn *store.Txn, c *DeleteBlock) (*Result, error) {
 		return nil, err
 	}
 	txn.DeleteBlock(b)
-	var lift []string
+	var lift []*store.Takedown
 	err = txn.Takedowns(func(td *store.Takedown) error {
 		if td.BlockID == b.ID {
-			lift = append(lift, td.Code)
+			lift = append(lift, td)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, code := range lift {
-		l, err := txn.Link(code)
-		if err != nil {
-			return nil, err
-		}
-		if err := unblock(txn, l, c.Now); err != nil {
+	for _, td := range lift {
+		// A link a threat feed lists stays blocked by the feed (no feed
+		// exists on a cluster an older binary could be part of).
+		if _, err := relist(txn, td, c.Now, false); err != nil {
 			return nil, err
 		}
 	}

@@ -70,6 +70,8 @@ type Store struct {
 
 	cache     *pebble.Cache // shared by the databases a restore swaps; released by Close
 	missReads atomic.Uint64 // Pebble reads made for hot-set misses
+	feedMu    sync.Mutex
+	feedCh    chan struct{} // closed by a commit that changes a feed
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()

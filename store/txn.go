@@ -20,6 +20,8 @@ type Txn struct {
 	b       *pebble.Batch
 	evict   [][]byte
 	liveAdd int64
+	// feedsChanged: the Txn changed a feed record (see FeedsChanged).
+	feedsChanged bool
 }
 
 // Begin starts a Txn.
@@ -50,6 +52,9 @@ func (t *Txn) Commit(applied uint64) error {
 	}
 	for _, code := range t.evict {
 		t.s.hot.evict(code)
+	}
+	if t.feedsChanged {
+		t.s.signalFeeds()
 	}
 	return nil
 }
