@@ -242,7 +242,9 @@ func (s *Store) signalFeeds() {
 }
 
 // feedEntryEnd is the first key after every entry of feed id (all versions).
-func feedEnd(id uint64) []byte { return prefixEnd(binary.BigEndian.AppendUint64([]byte{tFeedEntry}, id)) }
+func feedEnd(id uint64) []byte {
+	return prefixEnd(binary.BigEndian.AppendUint64([]byte{tFeedEntry}, id))
+}
 
 // FeedVersions returns the version ids that have entries of feed id (the
 // committed and a staged one at most).
