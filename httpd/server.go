@@ -72,6 +72,9 @@ const (
 // ParseRegistration checks a mode name.
 func ParseRegistration(s string) (Registration, error) { return ops.ParseRegistration(s) }
 
+// DefaultFeedMinInterval is the default shortest threat-feed interval.
+const DefaultFeedMinInterval = ops.DefaultFeedMinInterval
+
 // DefaultUploadQuota is the default per-user image quota in bytes.
 const DefaultUploadQuota = ops.DefaultUploadQuota
 
@@ -113,6 +116,9 @@ type Config struct {
 	// UploadQuota is the most bytes of images one user may hold (0: the
 	// default, ops.DefaultUploadQuota).
 	UploadQuota int64
+	// FeedMinInterval is the shortest fetch interval an admin may give a
+	// threat feed (0: ops.DefaultFeedMinInterval).
+	FeedMinInterval time.Duration
 	// ProfileHost, when set, serves profile pages at /{handle} on that
 	// host (e.g. bio.example), besides /@{handle} everywhere.
 	ProfileHost string
@@ -139,7 +145,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
 		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
-		Shorteners: cfg.Shorteners})
+		Shorteners: cfg.Shorteners, FeedMinInterval: cfg.FeedMinInterval})
 	if err != nil {
 		return nil, err
 	}

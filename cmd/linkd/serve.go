@@ -21,6 +21,7 @@ import (
 	"github.com/linkd/linkd/internal/textlist"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/node/feeds"
 	"github.com/linkd/linkd/store"
 )
 
@@ -46,6 +47,8 @@ type serveFlags struct {
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
 	uploadQuota                                                       int64
+	feeds                                                             feeds.Limits
+	feedMinInterval                                                   time.Duration
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
 }
@@ -99,6 +102,11 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
 	fs.Int64Var(&f.uploadQuota, "upload-quota", httpd.DefaultUploadQuota, "bytes of uploaded images one user may hold; images their profile no longer shows are freed a day after upload")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", httpd.DefaultMaxConnsPerIP, "concurrent HTTP connections one client address may hold (0: no cap); behind a proxy or CDN, visitors share its addresses, so raise it there")
+	fs.BoolVar(&f.feeds.AllowPrivate, "feed-allow-private", false, "let threat feeds be fetched from loopback, private and link-local addresses (refused by default)")
+	fs.Int64Var(&f.feeds.MaxBytes, "feed-max-bytes", feeds.DefaultMaxBytes, "largest threat-feed body; a longer one fails the fetch (the last good list stays)")
+	fs.IntVar(&f.feeds.MaxEntries, "feed-max-entries", feeds.DefaultMaxEntries, "most distinct entries of one threat feed; more fail the fetch (the last good list stays)")
+	fs.DurationVar(&f.feeds.Timeout, "feed-timeout", feeds.DefaultTimeout, "bound on one threat-feed fetch, from dialling to the end of the body")
+	fs.DurationVar(&f.feedMinInterval, "feed-min-interval", httpd.DefaultFeedMinInterval, "shortest fetch interval an admin may give a threat feed")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
 		name, help string
@@ -218,8 +226,9 @@ func serve(args []string, stderr io.Writer) error {
 		HTTP: httpd.Config{
 			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP, UploadQuota: f.uploadQuota,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
-			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners),
+			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners), FeedMinInterval: f.feedMinInterval,
 		},
+		Feeds:         f.feeds,
 		ShutdownGrace: shutdownGrace,
 		Drain:         f.drain,
 		Logger:        log,

@@ -270,6 +270,8 @@ func classifyModeration(err error) *Error {
 		return Fail(KindNotFound, "No such report.")
 	case errors.Is(err, fsm.ErrReportsFull):
 		return Fail(KindRateLimited, "The report queue is full; please try again later.")
+	case errors.Is(err, fsm.ErrFeedNotFound):
+		return Fail(KindNotFound, "No such feed.")
 	case errors.Is(err, fsm.ErrBlockExists):
 		return Fail(KindBlockExists, "The blocklist has this entry already.")
 	}

@@ -71,7 +71,10 @@ type Config struct {
 	// UploadQuota is the most bytes of stored images one user may hold
 	// (0: DefaultUploadQuota). Apply decides it; it travels in the command.
 	UploadQuota int64
-	Logger      *slog.Logger
+	// FeedMinInterval is the shortest fetch interval of a threat feed
+	// (0: DefaultFeedMinInterval).
+	FeedMinInterval time.Duration
+	Logger          *slog.Logger
 }
 
 // DefaultUploadQuota is the per-user image quota: a profile of 50 links
@@ -91,6 +94,7 @@ type Ops struct {
 	abuse     string
 	// shorteners are the hosts (and their subdomains) refused as destinations.
 	shorteners map[string]bool
+	feedMin    time.Duration
 }
 
 // New returns Ops for cfg.
@@ -108,9 +112,12 @@ func New(cfg Config) (*Ops, error) {
 	if cfg.UploadQuota <= 0 {
 		cfg.UploadQuota = DefaultUploadQuota
 	}
+	if cfg.FeedMinInterval <= 0 {
+		cfg.FeedMinInterval = DefaultFeedMinInterval
+	}
 	return &Ops{st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
 		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
-		shorteners: shortenerSet(cfg.Shorteners)}, nil
+		shorteners: shortenerSet(cfg.Shorteners), feedMin: cfg.FeedMinInterval}, nil
 }
 
 // Store is the node's store, for the front ends' reads.

@@ -23,6 +23,7 @@ import (
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node"
 	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/node/feeds"
 	"github.com/linkd/linkd/store"
 )
 
@@ -50,6 +51,8 @@ type Config struct {
 	// HTTP configures the server; Store, Cluster, Minter, Clicks,
 	// TrustedProxies and Logger are filled in here.
 	HTTP httpd.Config
+	// Feeds bounds the leader's threat-feed fetches.
+	Feeds feeds.Limits
 	// ShutdownGrace bounds how long Close waits for open requests.
 	ShutdownGrace time.Duration
 	// Drain is how long Drain keeps serving after the node turned not
@@ -66,6 +69,7 @@ type Node struct {
 	HTTP    *httpd.Server
 	rec     *clicks.Recorder
 	comp    *clicks.Compactor
+	feeds   *feeds.Runner
 	grace   time.Duration
 	drain   time.Duration
 	log     *slog.Logger
@@ -93,6 +97,8 @@ func Start(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	w.feeds = feeds.Start(feeds.Config{Store: n.Store(), Propose: w.Cluster.Propose, Leader: n, Limits: cfg.Feeds,
+		Logger: cfg.Logger})
 	h := cfg.HTTP
 	h.Store, h.Cluster, h.Minter, h.Logger = n.Store(), w.Cluster, node.NewMinter(n.ID(), n.Store(), w.Cluster.Propose), cfg.Logger
 	h.Clicks, h.TrustedProxies = w.rec, cfg.Proxies
@@ -168,6 +174,9 @@ func (w *Node) close() error {
 		w.comp.Pass(ctx)
 		cancel()
 		w.comp.Close()
+	}
+	if w.feeds != nil {
+		w.feeds.Close()
 	}
 	w.Node.HandOffLeadership()
 	w.Cluster.Close()
