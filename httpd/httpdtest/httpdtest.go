@@ -20,6 +20,7 @@ import (
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/node/feeds"
 	"github.com/linkd/linkd/store"
 )
 
@@ -49,6 +50,10 @@ type Options struct {
 	ProfileHost   string
 	MaxConnsPerIP int   // 0: httpd.DefaultMaxConnsPerIP, as linkd serve
 	UploadQuota   int64 // 0: httpd.DefaultUploadQuota
+	// Feeds bounds threat-feed fetches; FeedMinInterval is the shortest
+	// feed interval (0: the defaults of linkd serve).
+	Feeds           feeds.Limits
+	FeedMinInterval time.Duration
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -99,7 +104,9 @@ func StartWith(t testing.TB, o Options) *Node {
 			Retention: store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}},
 		Proxies: clientaddr.MustParse("127.0.0.0/8"),
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
-			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota},
+			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota,
+			FeedMinInterval: o.FeedMinInterval},
+		Feeds:         o.Feeds,
 		ShutdownGrace: 5 * time.Second,
 		Logger:        log,
 	})
