@@ -16,8 +16,8 @@ import (
 
 type apiFeed struct {
 	ID, Name, Format, Error, CheckedAt, UpdatedAt string
-	Entries                                     int
-	IntervalSeconds                             int
+	Entries                                       int
+	IntervalSeconds                               int
 }
 
 // waitFeed polls GET /feeds until cond holds for the one feed.
