@@ -42,6 +42,9 @@
 //	O<day:8><host>                   requests for unknown codes (orphan visits; at most 100 hosts, then "(other)")
 //	W<day:8>                         how many hosts O keeps that day
 //	V<day:8>                         that day's visitor-hash salt (kept two days)
+//	R<id:8>                          threat feed: settings, last good version, last fetch (feeds.go)
+//	N<id:8><ver:8><kind:1><value>    a feed version's entries (the committed one, at most one staged)
+//	y<kind:1><value>\0<id:8>         committed feed entries by value (create checks, rescans)
 //
 // Integers in keys are big-endian so byte order is numeric order; ^t (the
 // bitwise complement) turns ascending scans into newest-first ones.
