@@ -36,6 +36,17 @@ type DeleteLinks struct {
 }
 
 func (*CreateLinks) Type() Type { return TypeCreateLinks }
+
+// version: 2 when an item carries a daily quota (CreateLink version 3),
+// so an older binary refuses the batch rather than create uncounted links.
+func (c *CreateLinks) version() uint8 {
+	for i := range c.Items {
+		if c.Items[i].DailyQuota != 0 {
+			return 2
+		}
+	}
+	return 1
+}
 func (*UpdateLinks) Type() Type { return TypeUpdateLinks }
 func (*DeleteLinks) Type() Type { return TypeDeleteLinks }
 

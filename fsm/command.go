@@ -99,6 +99,14 @@ type CreateLink struct {
 	DropQuery       bool   `codec:"nfq,omitempty"`
 	ForwardPath     bool   `codec:"fwp,omitempty"`
 	QueryPrecedence uint8  `codec:"qp,omitempty"`
+
+	// Version 3: DailyQuota, the most links Owner may create per UTC day
+	// (the proposer's --user-daily-links; 0 for none). Apply counts the
+	// create in the replicated per-user count (store table G) and refuses
+	// it past the quota (ErrDailyQuota), so the quota holds across nodes.
+	// Only a create with a quota is written as version 3: an older binary
+	// would create the link without counting it.
+	DailyQuota uint32 `codec:"dq,omitempty"`
 }
 
 // options returns the link options c carries.
@@ -109,6 +117,9 @@ func (c *CreateLink) options() store.LinkOptions {
 }
 
 func (c *CreateLink) version() uint8 {
+	if c.DailyQuota != 0 {
+		return 3
+	}
 	if len(c.Program) == 0 && c.PasswordHash == "" && c.StartsAt == 0 && c.FallbackURL == "" && c.MaxVisits == 0 &&
 		!c.DropQuery && !c.ForwardPath && c.QueryPrecedence == 0 {
 		return 1

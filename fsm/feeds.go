@@ -38,6 +38,9 @@ var (
 	ErrFeedStage = errors.New("feed version is not staged in order")
 	// ErrFeedEntry means an entry is not of a known kind or holds a NUL.
 	ErrFeedEntry = errors.New("invalid feed entry")
+	// ErrDailyQuota means the owner created CreateLink.DailyQuota links
+	// this UTC day already.
+	ErrDailyQuota = errors.New("daily link quota reached")
 )
 
 // PutFeed adds a feed, or changes its settings (its entries stay).
@@ -109,6 +112,7 @@ func init() {
 	domainErrors["feed-not-found"] = ErrFeedNotFound
 	domainErrors["feed-stage"] = ErrFeedStage
 	domainErrors["feed-entry"] = ErrFeedEntry
+	domainErrors["daily-quota"] = ErrDailyQuota
 }
 
 func newFeedCommand(t Type) Command {

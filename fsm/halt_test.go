@@ -24,7 +24,7 @@ import (
 func TestNewerEntryHaltsWithoutPanic(t *testing.T) {
 	for name, newer := range map[string]func([]byte) []byte{
 		"unknown type":  func(b []byte) []byte { return append([]byte{200}, b[1:]...) },
-		"newer version": func(b []byte) []byte { b[len(b)-1] = 3; return b }, // create-link is at version 2
+		"newer version": func(b []byte) []byte { b[len(b)-1] = 4; return b }, // create-link is at version 3
 	} {
 		t.Run(name, func(t *testing.T) {
 			fs := vfs.NewMem()
