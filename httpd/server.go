@@ -119,6 +119,9 @@ type Config struct {
 	// FeedMinInterval is the shortest fetch interval an admin may give a
 	// threat feed (0: ops.DefaultFeedMinInterval).
 	FeedMinInterval time.Duration
+	// UserDailyLinks is the most links a user may create per UTC day
+	// (admins exempt; 0: no limit).
+	UserDailyLinks uint32
 	// ProfileHost, when set, serves profile pages at /{handle} on that
 	// host (e.g. bio.example), besides /@{handle} everywhere.
 	ProfileHost string
@@ -145,7 +148,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
 		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
-		Shorteners: cfg.Shorteners, FeedMinInterval: cfg.FeedMinInterval})
+		Shorteners: cfg.Shorteners, FeedMinInterval: cfg.FeedMinInterval,
+		UserDailyLinks: cfg.UserDailyLinks})
 	if err != nil {
 		return nil, err
 	}

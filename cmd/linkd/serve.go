@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -49,6 +50,7 @@ type serveFlags struct {
 	uploadQuota                                                       int64
 	feeds                                                             feeds.Limits
 	feedMinInterval                                                   time.Duration
+	userDailyLinks                                                    uint
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
 }
@@ -107,6 +109,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.feeds.MaxEntries, "feed-max-entries", feeds.DefaultMaxEntries, "most distinct entries of one threat feed; more fail the fetch (the last good list stays)")
 	fs.DurationVar(&f.feeds.Timeout, "feed-timeout", feeds.DefaultTimeout, "bound on one threat-feed fetch, from dialling to the end of the body")
 	fs.DurationVar(&f.feedMinInterval, "feed-min-interval", httpd.DefaultFeedMinInterval, "shortest fetch interval an admin may give a threat feed")
+	fs.UintVar(&f.userDailyLinks, "user-daily-links", 0, "most links one user (not an admin) may create per UTC day, counted across the cluster; bulk creates and imports count each item (0: no limit; upgrade every node before setting it)")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
 		name, help string
@@ -227,6 +230,7 @@ func serve(args []string, stderr io.Writer) error {
 			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP, UploadQuota: f.uploadQuota,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners), FeedMinInterval: f.feedMinInterval,
+			UserDailyLinks: uint32(min(f.userDailyLinks, math.MaxUint32)),
 		},
 		Feeds:         f.feeds,
 		ShutdownGrace: shutdownGrace,

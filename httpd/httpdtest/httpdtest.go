@@ -54,6 +54,7 @@ type Options struct {
 	// feed interval (0: the defaults of linkd serve).
 	Feeds           feeds.Limits
 	FeedMinInterval time.Duration
+	UserDailyLinks  uint32
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -105,7 +106,7 @@ func StartWith(t testing.TB, o Options) *Node {
 		Proxies: clientaddr.MustParse("127.0.0.0/8"),
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
 			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota,
-			FeedMinInterval: o.FeedMinInterval},
+			FeedMinInterval: o.FeedMinInterval, UserDailyLinks: o.UserDailyLinks},
 		Feeds:         o.Feeds,
 		ShutdownGrace: 5 * time.Second,
 		Logger:        log,

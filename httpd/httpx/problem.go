@@ -3,6 +3,7 @@ package httpx
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -48,6 +49,7 @@ var problems = [...]Problem{
 	ops.KindBlockedDest:    {"blocked-destination", 422, "Destination blocked", "The destination is on this instance's blocklist, or a link to it was taken down; it cannot be shortened here."},
 	ops.KindLinkBlocked:    {"link-blocked", 409, "Link taken down", "An administrator blocked this link: its owner can no longer change or delete it, only read why and send an appeal."},
 	ops.KindBlockExists:    {"blocklist-entry-exists", 409, "Blocklist entry exists", "The blocklist already has an entry of this kind and value."},
+	ops.KindDailyQuota:     {"daily-link-quota", 429, "Daily link quota reached", "The account created as many links today (UTC) as this instance allows (`--user-daily-links`); `Retry-After` says when the next UTC day starts. Bulk creates and imports count each item."},
 }
 
 // ProblemOf is the problem for a Kind.
@@ -75,6 +77,13 @@ type problemBody struct {
 	Errors []ops.FieldError `json:"errors,omitempty"`
 }
 
+// UntilNextUTCDay is the whole seconds from now to the next UTC midnight
+// (at least 1), when daily quotas start again.
+func UntilNextUTCDay(now time.Time) int {
+	next := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	return max(1, int((next.Sub(now)+time.Second-1)/time.Second))
+}
+
 // RetryAfterSeconds is what 503s ask clients to wait: about one election.
 const RetryAfterSeconds = 1
 
@@ -88,6 +97,9 @@ func WriteProblem(ctx *fasthttp.RequestCtx, k ops.Kind, detail string, errs ...o
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	if p.Status == fasthttp.StatusServiceUnavailable {
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	}
+	if k == ops.KindDailyQuota {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(UntilNextUTCDay(time.Now())))
 	}
 	ctx.SetBody(b)
 }

@@ -53,7 +53,7 @@ func (o *Ops) CreateLinks(p Principal, reqs []NewLink, idem Idempotency) ([]Bulk
 	var pending []int
 	sum := o.bodyHash(idem.Body)
 	for i, req := range reqs {
-		cmd, err := o.newCreate(req, p.Owner(), now)
+		cmd, err := o.newCreate(req, p, now)
 		if err != nil {
 			out[i].Err = err
 			continue

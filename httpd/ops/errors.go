@@ -41,6 +41,7 @@ const (
 	KindBlockedDest                // the destination is on a blocklist or was taken down
 	KindLinkBlocked                // the link was taken down: frozen for its owner
 	KindBlockExists                // the blocklist has the entry already
+	KindDailyQuota                 // the user's daily link quota is spent
 	kindCount
 )
 

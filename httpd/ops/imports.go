@@ -225,7 +225,7 @@ func (o *Ops) importCommand(p Principal, row importer.Row, now time.Time) (*fsm.
 		e := row.ExpiresAt.Format(time.RFC3339)
 		req.ExpiresAt = &e
 	}
-	cmd, err := o.newCreate(req, p.Owner(), now)
+	cmd, err := o.newCreate(req, p, now)
 	if err != nil {
 		return nil, err
 	}

@@ -180,7 +180,7 @@ func (o *Ops) CreateLink(p Principal, req NewLink, idem Idempotency) (l *store.L
 			FieldError{Field: "Idempotency-Key", Message: "must be at most 255 printable ASCII characters"})
 	}
 	now := time.Now()
-	cmd, err := o.newCreate(req, p.Owner(), now)
+	cmd, err := o.newCreate(req, p, now)
 	if err != nil {
 		return nil, false, err
 	}
@@ -194,9 +194,9 @@ func (o *Ops) CreateLink(p Principal, req NewLink, idem Idempotency) (l *store.L
 	return res.Link, res.Replayed, nil
 }
 
-// newCreate validates a create request.
-func (o *Ops) newCreate(req NewLink, owner uint64, now time.Time) (*fsm.CreateLink, error) {
-	cmd := &fsm.CreateLink{Owner: owner, RedirectStatus: DefaultRedirectStatus}
+// newCreate validates a create request of p's, with p's daily quota.
+func (o *Ops) newCreate(req NewLink, p Principal, now time.Time) (*fsm.CreateLink, error) {
+	cmd := &fsm.CreateLink{Owner: p.Owner(), RedirectStatus: DefaultRedirectStatus, DailyQuota: o.dailyQuota(p)}
 	errs := req.Invalid
 	var err error
 	cmd.URL, err = o.destURL(req.URL)

@@ -71,6 +71,9 @@ type Config struct {
 	// UploadQuota is the most bytes of stored images one user may hold
 	// (0: DefaultUploadQuota). Apply decides it; it travels in the command.
 	UploadQuota int64
+	// UserDailyLinks is the most links a user (not an admin) may create
+	// per UTC day, counted in replicated state (0: no limit).
+	UserDailyLinks uint32
 	// FeedMinInterval is the shortest fetch interval of a threat feed
 	// (0: DefaultFeedMinInterval).
 	FeedMinInterval time.Duration
@@ -95,6 +98,7 @@ type Ops struct {
 	// shorteners are the hosts (and their subdomains) refused as destinations.
 	shorteners map[string]bool
 	feedMin    time.Duration
+	dailyLinks uint32
 }
 
 // New returns Ops for cfg.
@@ -117,7 +121,8 @@ func New(cfg Config) (*Ops, error) {
 	}
 	return &Ops{st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
 		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
-		shorteners: shortenerSet(cfg.Shorteners), feedMin: cfg.FeedMinInterval}, nil
+		shorteners: shortenerSet(cfg.Shorteners), feedMin: cfg.FeedMinInterval,
+		dailyLinks: cfg.UserDailyLinks}, nil
 }
 
 // Store is the node's store, for the front ends' reads.
