@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/linkd/linkd/httpd/httpdtest"
 )
 
 // feedServer serves one mutable feed body (a 500 while failing is set).
@@ -62,17 +64,25 @@ func answers(t *testing.T, procs []*proc, code string, status int) {
 	}
 }
 
-// A threat feed on a real 3-node cluster, served from a local server: the
+// Trust and safety on a real 3-node cluster (one cluster for both, to
+// spare the CPU): the daily link quota, then threat feeds.
+//
+// The daily quota (--user-daily-links 2) is counted in replicated state:
+// a user's creates through different nodes add up, and the third answers
+// 429 daily-link-quota on any node.
+//
+// A threat feed, served from a local server: the
 // leader alone fetches it; a listed destination answers 451 on every node
 // and cannot be created; an entry that leaves the feed unblocks the links
 // the feed blocked (an admin's takedown stays); a failing fetch keeps the
 // last good list and shows the error; after the leader dies the new leader
 // carries on fetching.
-func TestThreatFeedCluster(t *testing.T) {
+func TestTrustOnCluster(t *testing.T) {
 	fs := &feedServer{body: "# test feed\nevil.test\nhttps://phish.test/login\n"}
 	srv := httptest.NewServer(fs)
 	defer srv.Close()
-	procs := startCluster(t, 3, "--feed-allow-private", "--feed-min-interval", "1s")
+	procs := startCluster(t, 3, "--feed-allow-private", "--feed-min-interval", "1s", "--user-daily-links", "2")
+	dailyQuotaAcrossNodes(t, procs)
 	leader := leaderOf(t, procs)
 	follower := followersOf(procs, leader)[0]
 
@@ -136,4 +146,32 @@ func TestThreatFeedCluster(t *testing.T) {
 	mustAPI(t, 204, "DELETE", newLeader.URL+"/api/v1/feeds/"+added.ID, testToken, "")
 	answers(t, live, later, 302)
 	answers(t, live, hand, 451)
+}
+
+func dailyQuotaAcrossNodes(t *testing.T, procs []*proc) {
+	t.Helper()
+	// The console session and key are made on the leader, then each node
+	// is waited for until it knows the key (followers read locally).
+	leader := leaderOf(t, procs)
+	mustAPI(t, 201, "POST", leader.URL+"/api/v1/users", testToken, `{"email":"quota@x.test","password":"correct horse battery"}`)
+	c := httpdtest.ConsoleAt(t, leader.URL)
+	c.Login("quota@x.test", "correct horse battery")
+	tok := c.NewKey("quota", "links:write", "links:read")
+	for _, p := range procs {
+		eventually(t, 10*time.Second, "the key on "+p.id, func() bool {
+			st, _ := apiDo(t, "GET", p.URL+"/api/v1/links", tok, "")
+			return st == 200
+		})
+	}
+	for i, p := range procs[:2] {
+		mustAPI(t, 201, "POST", p.URL+"/api/v1/links", tok, fmt.Sprintf(`{"url":"https://quota.test/%d"}`, i))
+	}
+	st, b := apiDo(t, "POST", procs[2].URL+"/api/v1/links", tok, `{"url":"https://quota.test/2"}`)
+	if st != 429 || !strings.Contains(string(b), "daily-link-quota") {
+		t.Fatalf("third create on a third node: %d %s", st, b)
+	}
+	st, _ = apiDo(t, "POST", procs[0].URL+"/api/v1/links", tok, `{"url":"https://quota.test/3"}`)
+	if st != 429 {
+		t.Fatalf("fourth create on the first node: %d", st)
+	}
 }
