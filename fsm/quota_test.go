@@ -32,7 +32,7 @@ func TestDailyQuota(t *testing.T) {
 	first := q("q1", 2, day+1)
 	wantErrs(t, modRun(t, f,
 		first,
-		first, // a retry of the same command: replayed, not counted
+		first,             // a retry of the same command: replayed, not counted
 		q("q1", 2, day+2), // a taken code: fails, not counted
 		q("q2", 2, day+3),
 		q("o1", 3, day+4), // another owner
