@@ -37,11 +37,12 @@ type DeleteLinks struct {
 
 func (*CreateLinks) Type() Type { return TypeCreateLinks }
 
-// version: 2 when an item carries a daily quota (CreateLink version 3),
+// version: 2 when an item carries a daily quota or a hold (CreateLink
+// version 3),
 // so an older binary refuses the batch rather than create uncounted links.
 func (c *CreateLinks) version() uint8 {
 	for i := range c.Items {
-		if c.Items[i].DailyQuota != 0 {
+		if c.Items[i].DailyQuota != 0 || c.Items[i].Hold {
 			return 2
 		}
 	}

@@ -107,6 +107,10 @@ type CreateLink struct {
 	// Only a create with a quota is written as version 3: an older binary
 	// would create the link without counting it.
 	DailyQuota uint32 `codec:"dq,omitempty"`
+	// Hold (version 3) creates the link held for review (--review-new-users,
+	// decided by the proposer): it answers a "pending review" page until an
+	// admin approves it (ReviewLink).
+	Hold bool `codec:"hold,omitempty"`
 }
 
 // options returns the link options c carries.
@@ -117,7 +121,7 @@ func (c *CreateLink) options() store.LinkOptions {
 }
 
 func (c *CreateLink) version() uint8 {
-	if c.DailyQuota != 0 {
+	if c.DailyQuota != 0 || c.Hold {
 		return 3
 	}
 	if len(c.Program) == 0 && c.PasswordHash == "" && c.StartsAt == 0 && c.FallbackURL == "" && c.MaxVisits == 0 &&

@@ -127,6 +127,8 @@ func newFeedCommand(t Type) Command {
 		return &CommitFeed{}
 	case TypeCheckedFeed:
 		return &CheckedFeed{}
+	case TypeReviewLink:
+		return &ReviewLink{}
 	}
 	return nil
 }
@@ -143,6 +145,8 @@ func applyFeedCommand(txn *store.Txn, c Command) (r *Result, ok bool, err error)
 		r, err = applyCommitFeed(txn, c)
 	case *CheckedFeed:
 		r, err = applyCheckedFeed(txn, c)
+	case *ReviewLink:
+		r, err = applyReviewLink(txn, c)
 	default:
 		return nil, false, nil
 	}
@@ -349,7 +353,7 @@ func rescanFeed(txn *store.Txn, f *store.Feed, now int64) (int, error) {
 	}
 	var hits []*store.Link
 	err := txn.EachLink(func(l *store.Link) error {
-		if l.Status != store.StatusActive {
+		if !reviewable(l) {
 			return nil
 		}
 		listed, err := listedBy(txn, f, l.URL)

@@ -275,6 +275,9 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
 		Custom: c.Custom, Title: c.Title, Tags: c.Tags, LinkOptions: c.options(),
 	}
+	if c.Hold {
+		l.Status = store.StatusHeld
+	}
 	txn.CreateLink(l)
 	if idemID != nil {
 		txn.PutIdem(idemID, &store.Idem{BodyHash: c.BodyHash, Code: c.Code,

@@ -174,7 +174,7 @@ func blockDetail(b *store.BlockEntry, n uint64) string {
 func rescan(txn *store.Txn, b *store.BlockEntry) (uint64, error) {
 	var hits []*store.Link
 	err := txn.EachLink(func(l *store.Link) error {
-		if l.Status == store.StatusActive && matches(b, l.URL) {
+		if reviewable(l) && matches(b, l.URL) {
 			hits = append(hits, l)
 		}
 		return nil
@@ -270,6 +270,9 @@ func block(txn *store.Txn, l *store.Link, td *store.Takedown) {
 	td.Code = l.Code
 	if p, ok := destkey.Of(l.URL); ok {
 		td.DestKey = p.Key
+	}
+	if l.Status == store.StatusHeld {
+		txn.Unhold(l.Code)
 	}
 	l.Status = store.StatusBlocked
 	l.UpdatedAt = td.At

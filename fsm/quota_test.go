@@ -8,12 +8,13 @@ import (
 	"github.com/linkd/linkd/store"
 )
 
-// quotaGoldenSamples pin the versions that carry a daily quota:
-// CreateLink version 3 and CreateLinks version 2.
+// quotaGoldenSamples pin the versions that carry a daily quota or a hold
+// (CreateLink version 3, CreateLinks version 2) and the review decision.
 func quotaGoldenSamples() map[string]Command {
 	return map[string]Command{
 		"03-create-link": &CreateLink{Now: 1700000000002, Code: "abc1234", URL: "https://example.com/q", Owner: 7,
-			RedirectStatus: 302, DailyQuota: 50},
+			RedirectStatus: 302, DailyQuota: 50, Hold: true},
+		"105-review-link": &ReviewLink{Now: 1700000000105, Code: "abc1234", Actor: 1, Approve: true, Reason: "fine"},
 		"70-create-links": &CreateLinks{Items: []CreateLink{
 			{Now: 1700000000100, Code: "abc1234", URL: "https://example.com/1", Owner: 7, RedirectStatus: 302, DailyQuota: 50},
 			{Now: 1700000000100, Code: "abc1235", URL: "https://example.com/2", Owner: 7, RedirectStatus: 302, DailyQuota: 50}}},

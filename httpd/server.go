@@ -122,6 +122,9 @@ type Config struct {
 	// UserDailyLinks is the most links a user may create per UTC day
 	// (admins exempt; 0: no limit).
 	UserDailyLinks uint32
+	// ReviewNewUsers holds the links of accounts younger than it for an
+	// admin's review (0: off).
+	ReviewNewUsers time.Duration
 	// ProfileHost, when set, serves profile pages at /{handle} on that
 	// host (e.g. bio.example), besides /@{handle} everywhere.
 	ProfileHost string
@@ -149,7 +152,7 @@ func New(cfg Config) (*Server, error) {
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
 		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
 		Shorteners: cfg.Shorteners, FeedMinInterval: cfg.FeedMinInterval,
-		UserDailyLinks: cfg.UserDailyLinks})
+		UserDailyLinks: cfg.UserDailyLinks, ReviewNewUsers: cfg.ReviewNewUsers})
 	if err != nil {
 		return nil, err
 	}

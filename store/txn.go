@@ -81,6 +81,9 @@ func (t *Txn) CreateLink(l *Link) {
 	t.putLink(l)
 	t.set(createdKey(l.CreatedAt, l.Code), nil)
 	t.set(ownerKey(l.Owner, l.CreatedAt, l.Code), nil)
+	if l.Status == StatusHeld {
+		t.set(heldKey(l.Code), nil)
+	}
 	t.liveAdd++
 }
 
@@ -91,6 +94,9 @@ func (t *Txn) UpdateLink(l *Link) { t.putLink(l) }
 // 410) but its destination, title and tags are gone and it leaves the
 // listings.
 func (t *Txn) DeleteLink(l *Link, now int64) {
+	if l.Status == StatusHeld {
+		t.Unhold(l.Code)
+	}
 	t.del(createdKey(l.CreatedAt, l.Code))
 	t.del(ownerKey(l.Owner, l.CreatedAt, l.Code))
 	tomb := &Link{Code: l.Code, Owner: l.Owner, CreatedAt: l.CreatedAt, UpdatedAt: now,

@@ -51,6 +51,7 @@ type serveFlags struct {
 	feeds                                                             feeds.Limits
 	feedMinInterval                                                   time.Duration
 	userDailyLinks                                                    uint
+	reviewNewUsers                                                    time.Duration
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
 }
@@ -110,6 +111,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.feeds.Timeout, "feed-timeout", feeds.DefaultTimeout, "bound on one threat-feed fetch, from dialling to the end of the body")
 	fs.DurationVar(&f.feedMinInterval, "feed-min-interval", httpd.DefaultFeedMinInterval, "shortest fetch interval an admin may give a threat feed")
 	fs.UintVar(&f.userDailyLinks, "user-daily-links", 0, "most links one user (not an admin) may create per UTC day, counted across the cluster; bulk creates and imports count each item (0: no limit; upgrade every node before setting it)")
+	fs.DurationVar(&f.reviewNewUsers, "review-new-users", 0, "hold the links of accounts younger than this for an admin's review: they answer a \"pending review\" page until approved (0: off; upgrade every node before setting it)")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
 		name, help string
@@ -230,7 +232,7 @@ func serve(args []string, stderr io.Writer) error {
 			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP, UploadQuota: f.uploadQuota,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
 			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners), FeedMinInterval: f.feedMinInterval,
-			UserDailyLinks: uint32(min(f.userDailyLinks, math.MaxUint32)),
+			UserDailyLinks: uint32(min(f.userDailyLinks, math.MaxUint32)), ReviewNewUsers: f.reviewNewUsers,
 		},
 		Feeds:         f.feeds,
 		ShutdownGrace: shutdownGrace,

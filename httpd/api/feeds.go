@@ -32,3 +32,20 @@ func (a *API) listFeeds(ctx *fasthttp.RequestCtx, rq request) {
 func (a *API) deleteFeed(ctx *fasthttp.RequestCtx, rq request) {
 	a.answer(ctx, fasthttp.StatusNoContent, nil, a.ops.DeleteFeed(rq.p, rq.ID))
 }
+
+// reviewQueue serves GET /review (admins): links held for review.
+func (a *API) reviewQueue(ctx *fasthttp.RequestCtx, rq request) {
+	ls, err := a.ops.ReviewQueue(rq.p)
+	a.answer(ctx, fasthttp.StatusOK, struct {
+		Items []ops.HeldLink `json:"items"`
+	}{ls}, err)
+}
+
+// review serves POST /review/{code} (admins): approve or reject.
+func (a *API) review(ctx *fasthttp.RequestCtx, rq request) {
+	var req ops.ReviewReq
+	if !readJSON(ctx, &req) {
+		return
+	}
+	a.answer(ctx, fasthttp.StatusNoContent, nil, a.ops.Review(rq.p, rq.Code, req))
+}

@@ -67,6 +67,8 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "feeds", Scope: ops.ScopeAdmin, Handle: a.listFeeds},
 		{Method: "POST", Pattern: "feeds", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.addFeed},
 		{Method: "DELETE", Pattern: "feeds/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteFeed},
+		{Method: "GET", Pattern: "review", Scope: ops.ScopeAdmin, Handle: a.reviewQueue},
+		{Method: "POST", Pattern: "review/{code}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.review},
 		{Method: "GET", Pattern: "audit", Scope: ops.ScopeAdmin, Handle: a.audit},
 		{Method: "GET", Pattern: "links/{code}/takedown", Scope: ops.ScopeLinksRead, Handle: a.takedown},
 		{Method: "PUT", Pattern: "links/{code}/takedown", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.block},

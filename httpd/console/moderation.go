@@ -17,6 +17,7 @@ type moderationPage struct {
 	Reports []ops.ReportView
 	Blocks  []ops.Block
 	Feeds   []ops.Feed
+	Held    []ops.HeldLink
 	Audit   []ops.AuditRecord
 }
 
@@ -29,10 +30,11 @@ func (c *Console) renderModeration(ctx *fasthttp.RequestCtx, rq request, v view)
 	bs, err2 := c.ops.Blocks()
 	as, err3 := c.ops.Audit(50)
 	fs, err4 := c.ops.Feeds(rq.se.p)
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	hs, err5 := c.ops.ReviewQueue(rq.se.p)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		c.log.Error("reading moderation state", "err", err)
 	}
-	v.Data = &moderationPage{Reports: rs, Blocks: bs, Feeds: fs, Audit: as}
+	v.Data = &moderationPage{Reports: rs, Blocks: bs, Feeds: fs, Held: hs, Audit: as}
 	c.renderForm(ctx, rq.se, "moderation", "Trust and safety", v)
 }
 
@@ -69,6 +71,11 @@ func (c *Console) addFeed(ctx *fasthttp.RequestCtx, rq request) {
 
 func (c *Console) deleteFeed(ctx *fasthttp.RequestCtx, rq request) {
 	c.afterModeration(ctx, rq, c.ops.DeleteFeed(rq.se.p, rq.ID))
+}
+
+func (c *Console) review(ctx *fasthttp.RequestCtx, rq request) {
+	f := formValues(ctx, "action", "reason")
+	c.afterModeration(ctx, rq, c.ops.Review(rq.se.p, rq.Code, ops.ReviewReq{Action: f["action"], Reason: f["reason"]}))
 }
 
 func (c *Console) resolveReport(ctx *fasthttp.RequestCtx, rq request) {

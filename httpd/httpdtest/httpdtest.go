@@ -55,6 +55,7 @@ type Options struct {
 	Feeds           feeds.Limits
 	FeedMinInterval time.Duration
 	UserDailyLinks  uint32
+	ReviewNewUsers  time.Duration
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -106,7 +107,8 @@ func StartWith(t testing.TB, o Options) *Node {
 		Proxies: clientaddr.MustParse("127.0.0.0/8"),
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
 			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota,
-			FeedMinInterval: o.FeedMinInterval, UserDailyLinks: o.UserDailyLinks},
+			FeedMinInterval: o.FeedMinInterval, UserDailyLinks: o.UserDailyLinks,
+			ReviewNewUsers: o.ReviewNewUsers},
 		Feeds:         o.Feeds,
 		ShutdownGrace: 5 * time.Second,
 		Logger:        log,

@@ -196,7 +196,8 @@ func (o *Ops) CreateLink(p Principal, req NewLink, idem Idempotency) (l *store.L
 
 // newCreate validates a create request of p's, with p's daily quota.
 func (o *Ops) newCreate(req NewLink, p Principal, now time.Time) (*fsm.CreateLink, error) {
-	cmd := &fsm.CreateLink{Owner: p.Owner(), RedirectStatus: DefaultRedirectStatus, DailyQuota: o.dailyQuota(p)}
+	cmd := &fsm.CreateLink{Owner: p.Owner(), RedirectStatus: DefaultRedirectStatus, DailyQuota: o.dailyQuota(p),
+		Hold: o.held(p, now)}
 	errs := req.Invalid
 	var err error
 	cmd.URL, err = o.destURL(req.URL)

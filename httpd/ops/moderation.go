@@ -273,6 +273,8 @@ func classifyModeration(err error) *Error {
 	case errors.Is(err, fsm.ErrDailyQuota):
 		return Fail(KindDailyQuota, "You have created as many links today as this instance allows; "+
 			"retry after midnight UTC (see Retry-After).")
+	case errors.Is(err, fsm.ErrNotHeld):
+		return Fail(KindNotFound, "The link is not waiting for review.")
 	case errors.Is(err, fsm.ErrFeedNotFound):
 		return Fail(KindNotFound, "No such feed.")
 	case errors.Is(err, fsm.ErrBlockExists):

@@ -74,6 +74,9 @@ type Config struct {
 	// UserDailyLinks is the most links a user (not an admin) may create
 	// per UTC day, counted in replicated state (0: no limit).
 	UserDailyLinks uint32
+	// ReviewNewUsers, when positive, holds the links of users whose
+	// account is younger than it for an admin's review (admins exempt).
+	ReviewNewUsers time.Duration
 	// FeedMinInterval is the shortest fetch interval of a threat feed
 	// (0: DefaultFeedMinInterval).
 	FeedMinInterval time.Duration
@@ -99,6 +102,7 @@ type Ops struct {
 	shorteners map[string]bool
 	feedMin    time.Duration
 	dailyLinks uint32
+	review     time.Duration
 }
 
 // New returns Ops for cfg.
@@ -122,7 +126,7 @@ func New(cfg Config) (*Ops, error) {
 	return &Ops{st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
 		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
 		shorteners: shortenerSet(cfg.Shorteners), feedMin: cfg.FeedMinInterval,
-		dailyLinks: cfg.UserDailyLinks}, nil
+		dailyLinks: cfg.UserDailyLinks, review: cfg.ReviewNewUsers}, nil
 }
 
 // Store is the node's store, for the front ends' reads.
