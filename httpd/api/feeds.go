@@ -49,3 +49,15 @@ func (a *API) review(ctx *fasthttp.RequestCtx, rq request) {
 	}
 	a.answer(ctx, fasthttp.StatusNoContent, nil, a.ops.Review(rq.p, rq.Code, req))
 }
+
+// eraseMe serves DELETE /me {"confirm": email}: the caller's account and
+// data are erased.
+func (a *API) eraseMe(ctx *fasthttp.RequestCtx, rq request) {
+	var req struct {
+		Confirm string `json:"confirm"`
+	}
+	if !readJSON(ctx, &req) {
+		return
+	}
+	a.answer(ctx, fasthttp.StatusNoContent, nil, a.ops.EraseSelf(rq.p, req.Confirm))
+}

@@ -48,6 +48,7 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "profiles/{handle}", Public: true, Budget: read, Handle: a.publicProfile},
 
 		{Method: "GET", Pattern: "me", Scope: ops.ScopeSignedIn, Handle: a.me},
+		{Method: "DELETE", Pattern: "me", Scope: ops.ScopeSignedIn, Budget: write, Body: json, Handle: a.eraseMe},
 		{Method: "GET", Pattern: "me/export", Scope: ops.ScopeSignedIn, Handle: a.export},
 		{Method: "GET", Pattern: "keys", Scope: ops.ScopeSignedIn, Handle: a.listKeys},
 		{Method: "POST", Pattern: "keys", Scope: ops.ScopeKeysWrite, Budget: write, Body: json, Handle: a.createKey},

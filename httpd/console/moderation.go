@@ -78,6 +78,17 @@ func (c *Console) review(ctx *fasthttp.RequestCtx, rq request) {
 	c.afterModeration(ctx, rq, c.ops.Review(rq.se.p, rq.Code, ops.ReviewReq{Action: f["action"], Reason: f["reason"]}))
 }
 
+// eraseAccount serves POST /app/account/delete: the signed-in user erases
+// their account (typing their email to confirm), then is logged out.
+func (c *Console) eraseAccount(ctx *fasthttp.RequestCtx, rq request) {
+	if err := c.ops.EraseSelf(rq.se.p, string(ctx.PostArgs().Peek("confirm"))); err != nil {
+		c.failPage(ctx, rq.se, "Account not deleted", err)
+		return
+	}
+	c.setCookie(ctx, c.cookies.session, "", 0)
+	seeOther(ctx, "/app/login")
+}
+
 func (c *Console) resolveReport(ctx *fasthttp.RequestCtx, rq request) {
 	c.afterModeration(ctx, rq, c.ops.ResolveReport(rq.se.p, rq.ID, string(ctx.PostArgs().Peek("action"))))
 }

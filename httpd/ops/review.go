@@ -2,6 +2,7 @@ package ops
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/linkd/linkd/fsm"
@@ -65,4 +66,21 @@ func (o *Ops) Review(p Principal, code string, req ReviewReq) error {
 	_, err = o.propose(&fsm.ReviewLink{Now: time.Now().UnixMilli(), Code: code, Actor: p.Owner(),
 		Approve: req.Action == "approve", Reason: reason})
 	return err
+}
+
+// EraseSelf deletes p's own account and everything it owns (links become
+// tombstones without destinations or analytics; profile, images, keys and
+// sessions go). confirm must be the account's email. An API key needs
+// keys:write (a narrow key cannot erase its user). Takedown records and
+// the audit trail stay (legal hold: they hold a taken-down link's code,
+// reason and destination host and path, never the user's email).
+func (o *Ops) EraseSelf(p Principal, confirm string) error {
+	if p.Key != nil && !p.Can(ScopeKeysWrite) {
+		return Fail(KindForbidden, "Erasing the account needs a console session or a key with keys:write.")
+	}
+	if p.User.Email == "" || !strings.EqualFold(strings.TrimSpace(confirm), p.User.Email) {
+		return Fail(KindValidation, "The account was not deleted.",
+			FieldError{Field: "confirm", Message: "must be this account's email address"})
+	}
+	return o.DeleteUser(p.Owner())
 }
