@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/linkd/linkd/internal/destkey"
 	"github.com/linkd/linkd/store"
 )
 
@@ -317,21 +316,11 @@ func applyCheckedFeed(txn *store.Txn, c *CheckedFeed) (*Result, error) {
 // feedListing returns a feed whose committed version lists raw's host, a
 // parent domain of it or its host and path, or 0.
 func feedListing(txn *store.Txn, raw string) (uint64, error) {
-	p, ok := destkey.Of(raw)
-	if !ok {
-		return 0, nil
-	}
-	if id, err := txn.FeedListed(store.BlockURL, p.Key); id != 0 || err != nil {
-		return id, err
-	}
-	if id, err := txn.FeedListed(store.BlockHost, p.Host); id != 0 || err != nil {
-		return id, err
-	}
 	var id uint64
-	var err error
-	destkey.Suffixes(p.Host, func(d string) bool {
-		id, err = txn.FeedListed(store.BlockDomain, d)
-		return id == 0 && err == nil
+	_, err := listed(raw, func(k store.BlockKind, v string) (bool, error) {
+		var err error
+		id, err = txn.FeedListed(k, v)
+		return id != 0, err
 	})
 	return id, err
 }
@@ -373,24 +362,7 @@ func rescanFeed(txn *store.Txn, f *store.Feed, now int64) (int, error) {
 
 // listedBy reports whether feed f's committed version lists raw.
 func listedBy(txn *store.Txn, f *store.Feed, raw string) (bool, error) {
-	p, ok := destkey.Of(raw)
-	if !ok {
-		return false, nil
-	}
-	has := func(k store.BlockKind, v string) (bool, error) { return txn.HasFeedEntry(f.ID, f.Version, k, v) }
-	if hit, err := has(store.BlockURL, p.Key); hit || err != nil {
-		return hit, err
-	}
-	if hit, err := has(store.BlockHost, p.Host); hit || err != nil {
-		return hit, err
-	}
-	var hit bool
-	var err error
-	destkey.Suffixes(p.Host, func(d string) bool {
-		hit, err = has(store.BlockDomain, d)
-		return !hit && err == nil
-	})
-	return hit, err
+	return listed(raw, func(k store.BlockKind, v string) (bool, error) { return txn.HasFeedEntry(f.ID, f.Version, k, v) })
 }
 
 // relistFeedTakedowns revisits every takedown feed id made (after its list

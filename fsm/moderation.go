@@ -237,30 +237,39 @@ func destBlocked(txn *store.Txn, raw string) (bool, error) {
 // blockListing returns the blocklist entry that matches raw (a url entry,
 // a host entry, then a domain entry for the host or a parent), or nil.
 func blockListing(txn *store.Txn, raw string) (*store.BlockEntry, error) {
-	p, ok := destkey.Of(raw)
-	if !ok {
-		return nil, nil
-	}
-	found := func(k store.BlockKind, v string) (*store.BlockEntry, error) {
-		b, err := txn.BlockByValue(k, v)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil
-		}
-		return b, err
-	}
-	if b, err := found(store.BlockURL, p.Key); b != nil || err != nil {
-		return b, err
-	}
-	if b, err := found(store.BlockHost, p.Host); b != nil || err != nil {
-		return b, err
-	}
 	var b *store.BlockEntry
-	var err error
-	destkey.Suffixes(p.Host, func(d string) bool {
-		b, err = found(store.BlockDomain, d)
-		return b == nil && err == nil
+	_, err := listed(raw, func(k store.BlockKind, v string) (bool, error) {
+		var err error
+		b, err = txn.BlockByValue(k, v)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
 	})
 	return b, err
+}
+
+// listed asks has about raw's keys in the order every list is matched:
+// its host and path (url entries), its host (host entries), then its host
+// and each parent domain (domain entries), until has answers true or fails.
+func listed(raw string, has func(k store.BlockKind, v string) (bool, error)) (bool, error) {
+	p, ok := destkey.Of(raw)
+	if !ok {
+		return false, nil
+	}
+	if hit, err := has(store.BlockURL, p.Key); hit || err != nil {
+		return hit, err
+	}
+	if hit, err := has(store.BlockHost, p.Host); hit || err != nil {
+		return hit, err
+	}
+	var hit bool
+	var err error
+	destkey.Suffixes(p.Host, func(d string) bool {
+		hit, err = has(store.BlockDomain, d)
+		return !hit && err == nil
+	})
+	return hit, err
 }
 
 // block takes l down: status blocked (451 on every node once committed),
