@@ -35,15 +35,22 @@ type DeleteLinks struct {
 	Items []DeleteLink `codec:"items"`
 }
 
-// version is 2 when an item puts a link on a domain (CreateLink version
-// 3): a binary from before domains would apply it on the default domain.
+// version is the newest version of its items' encodings: 2 when an item
+// puts a link on a domain (CreateLink version 3), 3 when one carries a
+// daily quota or a hold (version 4). An older binary refuses the batch
+// rather than apply an item it cannot read right (on the default domain,
+// or uncounted).
 func (c *CreateLinks) version() uint8 {
+	v := uint8(1)
 	for i := range c.Items {
-		if c.Items[i].Domain != "" {
-			return 2
+		switch c.Items[i].version() {
+		case 4:
+			return 3
+		case 3:
+			v = 2
 		}
 	}
-	return 1
+	return v
 }
 
 func (*CreateLinks) Type() Type { return TypeCreateLinks }

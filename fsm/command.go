@@ -110,6 +110,17 @@ type CreateLink struct {
 	// the default domain).
 	Domain string `codec:"dom,omitempty"`
 	Admin  bool   `codec:"adm,omitempty"`
+	// Version 4: DailyQuota, the most links Owner may create per UTC day
+	// (the proposer's --user-daily-links; 0 for none). Apply counts the
+	// create in the replicated per-user count (store table G) and refuses
+	// it past the quota (ErrDailyQuota), so the quota holds across nodes.
+	// Only a create with a quota is written as version 4: an older binary
+	// would create the link without counting it.
+	DailyQuota uint32 `codec:"dq,omitempty"`
+	// Hold (version 4) creates the link held for review (--review-new-users,
+	// decided by the proposer): it answers a "pending review" page until an
+	// admin approves it (ReviewLink).
+	Hold bool `codec:"hold,omitempty"`
 }
 
 // options returns the link options c carries.
@@ -120,6 +131,9 @@ func (c *CreateLink) options() store.LinkOptions {
 }
 
 func (c *CreateLink) version() uint8 {
+	if c.DailyQuota != 0 || c.Hold {
+		return 4
+	}
 	if c.Domain != "" {
 		return 3
 	}

@@ -35,13 +35,13 @@ func (h *Header) header() *Header { return h }
 // apply. Add a type here when adding it to newCommand; bump a version only
 // together with Apply code for it.
 var versions = map[Type]uint8{
-	TypeInit: 1, TypeAllocRange: 1, TypeCreateLink: 3, TypeUpdateLink: 2, TypeDeleteLink: 1, // CreateLink v3: Domain
+	TypeInit: 1, TypeAllocRange: 1, TypeCreateLink: 4, TypeUpdateLink: 2, TypeDeleteLink: 1, // CreateLink v3: Domain, v4: DailyQuota, Hold
 	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 1, TypeSetSalt: 1,
 	TypeCreateUser: 1, TypeUpdateUser: 1, TypeDeleteUser: 1, TypeCreateAPIKey: 1, TypeDeleteAPIKey: 1,
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
 	TypeSetProfile: 2, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted)
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
-	TypeCreateLinks: 2, TypeUpdateLinks: 1, TypeDeleteLinks: 1, TypeSetImportedClicks: 1, // CreateLinks v2: items with a Domain
+	TypeCreateLinks: 3, TypeUpdateLinks: 1, TypeDeleteLinks: 1, TypeSetImportedClicks: 1, // CreateLinks v2: items with a Domain, v3: items with v4 fields
 	TypeCreateDomain: 1, TypeUpdateDomain: 1, TypeDeleteDomain: 1,
 	TypeCreateWebhook: 1, TypeUpdateWebhook: 1, TypeDeleteWebhook: 1, TypeWebhookAttempt: 1,
 	TypeOutboxTick: 1, TypePurgeAck: 1, TypeResendDelivery: 1,

@@ -267,10 +267,26 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 	if blocked, err := destBlocked(txn, c.URL); blocked || err != nil {
 		return &Result{Err: ErrBlockedDestination}, err
 	}
+	if c.DailyQuota != 0 {
+		day := c.Now / store.DayMs
+		n, err := txn.DailyLinks(c.Owner, day)
+		if err != nil {
+			return nil, err
+		}
+		if n >= uint64(c.DailyQuota) {
+			return &Result{Err: ErrDailyQuota}, nil
+		}
+		if err := txn.SetDailyLinks(c.Owner, day, n+1); err != nil {
+			return nil, err
+		}
+	}
 	l := &store.Link{
 		Code: code, URL: c.URL, Owner: c.Owner, CreatedAt: c.Now, UpdatedAt: c.Now,
 		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
 		Custom: c.Custom, Title: c.Title, Tags: c.Tags, LinkOptions: c.options(),
+	}
+	if c.Hold {
+		l.Status = store.StatusHeld
 	}
 	txn.CreateLink(l)
 	if idemID != nil {

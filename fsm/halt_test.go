@@ -24,7 +24,7 @@ import (
 func TestNewerEntryHaltsWithoutPanic(t *testing.T) {
 	for name, newer := range map[string]func([]byte) []byte{
 		"unknown type":  func(b []byte) []byte { return append([]byte{200}, b[1:]...) },
-		"newer version": func(b []byte) []byte { b[len(b)-1] = 4; return b }, // create-link is at version 3
+		"newer version": func(b []byte) []byte { b[len(b)-1] = versions[TypeCreateLink] + 1; return b }, // one past create-link's newest version
 	} {
 		t.Run(name, func(t *testing.T) {
 			fs := vfs.NewMem()
@@ -82,14 +82,14 @@ func TestNewerRecordHalts(t *testing.T) {
 	f, st := mustFSM(t, vfs.NewMem(), "/db")
 	defer st.Close()
 	f.ApplyBatch(logsFor(t, 1, create("a", "https://a.test", 1)))
-	// A snapshot holding link "a" as a version-3 record (this binary
-	// reads link records up to version 2).
+	// A snapshot holding link "a" as a version-4 record (this binary
+	// reads link records up to version 3).
 	snap := snapshotOf(t, st)
 	i := bytes.Index(snap, []byte("\x02la")) // the frame of key "la"
 	if i < 0 || snap[i+4] != 1 {
 		t.Fatal("link record not found in the snapshot")
 	}
-	snap[i+4] = 3 // key len, key, value len, then the record's version
+	snap[i+4] = 4 // key len, key, value len, then the record's version
 	binary.BigEndian.PutUint32(snap[len(snap)-4:], crc32.Checksum(snap[:len(snap)-4], crc32.MakeTable(crc32.Castagnoli)))
 	if err := f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)

@@ -88,10 +88,20 @@ func init() {
 	for t, v := range map[Type]uint8{TypeAddBlock: 1, TypeDeleteBlock: 1, TypeTakedown: 1, TypeAppeal: 1} {
 		versions[t] = v
 	}
+	// Wire names of the moderation errors, so that a follower that
+	// forwarded a command classifies them as the leader did.
+	for name, e := range map[string]error{"blocked-destination": ErrBlockedDestination, "link-blocked": ErrLinkBlocked,
+		"not-blocked": ErrNotBlocked, "block-not-found": ErrBlockNotFound, "block-exists": ErrBlockExists,
+		"reports-full": ErrReportsFull, "report-not-found": ErrReportNotFound} {
+		domainErrors[name] = e
+	}
 }
 
 // newModeration returns an empty moderation command, or nil.
 func newModeration(t Type) Command {
+	if c := newFeedCommand(t); c != nil {
+		return c
+	}
 	switch t {
 	case TypeAddBlock:
 		return &AddBlock{}
@@ -125,7 +135,7 @@ func applyModeration(txn *store.Txn, c Command) (r *Result, ok bool, err error) 
 	case *ResolveReport:
 		r, err = applyResolveReport(txn, c)
 	default:
-		return nil, false, nil
+		return applyFeedCommand(txn, c)
 	}
 	return r, true, err
 }
@@ -164,7 +174,7 @@ func blockDetail(b *store.BlockEntry, n uint64) string {
 func rescan(txn *store.Txn, b *store.BlockEntry) (uint64, error) {
 	var hits []*store.Link
 	err := txn.EachLink(func(l *store.Link) error {
-		if l.Status == store.StatusActive && matches(b, l.URL) {
+		if reviewable(l) && matches(b, l.URL) {
 			hits = append(hits, l)
 		}
 		return nil
@@ -173,13 +183,19 @@ func rescan(txn *store.Txn, b *store.BlockEntry) (uint64, error) {
 		return 0, err
 	}
 	for _, l := range hits {
-		reason := "Its destination is on the blocklist"
-		if b.Reason != "" {
-			reason += ": " + b.Reason
-		}
-		block(txn, l, &store.Takedown{Reason: reason, By: b.CreatedBy, At: b.CreatedAt, BlockID: b.ID})
+		block(txn, l, &store.Takedown{Reason: blockReason(b), By: b.CreatedBy, At: b.CreatedAt, BlockID: b.ID})
 	}
 	return uint64(len(hits)), nil
+}
+
+// blockReason is what the owner and the 451 page read for a takedown by
+// blocklist entry b.
+func blockReason(b *store.BlockEntry) string {
+	reason := "Its destination is on the blocklist"
+	if b.Reason != "" {
+		reason += ": " + b.Reason
+	}
+	return reason
 }
 
 // matches reports whether entry b matches destination raw.
@@ -199,8 +215,8 @@ func matches(b *store.BlockEntry, raw string) bool {
 	return false
 }
 
-// destBlocked reports whether raw is on a blocklist or is (by host and
-// path) the destination of a taken-down link.
+// destBlocked reports whether raw is on a blocklist or a threat feed, or
+// is (by host and path) the destination of a taken-down link.
 func destBlocked(txn *store.Txn, raw string) (bool, error) {
 	p, ok := destkey.Of(raw)
 	if !ok {
@@ -209,23 +225,48 @@ func destBlocked(txn *store.Txn, raw string) (bool, error) {
 	if taken, err := txn.DestTakenDown(p.Key); taken || err != nil {
 		return taken, err
 	}
-	found := func(k store.BlockKind, v string) (bool, error) {
-		_, err := txn.BlockByValue(k, v)
+	if b, err := blockListing(txn, raw); b != nil || err != nil {
+		return b != nil, err
+	}
+	// No feed exists before a type-100 command, which older binaries
+	// refuse: this lookup changes nothing for the clusters they run.
+	id, err := feedListing(txn, raw)
+	return id != 0, err
+}
+
+// blockListing returns the blocklist entry that matches raw (a url entry,
+// a host entry, then a domain entry for the host or a parent), or nil.
+func blockListing(txn *store.Txn, raw string) (*store.BlockEntry, error) {
+	var b *store.BlockEntry
+	_, err := listed(raw, func(k store.BlockKind, v string) (bool, error) {
+		var err error
+		b, err = txn.BlockByValue(k, v)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
 		}
 		return err == nil, err
+	})
+	return b, err
+}
+
+// listed asks has about raw's keys in the order every list is matched:
+// its host and path (url entries), its host (host entries), then its host
+// and each parent domain (domain entries), until has answers true or fails.
+func listed(raw string, has func(k store.BlockKind, v string) (bool, error)) (bool, error) {
+	p, ok := destkey.Of(raw)
+	if !ok {
+		return false, nil
 	}
-	if hit, err := found(store.BlockURL, p.Key); hit || err != nil {
+	if hit, err := has(store.BlockURL, p.Key); hit || err != nil {
 		return hit, err
 	}
-	if hit, err := found(store.BlockHost, p.Host); hit || err != nil {
+	if hit, err := has(store.BlockHost, p.Host); hit || err != nil {
 		return hit, err
 	}
 	var hit bool
 	var err error
 	destkey.Suffixes(p.Host, func(d string) bool {
-		hit, err = found(store.BlockDomain, d)
+		hit, err = has(store.BlockDomain, d)
 		return !hit && err == nil
 	})
 	return hit, err
@@ -238,6 +279,9 @@ func block(txn *store.Txn, l *store.Link, td *store.Takedown) {
 	td.Code = l.Code
 	if p, ok := destkey.Of(l.URL); ok {
 		td.DestKey = p.Key
+	}
+	if l.Status == store.StatusHeld {
+		txn.Unhold(l.Code)
 	}
 	l.Status = store.StatusBlocked
 	l.UpdatedAt = td.At
@@ -269,22 +313,20 @@ func applyDeleteBlock(txn *store.Txn, c *DeleteBlock) (*Result, error) {
 		return nil, err
 	}
 	txn.DeleteBlock(b)
-	var lift []string
+	var lift []*store.Takedown
 	err = txn.Takedowns(func(td *store.Takedown) error {
 		if td.BlockID == b.ID {
-			lift = append(lift, td.Code)
+			lift = append(lift, td)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, code := range lift {
-		l, err := txn.Link(code)
-		if err != nil {
-			return nil, err
-		}
-		if err := unblock(txn, l, c.Now); err != nil {
+	for _, td := range lift {
+		// A link a threat feed lists stays blocked by the feed (no feed
+		// exists on a cluster an older binary could be part of).
+		if _, err := relist(txn, td, c.Now, false); err != nil {
 			return nil, err
 		}
 	}

@@ -75,6 +75,9 @@ const (
 // ParseRegistration checks a mode name.
 func ParseRegistration(s string) (Registration, error) { return ops.ParseRegistration(s) }
 
+// DefaultFeedMinInterval is the default shortest threat-feed interval.
+const DefaultFeedMinInterval = ops.DefaultFeedMinInterval
+
 // DefaultUploadQuota is the default per-user image quota in bytes.
 const DefaultUploadQuota = ops.DefaultUploadQuota
 
@@ -116,6 +119,15 @@ type Config struct {
 	// UploadQuota is the most bytes of images one user may hold (0: the
 	// default, ops.DefaultUploadQuota).
 	UploadQuota int64
+	// FeedMinInterval is the shortest fetch interval an admin may give a
+	// threat feed (0: ops.DefaultFeedMinInterval).
+	FeedMinInterval time.Duration
+	// UserDailyLinks is the most links a user may create per UTC day
+	// (admins exempt; 0: no limit).
+	UserDailyLinks uint32
+	// ReviewNewUsers holds the links of accounts younger than it for an
+	// admin's review (0: off).
+	ReviewNewUsers time.Duration
 	// ProfileHost, when set, serves profile pages at /{handle} on that
 	// host (e.g. bio.example), besides /@{handle} everywhere.
 	ProfileHost string
@@ -149,7 +161,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
 		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
-		Shorteners: cfg.Shorteners, Webhooks: cfg.Webhooks})
+		Shorteners: cfg.Shorteners, Webhooks: cfg.Webhooks, FeedMinInterval: cfg.FeedMinInterval,
+		UserDailyLinks: cfg.UserDailyLinks, ReviewNewUsers: cfg.ReviewNewUsers})
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,10 @@
 //	w\x00<id:8> | w\x01<owner:8><id:8> | w\x02   webhook endpoints, endpoints by owner (0: admins' all-events endpoints), outbox counters
 //	g<endpoint:8><state:1><index:8><seq:2>  webhook deliveries: state 0 pending, 1 done (the last 100)
 //	E<due:8><kind:1><code>           timers: link expiry (1), link start (2), clicks digest (3, value: clicks)
+//	R<id:8>                          threat feed: settings, last good version, last fetch (feeds.go)
+//	N<id:8><ver:8><kind:1><value>    a feed version's entries (the committed one, at most one staged)
+//	y<kind:1><value>\0<id:8>         committed feed entries by value (create checks, rescans)
+//	G<user:8><day:8>                 links a user created that UTC day, under --user-daily-links (quota.go)
 //
 // Integers in keys are big-endian so byte order is numeric order; ^t (the
 // bitwise complement) turns ascending scans into newest-first ones.

@@ -18,6 +18,7 @@ const (
 	HotGone    HotKind = 2 // deleted: 410
 	HotBlocked HotKind = 3 // taken down: 451
 	HotMissing HotKind = 4 // negative entry: no such code, 404
+	HotHeld    HotKind = 5 // held for review: a "pending review" page
 )
 
 // hotHeader is kind(1) + redirect status(2) + expiresAt(8) + flags(1).
@@ -246,6 +247,8 @@ func entryFor(l *Link) Entry {
 		return Entry{Kind: HotGone}
 	case l.Status == StatusBlocked:
 		return Entry{Kind: HotBlocked}
+	case l.Status == StatusHeld:
+		return Entry{Kind: HotHeld}
 	}
 	e := Entry{Kind: HotActive, RedirectStatus: l.RedirectStatus, ExpiresAt: l.ExpiresAt, URL: []byte(l.URL)}
 	o := &l.LinkOptions

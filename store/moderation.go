@@ -58,7 +58,8 @@ type BlockEntry struct {
 }
 
 // Takedown is why a link is blocked. BlockID is the blocklist entry that
-// blocked it (0 for a takedown by hand); DestKey is the destination key
+// blocked it and Feed the threat feed (both 0 for a takedown by hand: such
+// a takedown is lifted only by an admin); DestKey is the destination key
 // indexed under f, so an unblock can remove exactly that.
 type Takedown struct {
 	Code     string
@@ -69,6 +70,7 @@ type Takedown struct {
 	DestKey  string
 	Appeal   string
 	AppealAt int64
+	Feed     uint64
 }
 
 // AuditEntry is one moderation action: who did what to what, and when.
@@ -113,6 +115,9 @@ func marshalTakedown(t *Takedown) []byte {
 	e.str(t.DestKey)
 	e.str(t.Appeal)
 	e.iv(t.AppealAt)
+	if t.Feed != 0 { // appended only when set: older records keep their bytes
+		e.uv(t.Feed)
+	}
 	return e.b
 }
 
@@ -120,7 +125,7 @@ func unmarshalTakedown(v []byte) (*Takedown, error) {
 	d := decoder{b: v}
 	d.version(recordV1)
 	t := &Takedown{Code: d.str(), Reason: d.str(), By: d.uv(), At: d.iv(), BlockID: d.uv(),
-		DestKey: d.str(), Appeal: d.str(), AppealAt: d.iv()}
+		DestKey: d.str(), Appeal: d.str(), AppealAt: d.iv(), Feed: d.uv()}
 	return t, d.err
 }
 

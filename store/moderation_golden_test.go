@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// moderationRecords are the trust and safety records (tables B, F, A),
+// moderationRecords are the trust and safety records (tables B, F, A, R),
 // every field set.
 func moderationRecords() map[string]goldenRecord {
 	return map[string]goldenRecord{
@@ -16,6 +16,12 @@ func moderationRecords() map[string]goldenRecord {
 			CreatedAt: 1700000000060, Source: "feed"}, marshalBlock, unmarshalBlock),
 		"takedown.v1": rec(&Takedown{Code: "abc1234", Reason: "malware", By: 1, At: 1700000000061, BlockID: 9,
 			DestKey: "evil.test/x", Appeal: "mine", AppealAt: 1700000000062}, marshalTakedown, unmarshalTakedown),
+		"takedown-feed.v1": rec(&Takedown{Code: "abc1234", Reason: "feed", By: 1, At: 1700000000061,
+			DestKey: "evil.test/x", Appeal: "mine", AppealAt: 1700000000062, Feed: 12}, marshalTakedown, unmarshalTakedown),
+		"feed.v1": rec(&Feed{ID: 12, Name: "urlhaus", URL: "https://feeds.test/u.csv", Format: FeedURLhaus,
+			Every: 3600000, Reason: "malware", CreatedBy: 1, CreatedAt: 1700000000100, Version: 1700000000200,
+			Entries: 3, Hash: []byte{1, 2}, UpdatedAt: 1700000000200, CheckedAt: 1700000000300, Error: "HTTP 503",
+			Staging: 1700000000301, StageSeq: 2, Staged: 5000}, marshalFeed, unmarshalFeed),
 		"audit.v1": rec(&AuditEntry{Seq: 3, At: 1700000000063, Actor: 1, Action: "link.block", Target: "abc1234",
 			Detail: "why"}, marshalAudit, unmarshalAudit),
 		"report.v1": rec(&Report{ID: 77, Code: "abc1234", Reason: "spam", Note: "n", AddrHash: []byte{1, 2},
@@ -36,8 +42,8 @@ func TestGoldenModerationRecords(t *testing.T) {
 		if !reflect.DeepEqual(got, r.value) {
 			t.Errorf("%s: golden bytes decode to %#v, want %#v", name, got, r.value)
 		}
-		if _, err := r.unmarshal(append([]byte{2}, b[1:]...)); !errors.Is(err, ErrNewerRecord) {
-			t.Errorf("%s: version 2 gives %v, want ErrNewerRecord", name, err)
+		if _, err := r.unmarshal(append([]byte{b[0] + 1}, b[1:]...)); !errors.Is(err, ErrNewerRecord) {
+			t.Errorf("%s: version %d gives %v, want ErrNewerRecord", name, b[0]+1, err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ const (
 	StatusActive  LinkStatus = 1
 	StatusBlocked LinkStatus = 2 // taken down by an admin: 451
 	StatusDeleted LinkStatus = 3 // tombstone: 410, the code is never reissued
+	StatusHeld    LinkStatus = 4 // held for review (--review-new-users): a "pending review" page
 )
 
 // String returns the API name of the status.
@@ -25,6 +26,8 @@ func (s LinkStatus) String() string {
 		return "blocked"
 	case StatusDeleted:
 		return "deleted"
+	case StatusHeld:
+		return "held"
 	}
 	return "unknown"
 }
@@ -88,6 +91,11 @@ func (l *Link) Expired(now int64) bool { return l.ExpiresAt != 0 && now >= l.Exp
 // before options reads it (and a snapshot of such links) unchanged.
 const linkV2 = 2
 
+// linkV3 is a link held for review: laid out as version 2, but a binary
+// from before held links must refuse it (ErrNewerRecord) rather than read
+// an unknown status as one it redirects.
+const linkV3 = 3
+
 // MarshalLink encodes a link record: version 1, or version 2 when its
 // options are not the defaults (version 1's fields, then the options).
 func MarshalLink(l *Link) []byte {
@@ -95,6 +103,9 @@ func MarshalLink(l *Link) []byte {
 	v := uint8(recordV1)
 	if !l.LinkOptions.IsDefault() {
 		v = linkV2
+	}
+	if l.Status == StatusHeld {
+		v = linkV3
 	}
 	e.u8(v)
 	e.str(l.Code)
@@ -108,7 +119,7 @@ func MarshalLink(l *Link) []byte {
 	e.bool(l.Custom)
 	e.str(l.Title)
 	e.strs(l.Tags)
-	if v == linkV2 {
+	if v >= linkV2 {
 		o := &l.LinkOptions
 		e.bytes(o.Program)
 		e.str(o.PasswordHash)
@@ -126,7 +137,7 @@ func MarshalLink(l *Link) []byte {
 // UnmarshalLink decodes a link record.
 func UnmarshalLink(b []byte) (*Link, error) {
 	d := decoder{b: b}
-	v := d.version(linkV2)
+	v := d.version(linkV3)
 	l := &Link{
 		Code:           d.str(),
 		URL:            d.str(),
@@ -140,7 +151,7 @@ func UnmarshalLink(b []byte) (*Link, error) {
 		Title:          d.str(),
 		Tags:           d.strs(),
 	}
-	if v == linkV2 {
+	if v >= linkV2 {
 		l.LinkOptions = LinkOptions{
 			Program:         d.bytes(),
 			PasswordHash:    d.str(),

@@ -73,6 +73,7 @@ type Store struct {
 	missReads      atomic.Uint64 // Pebble reads made for hot-set misses
 	certs          notifier      // wakes readers of the certificate table
 	domainsChanged notifier      // wakes readers of the domain set
+	feeds          notifier      // wakes readers of the feed table
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()

@@ -16,13 +16,14 @@ var keyLiveLinks = []byte("mlivelinks")
 // so two commands in one batch that race for the same alias are decided
 // correctly. Only the fsm uses Txn, from raft's single apply goroutine.
 type Txn struct {
-	s       *Store
-	b       *pebble.Batch
-	evict   [][]byte
-	liveAdd int64
-	domains bool // a domain record changed: rebuild the DomainSet on commit
-	certs   bool // the certificate table changed: wake its readers after Commit
-	changes Changes // link and profile writes since the last TakeChanges
+	s            *Store
+	b            *pebble.Batch
+	evict        [][]byte
+	liveAdd      int64
+	domains      bool    // a domain record changed: rebuild the DomainSet on commit
+	certs        bool    // the certificate table changed: wake its readers after Commit
+	changes      Changes // link and profile writes since the last TakeChanges
+	feedsChanged bool    // the Txn changed a feed record (see FeedsChanged)
 }
 
 // Begin starts a Txn.
@@ -57,6 +58,9 @@ func (t *Txn) Commit(applied uint64) error {
 	if t.certs {
 		t.s.certs.notify()
 	}
+	if t.feedsChanged {
+		t.s.feeds.notify()
+	}
 	if t.domains {
 		return t.s.loadDomains()
 	}
@@ -85,6 +89,9 @@ func (t *Txn) CreateLink(l *Link) {
 	t.putLink(l)
 	t.set(createdKey(l.CreatedAt, l.Code), nil)
 	t.set(ownerKey(l.Owner, l.CreatedAt, l.Code), nil)
+	if l.Status == StatusHeld {
+		t.set(heldKey(l.Code), nil)
+	}
 	t.liveAdd++
 }
 
@@ -95,6 +102,9 @@ func (t *Txn) UpdateLink(l *Link) { t.putLink(l) }
 // 410) but its destination, title and tags are gone and it leaves the
 // listings.
 func (t *Txn) DeleteLink(l *Link, now int64) {
+	if l.Status == StatusHeld {
+		t.Unhold(l.Code)
+	}
 	t.del(createdKey(l.CreatedAt, l.Code))
 	t.del(ownerKey(l.Owner, l.CreatedAt, l.Code))
 	tomb := &Link{Code: l.Code, Owner: l.Owner, CreatedAt: l.CreatedAt, UpdatedAt: now,

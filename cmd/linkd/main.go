@@ -74,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = backupCmd(args, stdout, stderr)
 	case "restore":
 		err = restoreCmd(args, stdout, stderr)
-	case "link", "key", "user", "blocklist", "domain":
+	case "link", "key", "user", "blocklist", "domain", "feed":
 		err = apiCmd(cmd, args, stdout, stderr)
 	case "import":
 		err = importCmd(args, stdout, stderr)
@@ -112,6 +112,8 @@ Usage:
   linkd blocklist add KIND VALUE
                            block a url, host or domain (admins; also: list, delete)
   linkd domain add HOST     serve links or profiles on another domain (admins; also: list, get, update, rm)
+  linkd feed add NAME FORMAT URL
+                           subscribe to a threat feed: hosts, list or urlhaus (admins; also: list, delete)
   linkd import --from SOURCE FILE
                            import links from bitly, yourls, shlink, kutt, csv or linkd exports
   linkd link export        export links (CSV or JSON lines) or --analytics (CSV)

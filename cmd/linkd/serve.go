@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -21,6 +22,7 @@ import (
 	"github.com/linkd/linkd/internal/textlist"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/node/feeds"
 	"github.com/linkd/linkd/outbox"
 	"github.com/linkd/linkd/outbox/webhook"
 	"github.com/linkd/linkd/store"
@@ -48,6 +50,10 @@ type serveFlags struct {
 	secureCookies                                                     bool
 	maxConnsPerIP                                                     int
 	uploadQuota                                                       int64
+	feeds                                                             feeds.Limits
+	feedMinInterval                                                   time.Duration
+	userDailyLinks                                                    uint
+	reviewNewUsers                                                    time.Duration
 	limits                                                            httpd.Limits
 	peer                                                              peerFlags
 	tls                                                               tlsFlags
@@ -105,6 +111,13 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark console cookies Secure (implied by an https --public-url); set it when a TLS proxy fronts linkd")
 	fs.Int64Var(&f.uploadQuota, "upload-quota", httpd.DefaultUploadQuota, "bytes of uploaded images one user may hold; images their profile no longer shows are freed a day after upload")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", httpd.DefaultMaxConnsPerIP, "concurrent HTTP connections one client address may hold (0: no cap); behind a proxy or CDN, visitors share its addresses, so raise it there")
+	fs.BoolVar(&f.feeds.AllowPrivate, "feed-allow-private", false, "let threat feeds be fetched from loopback, private and link-local addresses (refused by default)")
+	fs.Int64Var(&f.feeds.MaxBytes, "feed-max-bytes", feeds.DefaultMaxBytes, "largest threat-feed body; a longer one fails the fetch (the last good list stays)")
+	fs.IntVar(&f.feeds.MaxEntries, "feed-max-entries", feeds.DefaultMaxEntries, "most distinct entries of one threat feed; more fail the fetch (the last good list stays)")
+	fs.DurationVar(&f.feeds.Timeout, "feed-timeout", feeds.DefaultTimeout, "bound on one threat-feed fetch, from dialling to the end of the body")
+	fs.DurationVar(&f.feedMinInterval, "feed-min-interval", httpd.DefaultFeedMinInterval, "shortest fetch interval an admin may give a threat feed")
+	fs.UintVar(&f.userDailyLinks, "user-daily-links", 0, "most links one user (not an admin) may create per UTC day, counted across the cluster; bulk creates and imports count each item (0: no limit; upgrade every node before setting it)")
+	fs.DurationVar(&f.reviewNewUsers, "review-new-users", 0, "hold the links of accounts younger than this for an admin's review: they answer a \"pending review\" page until approved (0: off; upgrade every node before setting it)")
 	f.limits = httpd.DefaultLimits()
 	for _, l := range []struct {
 		name, help string
@@ -245,11 +258,13 @@ func serve(args []string, stderr io.Writer) error {
 		HTTP: httpd.Config{
 			PublicURL: public, RedirectMaxAge: f.redirectMaxAge, Limits: f.limits, MaxConnsPerIP: f.maxConnsPerIP, UploadQuota: f.uploadQuota,
 			Registration: reg, SecureCookies: f.secureCookies, ProfileHost: f.profileHost,
-			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners),
+			AbuseContact: f.abuseContact, Shorteners: shortenerList(f.refuseShorteners), FeedMinInterval: f.feedMinInterval,
+			UserDailyLinks: uint32(min(f.userDailyLinks, math.MaxUint32)), ReviewNewUsers: f.reviewNewUsers,
 		},
 		TLS: tlsCfg,
 		Outbox: wire.Outbox{Purgers: purgers, Webhooks: webhook.Policy{AllowPrivate: f.webhooksAllowPrivate},
 			Window: f.webhooksWindow, Backoff: f.webhooksBackoff, PurgeRepeat: f.purgeRepeat},
+		Feeds:         f.feeds,
 		ShutdownGrace: shutdownGrace,
 		Drain:         f.drain,
 		Logger:        log,

@@ -47,6 +47,11 @@ func (a *API) block(ctx *fasthttp.RequestCtx, rq request) {
 		return
 	}
 	_, err := a.ops.SetTakedown(rq.p, rq.Code, true, req.Reason)
+	if err == nil {
+		// The answer reads the takedown back: on a follower, wait until
+		// it has applied the write.
+		err = a.ops.Consistent()
+	}
 	if err != nil {
 		a.fail(ctx, err)
 		return

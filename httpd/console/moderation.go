@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/valyala/fasthttp"
 
@@ -11,10 +12,12 @@ import (
 )
 
 // moderationPage is the admins' trust and safety page: the report review
-// queue, the blocklist and the audit trail.
+// queue, the blocklist, the threat feeds and the audit trail.
 type moderationPage struct {
 	Reports []ops.ReportView
 	Blocks  []ops.Block
+	Feeds   []ops.Feed
+	Held    []ops.HeldLink
 	Audit   []ops.AuditRecord
 }
 
@@ -26,10 +29,12 @@ func (c *Console) renderModeration(ctx *fasthttp.RequestCtx, rq request, v view)
 	rs, err1 := c.ops.Reports(false)
 	bs, err2 := c.ops.Blocks()
 	as, err3 := c.ops.Audit(50)
-	if err := errors.Join(err1, err2, err3); err != nil {
+	fs, err4 := c.ops.Feeds(rq.se.p)
+	hs, err5 := c.ops.ReviewQueue(rq.se.p)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		c.log.Error("reading moderation state", "err", err)
 	}
-	v.Data = &moderationPage{Reports: rs, Blocks: bs, Audit: as}
+	v.Data = &moderationPage{Reports: rs, Blocks: bs, Feeds: fs, Held: hs, Audit: as}
 	c.renderForm(ctx, rq.se, "moderation", "Trust and safety", v)
 }
 
@@ -51,6 +56,37 @@ func (c *Console) addBlock(ctx *fasthttp.RequestCtx, rq request) {
 
 func (c *Console) deleteBlock(ctx *fasthttp.RequestCtx, rq request) {
 	c.afterModeration(ctx, rq, c.ops.DeleteBlock(rq.se.p, rq.ID))
+}
+
+func (c *Console) addFeed(ctx *fasthttp.RequestCtx, rq request) {
+	f := formValues(ctx, "name", "url", "format", "interval", "reason")
+	minutes, err := strconv.ParseInt(f["interval"], 10, 64)
+	if err != nil {
+		minutes = 60
+	}
+	_, err = c.ops.AddFeed(rq.se.p, ops.NewFeed{Name: f["name"], URL: f["url"], Format: f["format"],
+		IntervalSeconds: minutes * 60, Reason: f["reason"]})
+	c.afterModeration(ctx, rq, err)
+}
+
+func (c *Console) deleteFeed(ctx *fasthttp.RequestCtx, rq request) {
+	c.afterModeration(ctx, rq, c.ops.DeleteFeed(rq.se.p, rq.ID))
+}
+
+func (c *Console) review(ctx *fasthttp.RequestCtx, rq request) {
+	f := formValues(ctx, "action", "reason")
+	c.afterModeration(ctx, rq, c.ops.Review(rq.se.p, rq.Code, ops.ReviewReq{Action: f["action"], Reason: f["reason"]}))
+}
+
+// eraseAccount serves POST /app/account/delete: the signed-in user erases
+// their account (typing their email to confirm), then is logged out.
+func (c *Console) eraseAccount(ctx *fasthttp.RequestCtx, rq request) {
+	if err := c.ops.EraseSelf(rq.se.p, string(ctx.PostArgs().Peek("confirm"))); err != nil {
+		c.failPage(ctx, rq.se, "Account not deleted", err)
+		return
+	}
+	c.setCookie(ctx, c.cookies.session, "", 0)
+	seeOther(ctx, "/app/login")
 }
 
 func (c *Console) resolveReport(ctx *fasthttp.RequestCtx, rq request) {

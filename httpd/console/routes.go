@@ -89,6 +89,10 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "admin/moderation", Scope: ops.ScopeAdmin, Handle: c.moderation},
 		{Method: "POST", Pattern: "admin/blocklist", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.addBlock},
 		{Method: "POST", Pattern: "admin/blocklist/{id}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteBlock},
+		{Method: "POST", Pattern: "account/delete", Scope: ops.ScopeSignedIn, Budget: write, Body: form, Handle: c.eraseAccount},
+		{Method: "POST", Pattern: "admin/review/{code}", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.review},
+		{Method: "POST", Pattern: "admin/feeds", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.addFeed},
+		{Method: "POST", Pattern: "admin/feeds/{id}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteFeed},
 		{Method: "POST", Pattern: "admin/reports/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.resolveReport},
 	}
 }

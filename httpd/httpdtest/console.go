@@ -172,3 +172,9 @@ func (c *Console) PostMultipart(path string, form url.Values, files map[string][
 	w.Close()
 	return c.send("POST", path, &body, w.FormDataContentType())
 }
+
+// ConsoleAt returns a console client for a node this package did not
+// start (a linkd process at base, e.g. http://127.0.0.1:8080).
+func ConsoleAt(t testing.TB, base string) *Console {
+	return (&Node{URL: base, t: t}).NewConsole(t)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/node"
+	"github.com/linkd/linkd/node/feeds"
 	"github.com/linkd/linkd/store"
 )
 
@@ -56,6 +57,12 @@ type Options struct {
 	// is filled in).
 	TLS    *tlsd.Config
 	Outbox wire.Outbox
+	// Feeds bounds threat-feed fetches; FeedMinInterval is the shortest
+	// feed interval (0: the defaults of linkd serve).
+	Feeds           feeds.Limits
+	FeedMinInterval time.Duration
+	UserDailyLinks  uint32
+	ReviewNewUsers  time.Duration
 }
 
 // AdminInvite returns the one-time invite with which the bootstrap admin
@@ -113,7 +120,10 @@ func StartWith(t testing.TB, o Options) *Node {
 			Retention: store.Retention{Minutes: 48 * time.Hour, Hours: 90 * 24 * time.Hour}},
 		Proxies: clientaddr.MustParse("127.0.0.0/8"),
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
-			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota},
+			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota,
+			FeedMinInterval: o.FeedMinInterval, UserDailyLinks: o.UserDailyLinks,
+			ReviewNewUsers: o.ReviewNewUsers},
+		Feeds:         o.Feeds,
 		TLS:           o.TLS,
 		ShutdownGrace: 5 * time.Second,
 		Outbox:        o.Outbox,

@@ -3,6 +3,7 @@ package httpx
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -50,6 +51,7 @@ var problems = [...]Problem{
 	ops.KindBlockExists:    {"blocklist-entry-exists", 409, "Blocklist entry exists", "The blocklist already has an entry of this kind and value."},
 	ops.KindDomainExists:   {"domain-exists", 409, "Domain exists", "A domain with this host is configured already; change it with PATCH /api/v1/domains/{host}."},
 	ops.KindDomainLimit:    {"domain-limit", 409, "Too many domains", "The cluster holds the most domains it may (100); delete one before adding another."},
+	ops.KindDailyQuota:     {"daily-link-quota", 429, "Daily link quota reached", "The account created as many links today (UTC) as this instance allows (`--user-daily-links`); `Retry-After` says when the next UTC day starts. Bulk creates and imports count each item."},
 }
 
 // ProblemOf is the problem for a Kind.
@@ -77,6 +79,13 @@ type problemBody struct {
 	Errors []ops.FieldError `json:"errors,omitempty"`
 }
 
+// UntilNextUTCDay is the whole seconds from now to the next UTC midnight
+// (at least 1), when daily quotas start again.
+func UntilNextUTCDay(now time.Time) int {
+	next := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	return max(1, int((next.Sub(now)+time.Second-1)/time.Second))
+}
+
 // RetryAfterSeconds is what 503s ask clients to wait: about one election.
 const RetryAfterSeconds = 1
 
@@ -90,6 +99,9 @@ func WriteProblem(ctx *fasthttp.RequestCtx, k ops.Kind, detail string, errs ...o
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	if p.Status == fasthttp.StatusServiceUnavailable {
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	}
+	if k == ops.KindDailyQuota {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(UntilNextUTCDay(time.Now())))
 	}
 	ctx.SetBody(b)
 }

@@ -43,6 +43,7 @@ const (
 	KindBlockExists                // the blocklist has the entry already
 	KindDomainExists               // the domain is configured already
 	KindDomainLimit                // the cluster holds the most domains it may
+	KindDailyQuota                 // the user's daily link quota is spent
 	kindCount
 )
 

@@ -242,9 +242,10 @@ func (o *Ops) CreateLink(p Principal, req NewLink, idem Idempotency) (l *store.L
 	return res.Link, res.Replayed, nil
 }
 
-// newCreate validates a create request.
+// newCreate validates a create request of p's, with p's daily quota.
 func (o *Ops) newCreate(req NewLink, p Principal, now time.Time) (*fsm.CreateLink, error) {
-	cmd := &fsm.CreateLink{Owner: p.Owner(), RedirectStatus: DefaultRedirectStatus}
+	cmd := &fsm.CreateLink{Owner: p.Owner(), RedirectStatus: DefaultRedirectStatus, DailyQuota: o.dailyQuota(p),
+		Hold: o.held(p, now)}
 	errs := req.Invalid
 	if cmd.Domain = o.linkDomain(p, req.Domain, &errs); cmd.Domain != "" {
 		cmd.Admin = p.IsAdmin()

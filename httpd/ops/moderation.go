@@ -270,10 +270,26 @@ func classifyModeration(err error) *Error {
 		return Fail(KindNotFound, "No such report.")
 	case errors.Is(err, fsm.ErrReportsFull):
 		return Fail(KindRateLimited, "The report queue is full; please try again later.")
+	case errors.Is(err, fsm.ErrDailyQuota):
+		return Fail(KindDailyQuota, "You have created as many links today as this instance allows; "+
+			"retry after midnight UTC (see Retry-After).")
+	case errors.Is(err, fsm.ErrNotHeld):
+		return Fail(KindNotFound, "The link is not waiting for review.")
+	case errors.Is(err, fsm.ErrFeedNotFound):
+		return Fail(KindNotFound, "No such feed.")
 	case errors.Is(err, fsm.ErrBlockExists):
 		return Fail(KindBlockExists, "The blocklist has this entry already.")
 	}
 	return nil
+}
+
+// dailyQuota is the daily link quota that p's creates carry (0: none).
+// Admins are exempt.
+func (o *Ops) dailyQuota(p Principal) uint32 {
+	if p.IsAdmin() {
+		return 0
+	}
+	return o.dailyLinks
 }
 
 // AbuseContact is the reporting policy the 451 page links to, as an href

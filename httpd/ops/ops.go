@@ -75,7 +75,16 @@ type Config struct {
 	// Webhooks is where webhook endpoints may point
 	// (--webhooks-allow-private).
 	Webhooks webhook.Policy
-	Logger   *slog.Logger
+	// UserDailyLinks is the most links a user (not an admin) may create
+	// per UTC day, counted in replicated state (0: no limit).
+	UserDailyLinks uint32
+	// ReviewNewUsers, when positive, holds the links of users whose
+	// account is younger than it for an admin's review (admins exempt).
+	ReviewNewUsers time.Duration
+	// FeedMinInterval is the shortest fetch interval of a threat feed
+	// (0: DefaultFeedMinInterval).
+	FeedMinInterval time.Duration
+	Logger          *slog.Logger
 }
 
 // DefaultUploadQuota is the per-user image quota: a profile of 50 links
@@ -98,6 +107,9 @@ type Ops struct {
 	// shorteners are the hosts (and their subdomains) refused as destinations.
 	shorteners map[string]bool
 	hooks      webhook.Policy
+	feedMin    time.Duration
+	dailyLinks uint32
+	review     time.Duration
 }
 
 // New returns Ops for cfg.
@@ -115,9 +127,13 @@ func New(cfg Config) (*Ops, error) {
 	if cfg.UploadQuota <= 0 {
 		cfg.UploadQuota = DefaultUploadQuota
 	}
+	if cfg.FeedMinInterval <= 0 {
+		cfg.FeedMinInterval = DefaultFeedMinInterval
+	}
 	return &Ops{defaultHost: strings.ToLower(pu.Hostname()), st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
 		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
-		shorteners: shortenerSet(cfg.Shorteners), hooks: cfg.Webhooks}, nil
+		shorteners: shortenerSet(cfg.Shorteners), hooks: cfg.Webhooks, feedMin: cfg.FeedMinInterval,
+		dailyLinks: cfg.UserDailyLinks, review: cfg.ReviewNewUsers}, nil
 }
 
 // Store is the node's store, for the front ends' reads.

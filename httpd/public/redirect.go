@@ -76,6 +76,11 @@ func (h *Handler) redirect(ctx *fasthttp.RequestCtx, host []byte, d *store.Domai
 	case e.Kind == store.HotBlocked:
 		h.m.Blocked.Inc()
 		h.blocked(ctx, string(code))
+	case e.Kind == store.HotHeld:
+		h.m.Blocked.Inc()
+		ctx.Response.Header.Set("Cache-Control", "no-store")
+		httpx.WritePage(ctx, fasthttp.StatusForbidden, httpx.Page{Title: "Pending review",
+			Message: "This short link is new and waits for the administrators of this service to review it. Please try again later."})
 	case e.Expired(now.UnixMilli()):
 		if !h.fallback(ctx, &e) {
 			h.m.Gone.Inc()

@@ -25,6 +25,7 @@ import (
 	"github.com/linkd/linkd/internal/clientaddr"
 	"github.com/linkd/linkd/node"
 	"github.com/linkd/linkd/node/clicks"
+	"github.com/linkd/linkd/node/feeds"
 	"github.com/linkd/linkd/outbox"
 	"github.com/linkd/linkd/outbox/webhook"
 	"github.com/linkd/linkd/store"
@@ -57,6 +58,8 @@ type Config struct {
 	// TLS, when set, serves HTTPS too (ServeTLS); Node, Propose and
 	// Logger are filled in here.
 	TLS *tlsd.Config
+	// Feeds bounds the leader's threat-feed fetches.
+	Feeds feeds.Limits
 	// ShutdownGrace bounds how long Close waits for open requests.
 	ShutdownGrace time.Duration
 	// Drain is how long Drain keeps serving after the node turned not
@@ -88,6 +91,7 @@ type Node struct {
 	Outbox  *outbox.Runner
 	rec     *clicks.Recorder
 	comp    *clicks.Compactor
+	feeds   *feeds.Runner
 	grace   time.Duration
 	drain   time.Duration
 	log     *slog.Logger
@@ -115,6 +119,8 @@ func Start(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	w.feeds = feeds.Start(feeds.Config{Store: n.Store(), Propose: w.Cluster.Propose, Leader: n, Limits: cfg.Feeds,
+		Logger: cfg.Logger})
 	h := cfg.HTTP
 	h.Store, h.Cluster, h.Minter, h.Logger = n.Store(), w.Cluster, node.NewMinter(n.ID(), n.Store(), w.Cluster.Propose), cfg.Logger
 	h.Clicks, h.TrustedProxies = w.rec, cfg.Proxies
@@ -217,6 +223,9 @@ func (w *Node) close() error {
 	}
 	if w.Outbox != nil {
 		w.Outbox.Close()
+	}
+	if w.feeds != nil {
+		w.feeds.Close()
 	}
 	w.Node.HandOffLeadership()
 	w.Cluster.Close()

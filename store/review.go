@@ -1,0 +1,44 @@
+package store
+
+import "github.com/cockroachdb/pebble/v2"
+
+// The review queue (issue 14, --review-new-users): links held for review
+// until an admin approves or rejects them.
+//
+//	y\x00<code>   a held link (empty value)
+//
+// It shares letter y with the feed index, whose keys start with a
+// blocklist kind byte (never 0). A held link's record has status
+// StatusHeld (link record version 3).
+
+func heldKey(code string) []byte { return append([]byte{tFeedIdx, 0}, code...) }
+
+// Unhold takes code off the review queue (its status is the caller's).
+func (t *Txn) Unhold(code string) { t.del(heldKey(code)) }
+
+// HeldLinks returns up to limit held links, in code order.
+func (s *Store) HeldLinks(limit int) ([]*Link, error) {
+	var out []*Link
+	err := s.view(func(db *pebble.DB) error {
+		var codes []string
+		err := scanPrefix(db, []byte{tFeedIdx, 0}, func(k, _ []byte) error {
+			if len(codes) >= limit {
+				return errStopScan
+			}
+			codes = append(codes, string(k[2:]))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range codes {
+			l, err := getLink(db, c)
+			if err != nil {
+				return err
+			}
+			out = append(out, l)
+		}
+		return nil
+	})
+	return out, err
+}
