@@ -153,7 +153,7 @@ for r in $(seq "$ROUNDS"); do
       read -r lr ld la ls < <(measure "$(cat "$OUT/linkd.pid")" "http://127.0.0.1:$PORT/" "$w" "$n" "$p")
       [ -n "${ls:-}" ] || { echo "bench: linkd run failed" >&2; exit 1; }
       if [ $mode = on ]; then
-        echo "         clicks written $(curl -s http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_written_total/ { print $2 }'), dropped $(curl -s http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_dropped_total/ { print $2 }') (since start)" >&2
+        echo "         clicks written $(curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_written_total/ { print $2 }'), dropped $(curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_dropped_total/ { print $2 }') (since start)" >&2
       fi
       stop_linkd
       awk -v w="$w" -v rd="$r" -v m="linkd-analytics-$mode" -v q="$lr" -v d="$ld" -v a="$la" -v nt="$ntotal" -v st="$ls" \

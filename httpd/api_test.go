@@ -369,6 +369,29 @@ func TestHealthReadyStatus(t *testing.T) {
 	if r.Status != 200 || !bytes.Contains(r.Body, []byte("linkd_redirect_requests_total")) {
 		t.Fatalf("metrics: %d", r.Status)
 	}
+	// The metrics are cluster-wide: anonymous clients and users' keys are
+	// refused; a key with only metrics:read (what Prometheus holds) reads.
+	_, user := n.User(t, "m@example.com", "correct horse battery")
+	for _, c := range []struct {
+		header []string
+		status int
+	}{{[]string{"Authorization", ""}, 401}, {httpdtest.As("lk_not_a_token"), 401}, {httpdtest.As(user), 403}} {
+		if r := n.Do("GET", "/_/metrics", nil, c.header...); r.Status != c.status || bytes.Contains(r.Body, []byte("linkd_")) {
+			t.Fatalf("metrics with %q: %d, want %d without figures", c.header, r.Status, c.status)
+		}
+	}
+	r = n.Do("POST", "/api/v1/keys", []byte(`{"name":"prometheus","scopes":["metrics:read"]}`))
+	var key struct{ Token string }
+	if r.Status != 201 || json.Unmarshal(r.Body, &key) != nil {
+		t.Fatalf("metrics key: %d %s", r.Status, r.Body)
+	}
+	scraper := key.Token
+	if r := n.Do("GET", "/_/metrics", nil, httpdtest.As(scraper)...); r.Status != 200 || !bytes.Contains(r.Body, []byte("linkd_links")) {
+		t.Fatalf("metrics with a metrics:read key: %d", r.Status)
+	}
+	if r := n.Do("GET", "/api/v1/links", nil, httpdtest.As(scraper)...); r.Status != 403 {
+		t.Fatalf("a metrics:read key listed links: %d", r.Status)
+	}
 	if r := n.Do("GET", "/_/problems/validation", nil); r.Status != 200 {
 		t.Fatalf("problem docs: %d", r.Status)
 	}

@@ -113,7 +113,9 @@ func totalClicks(t *testing.T, p *proc, code string) uint64 {
 // metric returns a metric's value from /_/metrics as text.
 func metric(t *testing.T, p *proc, name string) string {
 	t.Helper()
-	resp, err := http.Get(p.URL + "/_/metrics")
+	req, _ := http.NewRequest("GET", p.URL+"/_/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

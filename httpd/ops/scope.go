@@ -24,9 +24,12 @@ const (
 	// ScopeKeysWrite creates and revokes API keys. Without it a key that
 	// leaks cannot mint itself successors or revoke its owner's other keys.
 	ScopeKeysWrite
+	// ScopeMetrics reads /_/metrics: cluster-wide figures, so admins only;
+	// a key with only this scope is what a Prometheus scraper holds.
+	ScopeMetrics
 
 	ScopesUser = ScopeLinksRead | ScopeLinksWrite | ScopeAnalyticsRead | ScopeProfileWrite | ScopeKeysWrite
-	ScopesAll  = ScopesUser | ScopeAdmin
+	ScopesAll  = ScopesUser | ScopeAdmin | ScopeMetrics
 )
 
 // ScopeName is one scope's API name and what it allows.
@@ -43,6 +46,7 @@ var ScopeNames = []ScopeName{
 	{ScopeAnalyticsRead, "analytics:read", "read click analytics"},
 	{ScopeProfileWrite, "profile:write", "edit the link-in-bio profile"},
 	{ScopeKeysWrite, "keys:write", "create and revoke API keys (a key made by a key expires with it)"},
+	{ScopeMetrics, "metrics:read", "read the Prometheus metrics at /_/metrics (admins only)"},
 	{ScopeAdmin, "admin", "everything, for every user (admins only)"},
 }
 

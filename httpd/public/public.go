@@ -110,12 +110,32 @@ func (h *Handler) table(metrics fasthttp.RequestHandler) httpx.Table[fasthttp.Re
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "healthz", Public: true, Handle: healthz},
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "readyz", Public: true, Handle: h.readyz},
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "status", Public: true, Handle: h.status},
-			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "metrics", Public: true, Handle: metrics},
+			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "metrics", Public: true, Handle: h.scraper(metrics)},
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "img/{id}", Public: true, Handle: h.image},
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "problems/{id}", Public: true, Handle: problemDocs},
 		)
 	}
 	return t
+}
+
+// scraper lets through to /_/metrics only a bearer token with the
+// metrics:read scope (admin keys hold it): the figures are cluster-wide
+// (links, raft indexes, purge targets), so anonymous clients get 401 and
+// other users' keys 403.
+func (h *Handler) scraper(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		token, _ := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+		p, err := h.ops.ForToken(strings.TrimSpace(token), time.Now())
+		switch {
+		case token == "" || err != nil:
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="linkd"`)
+			httpx.WriteProblem(ctx, ops.KindUnauthorized, "The metrics need an API key with the metrics:read scope (admins' keys hold it).")
+		case !p.Can(ops.ScopeMetrics):
+			httpx.WriteProblem(ctx, ops.KindForbidden, "The metrics need the metrics:read scope.")
+		default:
+			metrics(ctx)
+		}
+	}
 }
 
 // Internal serves /_/...: health, readiness, status, metrics, images and
