@@ -256,6 +256,8 @@ func newCommand(t Type) Command {
 		return &SetProfile{}
 	case TypePutImage:
 		return &PutImage{}
+	case TypeGroup:
+		return &Group{}
 	}
 	if c := newModeration(t); c != nil {
 		return c

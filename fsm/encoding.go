@@ -42,6 +42,7 @@ var versions = map[Type]uint8{
 	TypeSetProfile: 2, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted)
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
 	TypeCreateLinks: 1, TypeUpdateLinks: 1, TypeDeleteLinks: 1,
+	TypeGroup: 1,
 }
 
 // ErrTooNew means an entry was written by a newer linkd: its command type or
@@ -102,7 +103,10 @@ func Check(b []byte) error {
 	if err != nil {
 		return err
 	}
-	return checkVersion(t, v)
+	if err := checkVersion(t, v); err != nil || t != TypeGroup {
+		return err
+	}
+	return checkGroup(b)
 }
 
 func checkVersion(t Type, v uint8) error {

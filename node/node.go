@@ -183,6 +183,8 @@ type Node struct {
 	leaderCh chan struct{} // closed at the next leader/state change
 	kick     chan struct{} // wakes the leadership goroutine (watchLeadership)
 
+	proposals chan *proposal // to the group committer (group.go)
+
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -192,7 +194,8 @@ type Node struct {
 func Open(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	start := time.Now()
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1)}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1),
+		proposals: make(chan *proposal, proposalQueue)}
 	if err := n.open(); err != nil {
 		n.closeAll()
 		return nil, err
@@ -201,6 +204,8 @@ func Open(cfg Config) (*Node, error) {
 	n.log.Info("node started", "appliedIndex", n.fsm.Applied(), "links", links,
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
 	n.watchLeadership()
+	n.wg.Add(1)
+	go n.runGroupCommit()
 	return n, nil
 }
 
@@ -357,19 +362,11 @@ func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, err
 		return nil, notApplied(ErrShutdown)
 	default:
 	}
-	timeout := proposeTimeout
-	if d, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(d))
+	deadline := time.Now().Add(proposeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	f := n.raft.Apply(cmd, timeout)
-	if err := n.await(f); err != nil {
-		return nil, raftError(err)
-	}
-	r, ok := f.Response().(*fsm.Result)
-	if !ok || r == nil {
-		return nil, unknownOutcome(fmt.Errorf("node: unexpected apply response %T", f.Response()))
-	}
-	return r, r.Err
+	return n.submit(cmd, deadline) // group commit (group.go)
 }
 
 // await waits for a raft future, or until the node stops. With
