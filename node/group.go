@@ -77,10 +77,10 @@ func (n *Node) runGroupCommit() {
 		}
 		group, size := []*proposal{first}, len(first.cmd)
 	fill:
-		for len(group) < maxGroup {
+		for len(group) < maxGroup && !isGroup(first.cmd) {
 			select {
 			case p := <-n.proposals:
-				if size+len(p.cmd) > maxGroupBytes {
+				if size+len(p.cmd) > maxGroupBytes || isGroup(p.cmd) {
 					carry = p
 					break fill
 				}
@@ -97,6 +97,10 @@ func (n *Node) runGroupCommit() {
 		}()
 	}
 }
+
+// isGroup reports whether an encoded command is already a group (one a
+// peer proposed): it is committed alone, never nested.
+func isGroup(cmd []byte) bool { return len(cmd) > 0 && fsm.Type(cmd[0]) == fsm.TypeGroup }
 
 // commitGroup commits one group and answers each of its proposals.
 func (n *Node) commitGroup(group []*proposal) {
