@@ -86,7 +86,7 @@ T1=$(now_ms); C1=$(cpu_ticks "$PID")
 echo "## Load (bulk API, 1,000 links per request, $CONC clients)"
 echo
 awk -v n="$N" -v ms=$((T1 - T0)) -v d=$((C1 - C0)) -v hz="$TICK" 'BEGIN {
-  printf "| links | wall | links/s | node CPU per link |\n|---|---|---|---|\n| %d | %.0f s | %.0f | %.1f µs |\n", n, ms / 1000, n / (ms / 1000), d / hz * 1e6 / n }'
+  printf "| links | wall | links/s | node CPU per link |\n|---|---|---|---|\n| %d | %.1f s | %.0f | %.1f µs |\n", n, ms / 1000, n / (ms / 1000), d / hz * 1e6 / n }'
 echo
 echo "load average after loading: $(uptime | sed 's/.*load average: //')"
 echo
@@ -131,8 +131,8 @@ echo
 echo "| | value |"
 echo "|---|---|"
 awk -v b="$(du_bytes "$DIR/scale.backup")" -v n="$N" 'BEGIN { printf "| backup size | %.2f GiB, %.0f bytes/link |\n", b / 2^30, b / n }'
-echo "| backup (GET /api/v1/backup to a file) | $(((T1 - T0) / 1000)) s |"
-echo "| restore (linkd restore into an empty data dir) | $(((T3 - T2) / 1000)) s |"
+echo "| backup (GET /api/v1/backup to a file) | $((T1 - T0)) ms |"
+echo "| restore (linkd restore into an empty data dir) | $((T3 - T2)) ms |"
 echo "| restored node start until ready | $RESTORED_START ms |"
 echo
 echo "load average at the end: $(uptime | sed 's/.*load average: //')"
