@@ -26,6 +26,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/propose"
 	"github.com/linkd/linkd/internal/token"
 	"github.com/linkd/linkd/store"
 )
@@ -183,7 +184,7 @@ type Node struct {
 	leaderCh chan struct{} // closed at the next leader/state change
 	kick     chan struct{} // wakes the leadership goroutine (watchLeadership)
 
-	proposals chan *proposal // to the group committer (group.go)
+	batcher *propose.Batcher // group commit (group.go)
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -194,8 +195,8 @@ type Node struct {
 func Open(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	start := time.Now()
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1),
-		proposals: make(chan *proposal, proposalQueue)}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1)}
+	n.batcher = n.newBatcher()
 	if err := n.open(); err != nil {
 		n.closeAll()
 		return nil, err
@@ -204,8 +205,6 @@ func Open(cfg Config) (*Node, error) {
 	n.log.Info("node started", "appliedIndex", n.fsm.Applied(), "links", links,
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
 	n.watchLeadership()
-	n.wg.Add(1)
-	go n.runGroupCommit()
 	return n, nil
 }
 
@@ -366,7 +365,7 @@ func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, err
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	return n.submit(cmd, deadline) // group commit (group.go)
+	return n.batcher.Submit(cmd, deadline, "") // group commit (group.go)
 }
 
 // await waits for a raft future, or until the node stops. With
@@ -448,6 +447,7 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		close(n.stop)
 		n.wg.Wait()
+		n.batcher.Wait()
 		err = n.closeAll()
 	})
 	return err
