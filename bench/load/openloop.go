@@ -39,12 +39,7 @@ type OpenResult struct {
 }
 
 // Pct returns the p-th latency percentile (0 < p <= 1).
-func (r OpenResult) Pct(p float64) time.Duration {
-	if len(r.Latency) == 0 {
-		return 0
-	}
-	return r.Latency[min(len(r.Latency)-1, int(float64(len(r.Latency))*p))]
-}
+func (r OpenResult) Pct(p float64) time.Duration { return pct(r.Latency, p) }
 
 func (r OpenResult) String() string {
 	s := fmt.Sprintf("open loop %.0f/s for %s: %d sent, %.0f/s answered; p50 %s p90 %s p99 %s p99.9 %s max %s",
