@@ -57,9 +57,11 @@ func (r OpenResult) String() string {
 // request, as with wrk2). Each latency counts from the moment the request
 // was due, so a stalled sender or server shows in the percentiles instead
 // of hiding (no coordinated omission). Redirects are not followed; an
-// answer other than status want counts as a failure.
-func OpenLoop(base string, codes Codes, rate float64, d time.Duration, want int) OpenResult {
-	tr := &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0, IdleConnTimeout: time.Minute}
+// answer other than status want counts as a failure. At most conns
+// connections are open (linkd caps connections per client address); a
+// request waiting for one counts that wait.
+func OpenLoop(base string, codes Codes, rate float64, d time.Duration, want, conns int) OpenResult {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute}
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer tr.CloseIdleConnections()

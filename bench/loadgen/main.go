@@ -26,7 +26,7 @@ import (
 func main() {
 	server := flag.String("server", "http://127.0.0.1:8080", "linkd base URL (comma-separate several to spread creates over nodes)")
 	token := flag.String("token", os.Getenv("LINKD_TOKEN"), "API token (creates)")
-	conc := flag.Int("c", 64, "concurrent clients (creates)")
+	conc := flag.Int("c", 64, "concurrent clients (creates); connections at most (redirects)")
 	dur := flag.Duration("d", 10*time.Second, "duration")
 	rate := flag.Float64("rate", 0, "redirects per second, open loop (0: measure creates instead)")
 	prefix := flag.String("prefix", "u", "code prefix (redirects; bench/seed's -prefix)")
@@ -36,7 +36,7 @@ func main() {
 	brief := flag.Bool("brief", false, "redirects: print only \"answered/s p50-µs p99-µs unexpected\" (for scripts)")
 	flag.Parse()
 	if *rate > 0 {
-		r := load.OpenLoop(strings.Split(*server, ",")[0], load.Codes{Prefix: *prefix, N: *codes, Zipf: *zipf}, *rate, *dur, *want)
+		r := load.OpenLoop(strings.Split(*server, ",")[0], load.Codes{Prefix: *prefix, N: *codes, Zipf: *zipf}, *rate, *dur, *want, *conc)
 		if *brief {
 			bad := 0
 			for _, n := range r.Failures {
