@@ -237,7 +237,9 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
-	err := s.db.Close()
+	// A clean shutdown flushes the memtable (up to memTableBytes), so
+	// the next start has no WAL to replay.
+	err := errors.Join(s.db.Flush(), s.db.Close())
 	s.db = nil
 	s.cache.Unref()
 	return err
