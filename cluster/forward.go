@@ -13,7 +13,7 @@ import (
 // leader share one /v1/apply RPC (an fsm.Group, which the leader commits as
 // one raft entry of its own) instead of one RPC each.
 const (
-	forwardInFlight = 4
+	forwardInFlight = 16
 	forwardMaxItems = 256
 	forwardMaxBytes = maxRPCBody / 2 // the answer, links included, must fit too
 )

@@ -14,8 +14,12 @@ import (
 // per-entry costs (log record, future, apply call, follower round) once
 // per group instead of once per command.
 const (
-	// groupInFlight is how many group entries may be in flight at once.
-	groupInFlight = 4
+	// groupInFlight is how many group entries may be in flight at once. At
+	// 4, a full set of groups waited for its own apply before the next could
+	// be appended (no overlap of log writes and apply); 16 keeps raft's
+	// pipeline full (TestMeasureCreates, one node: 4 was slower than no
+	// grouping, 16 is 1.6-2.3x faster).
+	groupInFlight = 16
 	// maxGroup and maxGroupBytes bound one group (commands, encoded bytes).
 	maxGroup      = 256
 	maxGroupBytes = 1 << 20
