@@ -21,6 +21,12 @@
 #            (no click segment left on disk: sealed, folded, applied,
 #            deleted) / the same redirects; nginx and analytics-off have
 #            nothing to finish, and are given the same settle.
+# Open loop: after the closed-loop runs of a workload, bench/loadgen sends
+# redirects at a fixed rate, half of the highest req/s linkd (analytics on)
+# reached in that workload, to nginx and to linkd in turn, for $OPEN_DUR;
+# latency counts from each request's due time (no coordinated omission),
+# reported as p50/p99 (Debian has no wrk2). loadgen is Go's net/http
+# client on core 1; at high rates it is part of what is measured.
 # The per-address redirect budget is off (--rate-redirects-per-ip off):
 # all of wrk's requests come from one address. The machine is shared and
 # noisy, so read the ratios, not the absolute numbers.
@@ -37,6 +43,7 @@ UNIFORM_N=${UNIFORM_N:-1000}
 ZIPF_N=${ZIPF_N:-1000000}
 ZIPF_S=${ZIPF_S:-1.0}
 SETTLE_MAX=${SETTLE_MAX:-120}
+OPEN_DUR=${OPEN_DUR:-10s}
 DEST='https://example.com/landing?utm_source=bench'
 for tool in nginx wrk taskset curl go; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y nginx wrk)" >&2; exit 1; }
@@ -53,6 +60,7 @@ trap cleanup EXIT
 
 go build -o "$OUT/linkd" ./cmd/linkd
 go build -o "$OUT/seed" ./bench/seed
+go build -o "$OUT/loadgen" ./bench/loadgen
 TOKEN=lk_bench_token
 PORT=18080
 DATA="$OUT/data"
@@ -75,7 +83,7 @@ stop_linkd() {
 echo "seeding $UNIFORM_N + $ZIPF_N links through the API..."
 start_linkd
 "$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix u -n "$UNIFORM_N" -url "$DEST"
-"$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix z -n "$ZIPF_N" -url "$DEST"
+"$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix z -n "$ZIPF_N" -url "$DEST" -bulk 1000 -c 4
 [ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$PORT/z0000000)" = "302 $DEST" ]
 stop_linkd
 
@@ -140,6 +148,13 @@ measure() {
     'BEGIN { printf "%.0f %.2f %.2f %d\n", r, d / hz * 1e6 / q, a / hz * 1e6 / q, st }'
 }
 
+# open_loop URL DIST N PREFIX RATE -> "answered/s p50µs p99µs unexpected"
+open_loop() {
+  local z=0
+  [ "$2" = zipf ] && z=$ZIPF_S
+  taskset -c 1 "$OUT/loadgen" -server "${1%/}" -prefix "$4" -codes "$3" -zipf "$z" -rate "$5" -d "$OPEN_DUR" -brief
+}
+
 printf '%-8s %5s  %-14s %9s  %10s  %9s  %9s  %8s  %s\n' workload round server 'req/s' 'µs during' 'µs after' 'µs total' 'vs nginx' 'settle'
 for r in $(seq "$ROUNDS"); do
   for w in uniform zipf; do
@@ -154,10 +169,17 @@ for r in $(seq "$ROUNDS"); do
       [ -n "${ls:-}" ] || { echo "bench: linkd run failed" >&2; exit 1; }
       if [ $mode = on ]; then
         echo "         clicks written $(curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_written_total/ { print $2 }'), dropped $(curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/_/metrics | awk '/^linkd_clicks_dropped_total/ { print $2 }') (since start)" >&2
+        orate=$((lr / 2))
+        read -r oa o50 o99 obad < <(open_loop "http://127.0.0.1:$PORT/" "$w" "$n" "$p" "$orate")
+        open_linkd="linkd-analytics-on p50 ${o50} µs p99 ${o99} µs (${oa}/s answered, ${obad} unexpected)"
       fi
       stop_linkd
       awk -v w="$w" -v rd="$r" -v m="linkd-analytics-$mode" -v q="$lr" -v d="$ld" -v a="$la" -v nt="$ntotal" -v st="$ls" \
         'BEGIN { printf "%-8s %5d  %-14s %9d  %10.2f  %9.2f  %9.2f  %8.2f  %ss\n", w, rd, m, q, d, a, d + a, (d + a) / nt, st }'
     done
+    read -r oa o50 o99 obad < <(open_loop "http://127.0.0.1:18081/" "$w" "$n" "$p" "$orate")
+    settle "$NGINX_WORKER" >/dev/null
+    printf '%-8s %5d  open loop at %d/s: nginx p50 %d µs p99 %d µs (%s/s answered, %s unexpected); %s\n' \
+      "$w" "$r" "$orate" "$o50" "$o99" "$oa" "$obad" "$open_linkd"
   done
 done

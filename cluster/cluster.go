@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/propose"
 	"github.com/linkd/linkd/node"
 )
 
@@ -79,6 +80,7 @@ type Cluster struct {
 	raftAddr string
 	rpc      *rpcClient
 	srv      *http.Server
+	fwd      *propose.Batcher // batches forwarded writes (forward.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -101,6 +103,7 @@ func New(n *node.Node, mux *Mux, cfg Config) *Cluster {
 		cfg.Logger = slog.Default()
 	}
 	c := &Cluster{n: n, cfg: cfg, log: cfg.Logger, rpc: newRPCClient(mux), stop: make(chan struct{})}
+	c.fwd = c.newForwarder()
 	if mux != nil {
 		c.raftAddr = mux.Addr().String()
 		c.srv = &http.Server{Handler: c.rpcHandler(), ReadHeaderTimeout: rpcTimeout}
@@ -118,6 +121,7 @@ func (c *Cluster) Close() error {
 	c.once.Do(func() {
 		close(c.stop)
 		c.wg.Wait()
+		c.fwd.Wait()
 		if c.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 			defer cancel()
@@ -198,15 +202,7 @@ func (c *Cluster) proposeOnce(ctx context.Context, cmd []byte) (*fsm.Result, err
 	if addr == "" {
 		return nil, ErrNoLeader
 	}
-	var raw []byte
-	if err := c.rpc.call(ctx, addr, "POST", "/v1/apply", cmd, &raw); err != nil {
-		return nil, outcome(!certainlyNotApplied(err), err)
-	}
-	res, err := fsm.DecodeResult(raw)
-	if err != nil {
-		return nil, outcome(true, err)
-	}
-	return res, res.Err
+	return c.forward(ctx, addr, cmd)
 }
 
 // onLeader runs fn on this node if it leads, else sends the RPC to the

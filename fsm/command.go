@@ -284,6 +284,8 @@ func newCommand(t Type) Command {
 		return &SetProfile{}
 	case TypePutImage:
 		return &PutImage{}
+	case TypeGroup:
+		return &Group{}
 	}
 	for _, f := range families {
 		if f.make == nil {

@@ -45,6 +45,7 @@ var versions = map[Type]uint8{
 	TypeCreateDomain: 1, TypeUpdateDomain: 1, TypeDeleteDomain: 1,
 	TypeCreateWebhook: 1, TypeUpdateWebhook: 1, TypeDeleteWebhook: 1, TypeWebhookAttempt: 1,
 	TypeOutboxTick: 1, TypePurgeAck: 1, TypeResendDelivery: 1,
+	TypeGroup: 1,
 }
 
 // ErrTooNew means an entry was written by a newer linkd: its command type or
@@ -105,7 +106,10 @@ func Check(b []byte) error {
 	if err != nil {
 		return err
 	}
-	return checkVersion(t, v)
+	if err := checkVersion(t, v); err != nil || t != TypeGroup {
+		return err
+	}
+	return checkGroup(b)
 }
 
 func checkVersion(t Type, v uint8) error {

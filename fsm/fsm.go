@@ -157,6 +157,9 @@ func (f *FSM) applyOne(txn *store.Txn, data []byte) (*Result, error) {
 	if err != nil {
 		panic(fmt.Sprintf("fsm: %v", err))
 	}
+	if g, ok := c.(*Group); ok {
+		return f.applyGroup(txn, g)
+	}
 	var r *Result
 	switch c := c.(type) {
 	case *Init:

@@ -26,6 +26,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/propose"
 	"github.com/linkd/linkd/internal/token"
 	"github.com/linkd/linkd/store"
 )
@@ -183,6 +184,8 @@ type Node struct {
 	leaderCh chan struct{} // closed at the next leader/state change
 	kick     chan struct{} // wakes the leadership goroutine (watchLeadership)
 
+	batcher *propose.Batcher // group commit (group.go)
+
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -193,6 +196,7 @@ func Open(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	start := time.Now()
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1)}
+	n.batcher = n.newBatcher()
 	if err := n.open(); err != nil {
 		n.closeAll()
 		return nil, err
@@ -357,19 +361,11 @@ func (n *Node) ProposeEncoded(ctx context.Context, cmd []byte) (*fsm.Result, err
 		return nil, notApplied(ErrShutdown)
 	default:
 	}
-	timeout := proposeTimeout
-	if d, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(d))
+	deadline := time.Now().Add(proposeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	f := n.raft.Apply(cmd, timeout)
-	if err := n.await(f); err != nil {
-		return nil, raftError(err)
-	}
-	r, ok := f.Response().(*fsm.Result)
-	if !ok || r == nil {
-		return nil, unknownOutcome(fmt.Errorf("node: unexpected apply response %T", f.Response()))
-	}
-	return r, r.Err
+	return n.batcher.Submit(cmd, deadline, "") // group commit (group.go)
 }
 
 // await waits for a raft future, or until the node stops. With
@@ -451,6 +447,7 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		close(n.stop)
 		n.wg.Wait()
+		n.batcher.Wait()
 		err = n.closeAll()
 	})
 	return err

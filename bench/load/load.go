@@ -26,11 +26,14 @@ type Result struct {
 func (r Result) Rate() float64 { return float64(r.Acked) / r.Elapsed.Seconds() }
 
 // Pct returns the p-th latency percentile (0 < p <= 1).
-func (r Result) Pct(p float64) time.Duration {
-	if len(r.Latency) == 0 {
+func (r Result) Pct(p float64) time.Duration { return pct(r.Latency, p) }
+
+// pct returns the p-th percentile of sorted latencies.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	return r.Latency[min(len(r.Latency)-1, int(float64(len(r.Latency))*p))]
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 }
 
 func (r Result) String() string {
