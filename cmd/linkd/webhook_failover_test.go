@@ -12,7 +12,9 @@ import (
 // Webhook deliveries pending when the leader dies are delivered by the new
 // leader, from the replicated outbox: the receiver (which checks every
 // signature with the Standard Webhooks reference library) sees every
-// event at least once.
+// event, and each under one webhook-id: a redelivery after the failover
+// carries the id of the first attempt, so a receiver that keeps the ids
+// it handled (as Standard Webhooks asks) acts on each event exactly once.
 func TestWebhookFailoverDeliversEverything(t *testing.T) {
 	rcv := outboxtest.NewReceiver(t, 1<<30) // down until the leader is gone
 	procs := startCluster(t, 3, "--webhooks-allow-private", "--webhooks-backoff", "200ms")
@@ -44,9 +46,17 @@ func TestWebhookFailoverDeliversEverything(t *testing.T) {
 	if bad := rcv.BadSignatures(); len(bad) > 0 {
 		t.Fatalf("signatures refused by the reference verifier: %q", bad)
 	}
-	ids := map[string]int{}
+	ids, idOf := map[string]int{}, map[string]string{}
 	for _, e := range rcv.Events() {
 		ids[e.ID]++
+		code, _ := e.Data["code"].(string)
+		if prev, ok := idOf[code]; ok && prev != e.ID {
+			t.Fatalf("link %s was announced under two webhook-ids, %s and %s", code, prev, e.ID)
+		}
+		idOf[code] = e.ID
+	}
+	if len(idOf) != 20 {
+		t.Fatalf("%d distinct links announced, want 20", len(idOf))
 	}
 	dups := 0
 	for _, n := range ids {
