@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/cdnlog"
 	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
@@ -17,10 +16,10 @@ import (
 // reach linkd, so the CDN's access log brings them. Only those count: a
 // request the CDN passed to the origin was counted by the origin.
 
-// ClickFolder turns events into one Clicks command under a source
-// (clicks.Compactor.Fold).
+// ClickFolder starts batches of events that fold into one Clicks command
+// (clicks.Compactor).
 type ClickFolder interface {
-	Fold(source string, events []clicks.Event) (*fsm.Clicks, error)
+	NewBatch() *clicks.Batch
 }
 
 // Ingest limits.
@@ -64,7 +63,7 @@ func (o *Ops) IngestCDNLog(format, batchID string, body []byte, now time.Time) (
 		return nil, Fail(KindUnavailable, "Analytics are off on this node; nothing can be ingested.")
 	}
 	var res IngestResult
-	var events []clicks.Event
+	batch := o.folder.NewBatch()
 	known := map[string]bool{}
 	var lookupErr error
 	err := cdnlog.Read(format, body, func(l cdnlog.Line, ok bool) {
@@ -97,7 +96,7 @@ func (o *Ops) IngestCDNLog(format, batchID string, body []byte, now time.Time) (
 		if a, err := netip.ParseAddr(l.IP); err == nil {
 			e.IP = a.As16()
 		}
-		events = append(events, e)
+		batch.Add(&e)
 		res.Accepted++
 	})
 	switch {
@@ -109,10 +108,10 @@ func (o *Ops) IngestCDNLog(format, batchID string, body []byte, now time.Time) (
 		return nil, lookupErr
 	case res.Accepted+res.Skipped == 0:
 		return nil, Fail(KindBadRequest, "No line of the body is a "+format+" log record; nothing was counted.")
-	case len(events) == 0:
+	case batch.Len() == 0:
 		return &res, nil
 	}
-	cmd, err := o.folder.Fold("cdn:"+batchID, events)
+	cmd, err := batch.Command("cdn:" + batchID)
 	if err != nil {
 		return nil, err
 	}

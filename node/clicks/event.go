@@ -7,7 +7,7 @@
 // the segment only once the delta is applied. The fsm applies each identity
 // at most once, so clicks are counted exactly once across restarts and
 // leader changes. A CDN's log of redirects it served from its cache
-// (Compactor.Fold, via POST /api/v1/analytics/ingest) is enriched and
+// (Compactor.NewBatch, via POST /api/v1/analytics/ingest) is enriched and
 // folded the same way into one command under the source "cdn:<batch id>",
 // so a re-sent batch is applied at most once too.
 //
