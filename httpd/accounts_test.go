@@ -79,7 +79,7 @@ func TestUsersAPI(t *testing.T) {
 		Role   string
 		Scopes []string
 	}](t, n.Do("GET", "/api/v1/me", nil))
-	if me.ID != 1 || me.Role != "admin" || len(me.Scopes) != 6 {
+	if me.ID != 1 || me.Role != "admin" || len(me.Scopes) != 7 {
 		t.Fatalf("me: %+v", me)
 	}
 }

@@ -148,7 +148,7 @@ func TestAPIErrors(t *testing.T) {
 	mustProblem(t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://e.test"}`), "Content-Type", "text/plain"), 415, "")
 	big := `{"url":"https://e.test","title":"` + strings.Repeat("x", 70<<10) + `"}`
 	mustProblem(t, n.Do("POST", "/api/v1/links", []byte(big)), 413, "")
-	if status := declareHugeBody(t, n.URL); status != "HTTP/1.1 413 Request Entity Too Large" {
+	if status := declareBody(t, n.URL, "/api/v1/links", 16<<20); status != "HTTP/1.1 413 Request Entity Too Large" {
 		t.Fatalf("16 MiB body: %q", status)
 	}
 	for body, field := range map[string]string{
@@ -185,15 +185,15 @@ func TestAPIErrors(t *testing.T) {
 // sending it: the server must refuse from the headers alone. (Sending the
 // body races the server closing the connection, which a client sees as a
 // reset.)
-func declareHugeBody(t *testing.T, base string) string {
+func declareBody(t *testing.T, base, path string, size int) string {
 	t.Helper()
 	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fmt.Fprintf(c, "POST /api/v1/links HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
-		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", httpdtest.Token, 16<<20)
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, httpdtest.Token, size)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {

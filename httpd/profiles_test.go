@@ -281,6 +281,8 @@ func TestProfileSchedulingAndViews(t *testing.T) {
 		t.Fatal("the visible link is missing")
 	}
 	n.Do("GET", "/@sam", nil)
+	n.Do("GET", "/_/v/sam.gif", nil) // the two page loads' view beacons
+	n.Do("GET", "/_/v/sam.gif", nil)
 	// Views are the page code's clicks; they arrive within the analytics lag.
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -43,7 +43,8 @@ func TestRoutePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	uploads := map[string]bool{"api POST images": true, "console POST profile": true, "console POST profile/preview": true,
-		"api POST links/bulk": true, "api PATCH links/bulk": true, "api DELETE links/bulk": true, "api POST imports": true, "console POST transfer/import": true}
+		"api POST links/bulk": true, "api PATCH links/bulk": true, "api DELETE links/bulk": true, "api POST imports": true, "console POST transfer/import": true,
+		"api POST analytics/ingest": true}
 	tables := map[string][]policy{"api": policies(s.api.Routes()), "console": policies(s.console.Routes()), "public": policies(s.public.Routes())}
 	writes := 0
 	for audience, ps := range tables {

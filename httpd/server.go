@@ -97,6 +97,9 @@ type Config struct {
 	RedirectMaxAge time.Duration
 	// Clicks records visits for analytics; nil turns analytics off.
 	Clicks *clicks.Recorder
+	// ClickBatches folds CDN log batches (POST /api/v1/analytics/ingest);
+	// nil with analytics off.
+	ClickBatches ops.ClickFolder
 	// AnalyticsLag is the bound on a click's delay into analytics, which
 	// the console states on its analytics pages.
 	AnalyticsLag time.Duration
@@ -162,7 +165,7 @@ func New(cfg Config) (*Server, error) {
 	o, err := ops.New(ops.Config{Store: cfg.Store, Cluster: cfg.Cluster, Minter: cfg.Minter, PublicURL: cfg.PublicURL,
 		Registration: cfg.Registration, UploadQuota: cfg.UploadQuota, Logger: cfg.Logger, AbuseContact: cfg.AbuseContact,
 		Shorteners: cfg.Shorteners, Webhooks: cfg.Webhooks, FeedMinInterval: cfg.FeedMinInterval,
-		UserDailyLinks: cfg.UserDailyLinks, ReviewNewUsers: cfg.ReviewNewUsers})
+		UserDailyLinks: cfg.UserDailyLinks, ReviewNewUsers: cfg.ReviewNewUsers, Clicks: cfg.ClickBatches})
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "DELETE", Pattern: "links/{code}", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.deleteLink},
 		{Method: "POST", Pattern: "links/{code}/promote", Scope: ops.ScopeLinksWrite, Budget: write, Body: json, Handle: a.promoteVariant},
 		{Method: "GET", Pattern: "analytics/domains", Scope: ops.ScopeAdmin, Handle: a.domainAnalytics},
+		{Method: "POST", Pattern: "analytics/ingest", Scope: ops.ScopeAdmin, Budget: write, Body: ingestBody, Handle: a.ingestCDNLog},
 		{Method: "GET", Pattern: "domains", Scope: ops.ScopeLinksRead, Handle: a.listDomains},
 		{Method: "POST", Pattern: "domains", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.createDomain},
 		{Method: "GET", Pattern: "domains/{id}", Scope: ops.ScopeAdmin, Handle: a.getDomain},

@@ -48,7 +48,7 @@ func (c *Console) previewDraft(ctx *fasthttp.RequestCtx, rq request) {
 // public page's, except that the console may frame it.
 func (c *Console) writePreview(ctx *fasthttp.RequestCtx, rq request, p *store.Profile) {
 	var b bytes.Buffer
-	css, err := profilepage.Render(&b, p, c.ops.Public(), time.Now().UnixMilli())
+	css, err := profilepage.Render(&b, p, c.ops.Public(), time.Now().UnixMilli(), false)
 	if err != nil {
 		c.log.Error("rendering preview", "err", err)
 		c.errorPage(ctx, rq.se, fasthttp.StatusInternalServerError, "Something went wrong", "The preview could not be shown.")

@@ -84,7 +84,10 @@ type Config struct {
 	// FeedMinInterval is the shortest fetch interval of a threat feed
 	// (0: DefaultFeedMinInterval).
 	FeedMinInterval time.Duration
-	Logger          *slog.Logger
+	// Clicks folds CDN log batches into click commands (analytics on);
+	// nil answers ingests 503.
+	Clicks ClickFolder
+	Logger *slog.Logger
 }
 
 // DefaultUploadQuota is the per-user image quota: a profile of 50 links
@@ -110,6 +113,7 @@ type Ops struct {
 	feedMin    time.Duration
 	dailyLinks uint32
 	review     time.Duration
+	folder     ClickFolder
 }
 
 // New returns Ops for cfg.
@@ -133,7 +137,7 @@ func New(cfg Config) (*Ops, error) {
 	return &Ops{defaultHost: strings.ToLower(pu.Hostname()), st: cfg.Store, cl: cfg.Cluster, minter: cfg.Minter, public: strings.TrimRight(cfg.PublicURL, "/"),
 		selfHosts: []string{pu.Host}, reg: cfg.Registration, quota: cfg.UploadQuota, log: cfg.Logger, abuse: cfg.AbuseContact,
 		shorteners: shortenerSet(cfg.Shorteners), hooks: cfg.Webhooks, feedMin: cfg.FeedMinInterval,
-		dailyLinks: cfg.UserDailyLinks, review: cfg.ReviewNewUsers}, nil
+		dailyLinks: cfg.UserDailyLinks, review: cfg.ReviewNewUsers, folder: cfg.Clicks}, nil
 }
 
 // Store is the node's store, for the front ends' reads.

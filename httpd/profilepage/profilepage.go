@@ -35,7 +35,7 @@ const layoutCSS = `*{box-sizing:border-box}html{background:var(--bg-solid)}` +
 	`text-decoration:none;font-weight:600;text-align:left}.btn:hover,.btn:focus{transform:translateY(-1px);outline:3px solid var(--accent);outline-offset:2px}` +
 	`.btn svg{width:22px;height:22px;fill:currentColor;flex:none}.btn img{width:40px;height:40px;border-radius:6px;object-fit:cover;flex:none}` +
 	`.btn span{flex:1;text-align:center}.btn small{font-weight:400;font-size:.75rem;opacity:.8}` +
-	`footer{text-align:center;padding:1rem;font-size:.8rem}footer a{color:var(--text);opacity:.7}`
+	`footer{text-align:center;padding:1rem;font-size:.8rem}footer a{color:var(--text);opacity:.7}.vb{position:absolute;opacity:0}`
 
 var (
 	pageTmpl = template.Must(template.New("").ParseFS(ui.FS, "public/profile.html"))
@@ -52,6 +52,9 @@ type page struct {
 	LD            any
 	Social, Links []pageLink
 	Icons         []pageIcon
+	// Beacon is the view beacon's path (BeaconPath), empty for the
+	// console's preview.
+	Beacon string
 }
 
 type pageLink struct {
@@ -64,11 +67,25 @@ type pageIcon struct {
 	Body        template.HTML // from the bundled icon sets, not from users
 }
 
+// BeaconPrefix and BeaconSuffix frame a handle in the view beacon's path.
+const BeaconPrefix, BeaconSuffix = "/_/v/", ".gif"
+
+// BeaconPath is the path of p's view beacon: a 1×1 image the page loads
+// from its own origin (relative, so img-src 'self' allows it on every
+// host the page is served from), which counts the view even when a CDN
+// served the page from its cache.
+func BeaconPath(handle string) string { return BeaconPrefix + handle + BeaconSuffix }
+
 // Render writes p's page as it shows at now (Unix ms) to w, with links
 // absolute under public (the page may be served on --profile-host or
-// through a CDN). It returns the page's one inline style sheet, for CSP.
-func Render(w *bytes.Buffer, p *store.Profile, public string, now int64) (css string, err error) {
+// through a CDN). With beacon the page carries its view beacon (the public
+// page); without it (the console's live preview) loading it counts
+// nothing. It returns the page's one inline style sheet, for CSP.
+func Render(w *bytes.Buffer, p *store.Profile, public string, now int64, beacon bool) (css string, err error) {
 	d := data(p, public, now)
+	if beacon {
+		d.Beacon = BeaconPath(p.Handle)
+	}
 	return string(d.CSS), pageTmpl.ExecuteTemplate(w, "page", d)
 }
 

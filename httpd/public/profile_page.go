@@ -14,7 +14,6 @@ import (
 
 	"github.com/linkd/linkd/httpd/httpx"
 	"github.com/linkd/linkd/httpd/profilepage"
-	"github.com/linkd/linkd/node/clicks"
 	"github.com/linkd/linkd/store"
 )
 
@@ -101,11 +100,8 @@ func (h *Handler) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile, droppe
 		}
 		h.profiles.put(key, page)
 	}
-	kind := clicks.KindClick
-	if ctx.IsHead() {
-		kind = clicks.KindPreview
-	}
-	h.record(ctx, []byte(p.PageCode), kind, now) // a page view
+	// The view is counted by the page's beacon (beacon.go), not here: a
+	// page a CDN serves from its cache never reaches this code.
 	hd := &ctx.Response.Header
 	hd.Set("Content-Security-Policy", page.csp)
 	hd.Set("Cache-Control", profileCacheControl)
@@ -148,7 +144,7 @@ func etagMatches(inm []byte, etag string) bool {
 // allows exactly the page's own inline style, by hash).
 func (h *Handler) renderProfile(p *store.Profile, now int64) (*renderedPage, error) {
 	var b bytes.Buffer
-	css, err := profilepage.Render(&b, p, h.public, now)
+	css, err := profilepage.Render(&b, p, h.public, now, true)
 	if err != nil {
 		return nil, err
 	}

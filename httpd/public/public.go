@@ -112,6 +112,7 @@ func (h *Handler) table(metrics fasthttp.RequestHandler) httpx.Table[fasthttp.Re
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "status", Public: true, Handle: h.status},
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "metrics", Public: true, Handle: h.scraper(metrics)},
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "img/{id}", Public: true, Handle: h.image},
+			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "v/{id}", Public: true, Handle: h.beacon},
 			httpx.Route[fasthttp.RequestHandler]{Method: m, Pattern: "problems/{id}", Public: true, Handle: problemDocs},
 		)
 	}
@@ -140,6 +141,9 @@ func (h *Handler) scraper(metrics fasthttp.RequestHandler) fasthttp.RequestHandl
 
 // Internal serves /_/...: health, readiness, status, metrics, images and
 // problem docs.
+
+// Internal serves /_/...: health, readiness, status, metrics, images,
+// view beacons and problem docs.
 func (h *Handler) Internal(ctx *fasthttp.RequestCtx) {
 	rest := strings.TrimPrefix(string(ctx.Path()), "/_/")
 	r, _, _ := h.routes.Lookup(string(ctx.Method()), rest)

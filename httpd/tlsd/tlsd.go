@@ -112,9 +112,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ACME == nil {
 		return nil, errors.New("tlsd: HTTPS needs a certificate and key, or ACME")
 	}
+	// A policy over the domain table may gain hosts later, but a node
+	// with none at all to start with is almost certainly misconfigured
+	// (an IP --public-url and no domain yet): say so rather than serve a
+	// port that can complete no handshake.
 	pc, dynamic := cfg.Policy.(changing)
-	if len(cfg.Policy.Hosts()) == 0 && !dynamic {
-		return nil, errors.New("tlsd: ACME needs at least one host name to obtain certificates for (--public-url or --profile-host with a DNS name)")
+	if len(cfg.Policy.Hosts()) == 0 {
+		return nil, errors.New("tlsd: ACME needs at least one host name to obtain certificates for (--public-url or --profile-host with a DNS name, or a configured domain)")
 	}
 	s.storage = NewStorage(cfg.Node.Store(), cfg.Propose)
 	s.cache = certmagic.NewCache(certmagic.CacheOptions{

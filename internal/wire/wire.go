@@ -125,7 +125,7 @@ func Start(cfg Config) (*Node, error) {
 	h.Store, h.Cluster, h.Minter, h.Logger = n.Store(), w.Cluster, node.NewMinter(n.ID(), n.Store(), w.Cluster.Propose), cfg.Logger
 	h.Clicks, h.TrustedProxies = w.rec, cfg.Proxies
 	if cfg.Analytics != nil {
-		h.AnalyticsLag = cfg.Analytics.Lag
+		h.AnalyticsLag, h.ClickBatches = cfg.Analytics.Lag, w.comp
 	}
 	if cfg.TLS != nil {
 		tc := *cfg.TLS

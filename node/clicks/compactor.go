@@ -23,6 +23,7 @@ const proposeTimeout = 10 * time.Second
 
 // Compactor folds sealed segments into rollup deltas and proposes them.
 type Compactor struct {
+	cfg         Config // for encoding batches (Fold) as the writer encodes events
 	dir, source string
 	st          *store.Store
 	propose     propose.Func
@@ -36,7 +37,7 @@ type Compactor struct {
 
 // NewCompactor starts compacting cfg.Dir every cfg.Lag/4.
 func NewCompactor(cfg Config, r store.Retention, propose propose.Func) *Compactor {
-	c := &Compactor{dir: cfg.Dir, source: cfg.Source, st: cfg.Store, propose: propose, retention: r,
+	c := &Compactor{cfg: cfg, dir: cfg.Dir, source: cfg.Source, st: cfg.Store, propose: propose, retention: r,
 		every: max(cfg.Lag/4, 10*time.Millisecond), log: cfg.Logger, stop: make(chan struct{})}
 	c.wg.Add(1)
 	go c.loop()
@@ -116,13 +117,24 @@ type dayAgg struct {
 // (one map operation per record, no allocation for repeated keys); minutes
 // and visitors, which differ per record, go straight to their link.
 func (c *Compactor) fold(num uint64) (*fsm.Clicks, error) {
+	cmd, err := c.foldRecords(func(fn func([]byte)) error { return readSegment(c.dir, num, c.log, fn) })
+	if err != nil {
+		return nil, err
+	}
+	cmd.Source, cmd.Segment = c.source, num
+	return cmd, nil
+}
+
+// foldRecords folds the records each yields into a Clicks command (without
+// its source and segment).
+func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, error) {
 	links := map[string]*linkAgg{}
 	profiles := map[string]uint64{}
 	var key []byte
-	err := readSegment(c.dir, num, c.log, func(b []byte) {
+	err := each(func(b []byte) {
 		v, err := viewRecord(b)
 		if err != nil {
-			c.log.Warn("skipping unreadable click record", "segment", num)
+			c.log.Warn("skipping unreadable click record")
 			return
 		}
 		key = binary.BigEndian.AppendUint64(key[:0], uint64(v.timeMs/store.DayMs))
@@ -161,7 +173,7 @@ func (c *Compactor) fold(num uint64) (*fsm.Clicks, error) {
 		}
 		l.day(day).add(v.kind, v.class, f, n)
 	}
-	cmd := &fsm.Clicks{Now: time.Now().UnixMilli(), Source: c.source, Segment: num, Retention: c.retention}
+	cmd := &fsm.Clicks{Now: time.Now().UnixMilli(), Retention: c.retention}
 	for _, code := range slices.Sorted(maps.Keys(links)) {
 		cmd.Links = append(cmd.Links, links[code].delta(code))
 	}

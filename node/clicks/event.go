@@ -6,7 +6,10 @@
 // proposes them through raft under a (source, segment) identity, deleting
 // the segment only once the delta is applied. The fsm applies each identity
 // at most once, so clicks are counted exactly once across restarts and
-// leader changes.
+// leader changes. A CDN's log of redirects it served from its cache
+// (Compactor.NewBatch, via POST /api/v1/analytics/ingest) is enriched and
+// folded the same way into one command under the source "cdn:<batch id>",
+// so a re-sent batch is applied at most once too.
 //
 // The package never blocks the redirect path and never writes replicated
 // state except through proposals.
