@@ -91,8 +91,9 @@ func (n *Node) leaderChanged() {
 }
 
 // onLeadership runs after every leadership change: a new leader commits a
-// barrier for its term (settle) and, once, proposes the cluster's Init. It
-// reports false if Init failed while this node still leads.
+// barrier for its term (settle) and, once, proposes the cluster's Init; a
+// halted leader hands over instead. It reports false if Init or the
+// hand-over failed while this node still leads.
 //
 // Until an entry of its own term is committed, a new leader does not know
 // the commit index: entries of earlier terms in its log (acknowledged
@@ -103,8 +104,7 @@ func (n *Node) onLeadership() bool {
 		return true
 	}
 	if n.fsm.Halted() != nil {
-		n.handOffIfHalted()
-		return true
+		return n.handOffIfHalted()
 	}
 	if err := n.settle(); err != nil {
 		n.log.Debug("settling leadership", "err", err)
