@@ -197,7 +197,7 @@ func TestBrowserConsole(t *testing.T) {
 	token := b.text("#new-token")
 	b.shot("08-keys")
 	mustStatus(t, "the new key works", n.Do("GET", "/api/v1/links", nil, httpdtest.As(token)...), http.StatusOK)
-	b.run("revoke", chromedp.Navigate(n.URL+"/app/keys"), chromedp.Click(`form[action$="/delete"] button`, chromedp.ByQuery),
+	b.run("revoke", chromedp.Navigate(n.URL+"/app/keys"), chromedp.Click(`form[action^="/app/keys/"][action$="/delete"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(".alert.ok", chromedp.ByQuery))
 	mustStatus(t, "the revoked key", n.Do("GET", "/api/v1/links", nil, httpdtest.As(token)...), http.StatusUnauthorized)
 

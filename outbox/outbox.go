@@ -8,6 +8,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"github.com/linkd/linkd/internal/leading"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -117,32 +118,16 @@ func (r *Runner) Close() {
 // watch runs the workers while this node leads.
 func (r *Runner) watch() {
 	defer r.wg.Done()
-	var cancel context.CancelFunc
-	var workers sync.WaitGroup
-	halt := func() {
-		if cancel != nil {
+	leading.Run(r.stop, r.cfg.Node, func() func() {
+		var workers sync.WaitGroup
+		cancel := r.startWorkers(&workers)
+		r.log.Info("delivering the outbox (leader)")
+		return func() {
 			cancel()
 			workers.Wait()
-			cancel = nil
+			r.log.Info("stopped delivering the outbox")
 		}
-	}
-	defer halt()
-	for {
-		changed := r.cfg.Node.LeaderChanged()
-		leader := r.cfg.Node.IsLeader()
-		if leader && cancel == nil {
-			cancel = r.startWorkers(&workers)
-			r.log.Info("delivering the outbox (leader)")
-		} else if !leader && cancel != nil {
-			halt()
-			r.log.Info("stopped delivering the outbox (no longer leader)")
-		}
-		select {
-		case <-r.stop:
-			return
-		case <-changed:
-		}
-	}
+	})
 }
 
 // startWorkers starts the purge, timer and webhook workers; the returned

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/linkd/linkd/internal/leading"
 	"log/slog"
 	"strings"
 	"sync"
@@ -266,29 +267,17 @@ func (s *Server) loadFromStorage() {
 // notifications.
 func (s *Server) watchLeadership() {
 	defer s.wg.Done()
-	for {
-		changed := s.cfg.Node.LeaderChanged()
+	leading.Run(s.stop, s.cfg.Node, func() func() {
 		s.mu.Lock()
-		switch lead := s.cfg.Node.IsLeader(); {
-		case lead && s.manager == nil:
-			s.manager = s.startManager()
-		case !lead && s.manager != nil:
+		s.manager = s.startManager()
+		s.mu.Unlock()
+		return func() {
+			s.mu.Lock()
 			s.manager.close()
 			s.manager = nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.stop:
-			s.mu.Lock()
-			if s.manager != nil {
-				s.manager.close()
-				s.manager = nil
-			}
 			s.mu.Unlock()
-			return
-		case <-changed:
 		}
-	}
+	})
 }
 
 // Managing reports whether this node runs certificate management (it

@@ -9,6 +9,7 @@ package feeds
 import (
 	"context"
 	"crypto/sha256"
+	"github.com/linkd/linkd/internal/leading"
 	"log/slog"
 	"strings"
 	"sync"
@@ -73,30 +74,10 @@ func (r *Runner) Close() {
 	r.wg.Wait()
 }
 
-// watch starts the fetch loop on gaining leadership and stops it on
-// losing it, woken by leadership changes only.
+// watch runs the fetch loop while this node leads.
 func (r *Runner) watch() {
 	defer r.wg.Done()
-	var stop func() // stops the running fetch loop; nil when none runs
-	defer func() {
-		if stop != nil {
-			stop()
-		}
-	}()
-	for {
-		changed := r.cfg.Leader.LeaderChanged()
-		if lead := r.cfg.Leader.IsLeader(); lead && stop == nil {
-			stop = r.startLeading()
-		} else if !lead && stop != nil {
-			stop()
-			stop = nil
-		}
-		select {
-		case <-changed:
-		case <-r.stop:
-			return
-		}
-	}
+	leading.Run(r.stop, r.cfg.Leader, r.startLeading)
 }
 
 // startLeading runs the fetch loop and returns what stops it (and waits).
