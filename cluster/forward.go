@@ -21,7 +21,7 @@ const (
 func (c *Cluster) newForwarder() *propose.Batcher {
 	return &propose.Batcher{
 		Commit:   c.forwardGroup,
-		InFlight: forwardInFlight, MaxItems: forwardMaxItems, MaxBytes: forwardMaxBytes,
+		InFlight: forwardInFlight, MaxItems: min(forwardMaxItems, c.n.MaxGroup()), MaxBytes: forwardMaxBytes,
 		Stop:      c.stop,
 		Stopped:   outcome(false, node.ErrShutdown),
 		AfterStop: outcome(true, node.ErrShutdown),

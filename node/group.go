@@ -28,12 +28,21 @@ const (
 func (n *Node) newBatcher() *propose.Batcher {
 	return &propose.Batcher{
 		Commit:   n.commitGroup,
-		InFlight: groupInFlight, MaxItems: maxGroup, MaxBytes: maxGroupBytes,
+		InFlight: groupInFlight, MaxItems: n.MaxGroup(), MaxBytes: maxGroupBytes,
 		Stop:      n.stop,
 		Stopped:   notApplied(ErrShutdown),
 		AfterStop: unknownOutcome(ErrShutdown),
 		Expired:   notApplied(ErrNoLeader, "deadline passed while queued for group commit"),
 	}
+}
+
+// MaxGroup is how many proposals may share one raft entry or one
+// forwarding RPC: 1 (never a group) unless Config.GroupCommit is on.
+func (n *Node) MaxGroup() int {
+	if !n.cfg.GroupCommit {
+		return 1
+	}
+	return maxGroup
 }
 
 // commitGroup commits one group as one raft entry and answers each of its

@@ -56,7 +56,9 @@ func openHaltNode(t *testing.T, dir, addr string, logs *haltLogBuffer) *Node {
 
 func haltWaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+	// 30 s: with 100 ms raft timing on a loaded machine, elections can
+	// churn for seconds, and a failed hand-off is retried after initRetry.
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
@@ -160,7 +162,17 @@ func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
 	// try again, a few times.
 	for try := 0; ; try++ {
 		var l *Node
-		haltWaitFor(t, "a ready leader", func() bool { l = leader(); return l != nil })
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if l = leader(); l != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				for _, n := range nodes {
+					t.Logf("%s leader=%v ready=%v halted=%v applied=%d", n.ID(), n.IsLeader(), n.Ready(), n.fsm.Halted() != nil, n.fsm.Applied())
+				}
+				t.Fatal("timed out waiting for a ready leader") // the states above say why
+			}
+		}
 		if l == halted {
 			break
 		}

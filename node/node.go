@@ -136,6 +136,11 @@ type Config struct {
 	TrailingLogs       uint64
 	HotSetBytes        int
 	Logger             *slog.Logger
+	// GroupCommit lets concurrent proposals share one raft entry
+	// (fsm.Group). A node of an earlier release cannot apply a group entry
+	// (it stops), so turn it on only once every node runs this release;
+	// off, every proposal is its own entry, as before.
+	GroupCommit bool
 }
 
 func (c *Config) setDefaults() {

@@ -25,7 +25,7 @@ func freeAddr(t *testing.T) string {
 
 func open(t *testing.T, id, dir, addr string, bootstrap bool) *node.Node {
 	t.Helper()
-	n, err := node.Open(node.Config{NodeID: id, DataDir: dir, RaftAddr: addr, Bootstrap: bootstrap,
+	n, err := node.Open(node.Config{NodeID: id, DataDir: dir, RaftAddr: addr, Bootstrap: bootstrap, GroupCommit: true,
 		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -37,9 +37,6 @@ const (
 	DefaultPurgeRepeat = 500 * time.Millisecond
 	// purgeBatch is how many purge entries one pass reads.
 	purgeBatch = 500
-	// idleAck is how many entries the purge queue of a leader without
-	// purge targets holds before it drops them (a purgeBatch at a time).
-	idleAck = 1000
 )
 
 // Config configures a Runner.
@@ -130,6 +127,16 @@ func (r *Runner) watch() {
 	})
 }
 
+// consumers reports whether anything consumes the outbox: purge targets
+// or at least one webhook endpoint.
+func (r *Runner) consumers() bool {
+	if len(r.cfg.Purgers) > 0 {
+		return true
+	}
+	eps, err := r.st.Endpoints()
+	return err != nil || len(eps) > 0
+}
+
 // startWorkers starts the purge, timer and webhook workers; the returned
 // function stops them.
 func (r *Runner) startWorkers(wg *sync.WaitGroup) context.CancelFunc {
@@ -206,12 +213,11 @@ func (r *Runner) purges(ctx context.Context) {
 	for ctx.Err() == nil {
 		seen := r.applied()
 		if len(r.cfg.Purgers) == 0 {
-			// Nothing to purge: drop the queue in large steps rather
-			// than with one ack per change.
-			if h, err := r.st.OutboxHead(); err != nil || h.Purges < idleAck {
-				r.waitApplied(ctx, seen, time.Time{})
-				continue
-			}
+			// Nothing to purge, so nothing to propose: the fsm keeps the
+			// queue at its cap (the oldest change dropped, counted), and a
+			// leader proposes no outbox command that a node of an earlier
+			// release, in a rolling upgrade, could not apply.
+			return
 		}
 		ps, cs, err := r.st.Purges(purgeBatch)
 		if err != nil || len(ps) == 0 {
@@ -282,6 +288,13 @@ func (r *Runner) purgeAll(ctx context.Context, urls []string) bool {
 func (r *Runner) timers(ctx context.Context) {
 	for ctx.Err() == nil {
 		seen := r.applied()
+		if !r.consumers() {
+			// Timers only feed purges and webhooks: without either, firing
+			// them would only propose commands (which a node of an earlier
+			// release could not apply) to no one.
+			r.waitApplied(ctx, seen, time.Time{})
+			continue
+		}
 		t, ok, err := r.st.NextTimer()
 		if err != nil {
 			r.waitApplied(ctx, seen, time.Time{})

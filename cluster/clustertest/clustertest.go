@@ -98,7 +98,7 @@ func (c *Cluster) start(id, raftAddr, dir string, cfg cluster.Config) *Node {
 	}
 	n, err := node.Open(node.Config{
 		NodeID: id, DataDir: dir, RaftAdvertise: raftAddr, Stream: mux.RaftLayer(),
-		HeartbeatTimeout: heartbeat, ElectionTimeout: heartbeat, Logger: log,
+		HeartbeatTimeout: heartbeat, ElectionTimeout: heartbeat, Logger: log, GroupCommit: true,
 	})
 	if err != nil {
 		mux.Close()

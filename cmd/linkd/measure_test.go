@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -22,13 +23,18 @@ import (
 
 // Acknowledged creates with 64 clients: one node, then a 3-node cluster
 // with the clients spread over all nodes (followers forward), one run.
+// LINKD_GROUP_COMMIT=1 measures with --group-commit.
 func TestMeasureCreates(t *testing.T) {
-	single := launch(t, newSpec(t, "n1"))
+	var extra []string
+	if os.Getenv("LINKD_GROUP_COMMIT") == "1" {
+		extra = []string{"--group-commit"}
+	}
+	single := launch(t, newSpec(t, "n1", extra...))
 	single.waitReady(t, 15*time.Second)
 	load.Run([]string{single.URL}, testToken, 64, 2*time.Second) // warm up
 	r1 := load.Run([]string{single.URL}, testToken, 64, 10*time.Second)
 	single.stop(t)
-	procs := startCluster(t, 3)
+	procs := startCluster(t, 3, extra...)
 	urls := []string{procs[0].URL, procs[1].URL, procs[2].URL}
 	load.Run(urls, testToken, 64, 2*time.Second)
 	r3 := load.Run(urls, testToken, 64, 10*time.Second)
