@@ -87,22 +87,16 @@ func (o *Ops) CreateDomain(p Principal, in DomainInput) (*store.Domain, error) {
 		return nil, err
 	}
 	c := &fsm.CreateDomain{Now: time.Now().UnixMilli(), Actor: p.Owner(), Host: host, Kind: *kind, Max: MaxDomains}
-	set(&c.RootURL, root)
-	set(&c.NotFoundURL, nf)
-	set(&c.Delegate, in.Delegate)
-	set(&c.HTTPSRedirect, in.HTTPSRedirect)
-	set(&c.HSTS, in.HSTS)
+	deref(&c.RootURL, root)
+	deref(&c.NotFoundURL, nf)
+	deref(&c.Delegate, in.Delegate)
+	deref(&c.HTTPSRedirect, in.HTTPSRedirect)
+	deref(&c.HSTS, in.HSTS)
 	res, err := o.propose(c)
 	if err != nil {
 		return nil, err
 	}
 	return res.Domain, nil
-}
-
-func set[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
 }
 
 // UpdateDomain changes a domain (admins).
