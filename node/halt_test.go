@@ -122,11 +122,13 @@ func TestNewerEntryMakesNodeNotReadyWithoutCrash(t *testing.T) {
 func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
 	var nodes []*Node
 	var peers []Peer
+	var logs []*haltLogBuffer
 	for i := range 3 {
+		logs = append(logs, &haltLogBuffer{})
 		id, addr := fmt.Sprintf("n%d", i+1), haltFreeAddr(t)
 		n, err := Open(Config{NodeID: id, DataDir: t.TempDir(), RaftAddr: addr,
 			HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond,
-			Logger: slog.New(slog.NewTextHandler(&haltLogBuffer{}, nil))})
+			Logger: slog.New(slog.NewTextHandler(logs[i], &slog.HandlerOptions{Level: slog.LevelDebug}))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,10 +150,12 @@ func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
 		return nil
 	}
 	haltWaitFor(t, "a ready leader", func() bool { return leader() != nil })
-	// Halt n3's fsm as an entry from a newer linkd would.
+	// Halt n3's fsm as an entry from a newer linkd would, through the
+	// wrapper raft applies through (it wakes the hand-off; n3 may already
+	// lead, and then nothing else would).
 	halted := nodes[2]
 	b, _ := fsm.Encode(&fsm.DeleteLink{Now: 1, Code: "x", Actor: 1})
-	halted.fsm.ApplyBatch([]*raft.Log{{Index: halted.fsm.Applied() + 1, Type: raft.LogCommand, Data: append([]byte{200}, b[1:]...)}})
+	notifyingFSM{halted.fsm, halted.applied, halted.kickLeadership}.ApplyBatch([]*raft.Log{{Index: halted.fsm.Applied() + 1, Type: raft.LogCommand, Data: append([]byte{200}, b[1:]...)}})
 	if halted.fsm.Halted() == nil {
 		t.Fatal("fsm not halted")
 	}
@@ -188,10 +192,21 @@ func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
 		}
 		t.Logf("leadership transfer to the halted node: %v; again", err)
 	}
-	haltWaitFor(t, "a ready leader other than the halted node", func() bool {
-		l := leader()
-		return l != nil && l != halted
-	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if l := leader(); l != nil && l != halted {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, n := range nodes {
+				t.Logf("%s leader=%v ready=%v halted=%v applied=%d commit=%d term=%d barrierTerm=%d", n.ID(), n.IsLeader(), n.Ready(),
+					n.fsm.Halted() != nil, n.fsm.Applied(), n.raft.CommitIndex(), n.raft.CurrentTerm(), n.barrierTerm.Load())
+			}
+			for i, l := range logs {
+				t.Logf("n%d's log:\n%s", i+1, l)
+			}
+			t.Fatal("timed out waiting for a ready leader other than the halted node") // the states above say why
+		}
+	}
 	if _, err := leader().Propose(context.Background(), &fsm.CreateLink{Now: 2, Code: "after", URL: "https://b.test", Owner: 1, RedirectStatus: 302}); err != nil {
 		t.Fatalf("write after the hand-off: %v", err)
 	}

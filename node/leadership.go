@@ -107,8 +107,12 @@ func (n *Node) onLeadership() bool {
 		return n.handOffIfHalted()
 	}
 	if err := n.settle(); err != nil {
+		// Lost leadership or shutting down: the next change kicks again.
+		// Still leading (the barrier timed out, or met a transfer in
+		// progress): retry, or this leader would stay not-ready for its
+		// whole term, since Ready waits for the barrier.
 		n.log.Debug("settling leadership", "err", err)
-		return true // lost leadership or shutting down: the next change kicks again
+		return n.raft.State() != raft.Leader
 	}
 	if done, err := n.st.Initialized(); err != nil || done {
 		return err == nil
