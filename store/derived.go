@@ -81,6 +81,7 @@ func (d *destListSet) recompute(db pebble.Reader, which destList) error {
 // loadDerived rebuilds every summary from the database (Open, Restore).
 func (s *Store) loadDerived() error {
 	s.purgeFloor = nil
+	s.accountsGen.Add(1)
 	if err := s.view(func(db *pebble.DB) error {
 		return s.destLists.recompute(db, listTakenDest|listBlock|listFeed)
 	}); err != nil {
@@ -89,8 +90,17 @@ func (s *Store) loadDerived() error {
 	return s.loadDomains()
 }
 
+// AccountsGen changes after every committed Txn that wrote an API key or a
+// user record, and after a restore: a cache of credentials checked at one
+// generation is good while the generation is unchanged (httpd/ops caches
+// API tokens by it). It is local to this node, not replicated.
+func (s *Store) AccountsGen() uint64 { return s.accountsGen.Load() }
+
 // noteWrite keeps the summaries in step with one Txn write or delete.
 func (t *Txn) noteWrite(k []byte, del bool) {
+	if len(k) > 0 && (k[0] == tKey || k[0] == tUser) {
+		t.accounts = true
+	}
 	l := destListOf(k)
 	switch {
 	case l == 0:
@@ -103,6 +113,9 @@ func (t *Txn) noteWrite(k []byte, del bool) {
 
 // commitDerived publishes what a committed Txn changed in the summaries.
 func (t *Txn) commitDerived() error {
+	if t.accounts {
+		t.s.accountsGen.Add(1)
+	}
 	if t.purgeFloor != nil {
 		t.s.purgeFloor = t.purgeFloor
 	}

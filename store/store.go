@@ -80,6 +80,7 @@ type Store struct {
 	feeds          notifier      // wakes readers of the feed table
 	destLists      destListSet   // which destination indexes may hold entries (derived.go)
 	purgeFloor     []byte        // the purge queue's lowest possibly live key (derived.go)
+	accountsGen    atomic.Uint64 // see AccountsGen
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()

@@ -26,6 +26,7 @@ type Txn struct {
 	feedsChanged bool     // the Txn changed a feed record (see FeedsChanged)
 	destDeleted  destList // indexes the Txn deleted from (derived.go)
 	purgeFloor   []byte   // every purge key below it is deleted (derived.go)
+	accounts     bool     // an API key or user record changed (AccountsGen)
 }
 
 // Begin starts a Txn.
