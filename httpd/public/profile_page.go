@@ -103,13 +103,6 @@ func (c *renderCache[V]) getOrMake(k string, render func() (V, error)) (V, error
 // errRenderPanicked is what waiters get when the render they joined panicked.
 var errRenderPanicked = errors.New("public: rendering panicked")
 
-func (c *renderCache[V]) get(k string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-
 func (c *renderCache[V]) putLocked(k string, v V) {
 	if c.m == nil || len(c.m) >= c.max {
 		c.m = map[string]V{}

@@ -48,7 +48,7 @@ func TestConcurrentProfileMissesRenderOnce(t *testing.T) {
 		var joined sync.WaitGroup
 		joined.Add(n - 1)
 		tc.hook(func() { <-release }, joined.Done) // the first miss renders once every other has joined it
-		go func() { // or after a while: a cache that does not coalesce renders n times
+		go func() {                                // or after a while: a cache that does not coalesce renders n times
 			all := make(chan struct{})
 			go func() { joined.Wait(); close(all) }()
 			select {
