@@ -281,6 +281,9 @@ func emit(txn *store.Txn, index uint64) error {
 				return err
 			}
 		}
+		if h.Endpoints == 0 {
+			continue // no endpoint anywhere (every create counts one): nothing to look up
+		}
 		if err := q.queue(p, c); err != nil {
 			return err
 		}

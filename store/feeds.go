@@ -194,6 +194,9 @@ func (t *Txn) UnindexFeedEntry(id uint64, k BlockKind, value string) {
 // FeedListed returns a feed whose committed version lists value (the
 // lowest id), or 0.
 func (t *Txn) FeedListed(k BlockKind, value string) (uint64, error) {
+	if !t.s.destLists.may(listFeed) {
+		return 0, nil // no feed lists anything: no read (derived.go)
+	}
 	var id uint64
 	p := feedIdxPrefix(k, value)
 	err := scanPrefix(t.b, p, func(key, _ []byte) error {

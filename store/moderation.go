@@ -162,6 +162,9 @@ var keyAuditSeq = []byte{tAudit}
 
 // BlockByValue returns the entry of kind k with value, or ErrNotFound.
 func (t *Txn) BlockByValue(k BlockKind, value string) (*BlockEntry, error) {
+	if !t.s.destLists.may(listBlock) {
+		return nil, ErrNotFound // no entry at all: no read (derived.go)
+	}
 	id, err := indexedID(t.b, blockIdxKey(k, value))
 	if err != nil {
 		return nil, err
@@ -209,6 +212,9 @@ func (t *Txn) DeleteTakedown(td *Takedown) {
 
 // DestTakenDown reports whether a taken-down link has destKey.
 func (t *Txn) DestTakenDown(destKey string) (bool, error) {
+	if !t.s.destLists.may(listTakenDest) {
+		return false, nil // no takedown at all: no read (derived.go)
+	}
 	found := false
 	err := scanPrefix(t.b, takenDestPrefix(destKey), func(_, _ []byte) error {
 		found = true

@@ -100,7 +100,7 @@ func (t *Txn) PutOutboxHead(h *OutboxHead) { t.set(keyOutboxHead, marshalHead(h)
 // entries, the oldest is dropped (and counted) to make room.
 func (t *Txn) EnqueuePurge(h *OutboxHead, p Pos, c *Change, max uint64) error {
 	for h.Purges >= max {
-		if err := t.delFirst([]byte{tPurge}); err != nil {
+		if err := t.delFirstPurge(); err != nil {
 			return err
 		}
 		h.Purges--
@@ -115,7 +115,7 @@ func (t *Txn) EnqueuePurge(h *OutboxHead, p Pos, c *Change, max uint64) error {
 func (t *Txn) AckPurges(h *OutboxHead, through Pos) error {
 	hi := prefixEnd(purgeKey(through))
 	var keys [][]byte
-	if err := scan(t.b, []byte{tPurge}, hi, func(k, _ []byte) error {
+	if err := scan(t.b, t.purgeScanFrom(), hi, func(k, _ []byte) error {
 		keys = append(keys, append([]byte(nil), k...))
 		return nil
 	}); err != nil {
@@ -123,6 +123,9 @@ func (t *Txn) AckPurges(h *OutboxHead, through Pos) error {
 	}
 	for _, k := range keys {
 		t.del(k)
+	}
+	if len(keys) > 0 {
+		t.raisePurgeFloor(keys[len(keys)-1])
 	}
 	h.Purges -= min(h.Purges, uint64(len(keys)))
 	return nil
@@ -217,18 +220,35 @@ func (t *Txn) logDelivery(ep *Endpoint, dl *Delivery, maxDone uint32) error {
 
 // delFirst deletes the first key with prefix, which a counter says exists.
 func (t *Txn) delFirst(prefix []byte) error {
+	_, err := t.delFirstIn(prefix, prefixEnd(prefix))
+	return err
+}
+
+// delFirstPurge deletes the purge queue's oldest entry, scanning from the
+// floor (derived.go) rather than over every tombstone below it.
+func (t *Txn) delFirstPurge() error {
+	first, err := t.delFirstIn(t.purgeScanFrom(), []byte{tPurge + 1})
+	if err == nil {
+		t.raisePurgeFloor(first)
+	}
+	return err
+}
+
+// delFirstIn deletes and returns the first key in [lo, hi), which a
+// counter says exists.
+func (t *Txn) delFirstIn(lo, hi []byte) ([]byte, error) {
 	var first []byte
-	if err := scanPrefix(t.b, prefix, func(k, _ []byte) error {
+	if err := scan(t.b, lo, hi, func(k, _ []byte) error {
 		first = append([]byte(nil), k...)
 		return errStopScan
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	if first == nil {
-		return ErrCorrupt // the counter and the table disagree
+		return nil, ErrCorrupt // the counter and the table disagree
 	}
 	t.del(first)
-	return nil
+	return first, nil
 }
 
 // RequeueDelivery moves a logged delivery back to the pending queue (a

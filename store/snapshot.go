@@ -114,7 +114,7 @@ func (s *Store) Restore(r io.Reader) error {
 	if err := s.restore(r); err != nil {
 		return err
 	}
-	return s.loadDomains()
+	return s.loadDerived()
 }
 
 func (s *Store) restore(r io.Reader) error {

@@ -78,6 +78,9 @@ type Store struct {
 	certs          notifier      // wakes readers of the certificate table
 	domainsChanged notifier      // wakes readers of the domain set
 	feeds          notifier      // wakes readers of the feed table
+	destLists      destListSet   // which destination indexes may hold entries (derived.go)
+	purgeFloor     []byte        // the purge queue's lowest possibly live key (derived.go)
+	accountsGen    atomic.Uint64 // see AccountsGen
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()
@@ -119,7 +122,7 @@ func Open(dir string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s.db, s.dbName = db, name
-	if err := s.loadDomains(); err != nil {
+	if err := s.loadDerived(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

@@ -20,10 +20,13 @@ type Txn struct {
 	b            *pebble.Batch
 	evict        [][]byte
 	liveAdd      int64
-	domains      bool    // a domain record changed: rebuild the DomainSet on commit
-	certs        bool    // the certificate table changed: wake its readers after Commit
-	changes      Changes // link and profile writes since the last TakeChanges
-	feedsChanged bool    // the Txn changed a feed record (see FeedsChanged)
+	domains      bool     // a domain record changed: rebuild the DomainSet on commit
+	certs        bool     // the certificate table changed: wake its readers after Commit
+	changes      Changes  // link and profile writes since the last TakeChanges
+	feedsChanged bool     // the Txn changed a feed record (see FeedsChanged)
+	destDeleted  destList // indexes the Txn deleted from (derived.go)
+	purgeFloor   []byte   // every purge key below it is deleted (derived.go)
+	accounts     bool     // an API key or user record changed (AccountsGen)
 }
 
 // Begin starts a Txn.
@@ -52,6 +55,9 @@ func (t *Txn) Commit(applied uint64) error {
 	if err := t.b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if err := t.commitDerived(); err != nil {
+		return err
+	}
 	for _, code := range t.evict {
 		t.s.hot.evict(code)
 	}
@@ -71,12 +77,14 @@ func (t *Txn) set(k, v []byte) {
 	if err := t.b.Set(k, v, nil); err != nil {
 		panic(fmt.Sprintf("store: batch set: %v", err)) // only fails on a closed batch
 	}
+	t.noteWrite(k, false)
 }
 
 func (t *Txn) del(k []byte) {
 	if err := t.b.Delete(k, nil); err != nil {
 		panic(fmt.Sprintf("store: batch delete: %v", err))
 	}
+	t.noteWrite(k, true)
 }
 
 func (t *Txn) setUint64(k []byte, v uint64) { t.set(k, binary.BigEndian.AppendUint64(nil, v)) }

@@ -58,6 +58,7 @@ type serveFlags struct {
 	peer                                                              peerFlags
 	tls                                                               tlsFlags
 	groupCommit                                                       bool
+	cpuProfile                                                        string
 	purge                                                             string
 	webhooksAllowPrivate                                              bool
 	webhooksWindow, webhooksBackoff, purgeRepeat                      time.Duration
@@ -141,6 +142,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.webhooksBackoff, "webhooks-backoff", outbox.DefaultBackoff, "the first webhook retry delay, doubled per attempt up to an hour")
 	fs.BoolVar(&f.groupCommit, "group-commit", true, "let concurrent writes share one raft entry, once every member of the cluster runs a release that can apply one (asked of each member; until then writes go one per entry)")
 	fs.DurationVar(&f.drain, "drain", DefaultDrain, "on SIGTERM/SIGINT, report not ready (/_/readyz 503) and keep serving this long before stopping, so a health-checking load balancer moves traffic away first (a second signal skips the rest)")
+	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile (pprof format) of this run to this file, until the node stops: for diagnosing where a workload spends CPU")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 }
@@ -189,6 +191,13 @@ func serve(args []string, stderr io.Writer) error {
 	log, err := f.logger(stderr)
 	if err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer stop()
 	}
 	reg, err := httpd.ParseRegistration(f.registration)
 	if err != nil {

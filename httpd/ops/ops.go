@@ -97,6 +97,7 @@ const DefaultUploadQuota = 64 << 20
 // Ops carries out the domain operations. It is safe for concurrent use.
 type Ops struct {
 	st        *store.Store
+	tokens    tokenCache // API tokens resolved at an AccountsGen (tokencache.go)
 	cl        Cluster
 	minter    Minter
 	public    string   // PublicURL without a trailing slash

@@ -40,22 +40,20 @@ var ErrUnauthorized = errors.New("the credential is not valid")
 // ForToken resolves an API token: the key must exist and not have expired,
 // and its user must exist and be enabled.
 func (o *Ops) ForToken(token string, now time.Time) (Principal, error) {
-	k, err := o.st.APIKey(store.TokenHash(token))
-	if err == nil && k.ExpiresAt != 0 && now.UnixMilli() >= k.ExpiresAt {
-		err = store.ErrNotFound
+	hash := store.TokenHash(token)
+	gen := o.st.AccountsGen() // before the reads: a change during them invalidates what they return
+	p, ok := o.tokens.get(hash, gen)
+	if !ok {
+		var err error
+		if p, err = o.principalForKey(hash); err != nil {
+			return Principal{}, err
+		}
+		o.tokens.put(hash, gen, p)
 	}
-	if err != nil {
-		return Principal{}, lookupErr(err)
+	if p.Key.ExpiresAt != 0 && now.UnixMilli() >= p.Key.ExpiresAt {
+		return Principal{}, ErrUnauthorized
 	}
-	u, err := o.enabledUser(k.Owner)
-	if err != nil {
-		return Principal{}, err
-	}
-	set, err := ParseScopes(k.Scopes)
-	if err != nil {
-		return Principal{}, ErrUnauthorized // a scope this version does not know
-	}
-	return Principal{User: u, Key: k, Scopes: effective(set, u)}, nil
+	return p, nil
 }
 
 // ForSession resolves a console session token; unknown, expired and

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -36,22 +37,73 @@ type renderedPage struct {
 // version (handle, profile version, and for pages which scheduled links
 // show), so an edit is a miss and nothing needs purging. It is dropped
 // whole when full: entries re-render in about a millisecond.
+//
+// Concurrent misses for one key render once (getOrMake): the first renders,
+// the others wait for its result. A popular profile just edited, or shared
+// into a burst of traffic, would otherwise render once per request in
+// flight, and a miss is a thousand times a hit's cost.
 type renderCache[V any] struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]V
+	mu       sync.Mutex
+	max      int
+	m        map[string]V
+	inflight map[string]*renderCall[V]
+	renders  atomic.Uint64 // how many times render ran (tests)
+	// Test hooks: called by the miss that renders, before rendering, and
+	// by a miss that joins a render in flight.
+	rendering, joined func()
 }
 
-func (c *renderCache[V]) get(k string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
+// renderCall is one render in flight; done is closed when v and err are set.
+type renderCall[V any] struct {
+	done chan struct{}
+	v    V
+	err  error
 }
 
-func (c *renderCache[V]) put(k string, v V) {
+// getOrMake returns k's value, calling render on a miss unless a render of k
+// is already in flight, whose result it then shares. Errors are not cached.
+func (c *renderCache[V]) getOrMake(k string, render func() (V, error)) (V, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	if v, ok := c.m[k]; ok {
+		c.mu.Unlock()
+		return v, nil
+	}
+	if call, ok := c.inflight[k]; ok {
+		c.mu.Unlock()
+		if c.joined != nil {
+			c.joined()
+		}
+		<-call.done
+		return call.v, call.err
+	}
+	call := &renderCall[V]{done: make(chan struct{})}
+	if c.inflight == nil {
+		c.inflight = map[string]*renderCall[V]{}
+	}
+	c.inflight[k] = call
+	c.mu.Unlock()
+	call.err = errRenderPanicked // stays if render panics: the waiters get an error
+	defer func() {
+		c.mu.Lock()
+		delete(c.inflight, k)
+		if call.err == nil {
+			c.putLocked(k, call.v)
+		}
+		c.mu.Unlock()
+		close(call.done)
+	}()
+	c.renders.Add(1)
+	if c.rendering != nil {
+		c.rendering()
+	}
+	call.v, call.err = render()
+	return call.v, call.err
+}
+
+// errRenderPanicked is what waiters get when the render they joined panicked.
+var errRenderPanicked = errors.New("public: rendering panicked")
+
+func (c *renderCache[V]) putLocked(k string, v V) {
 	if c.m == nil || len(c.m) >= c.max {
 		c.m = map[string]V{}
 	}
@@ -90,15 +142,11 @@ func (h *Handler) Profile(ctx *fasthttp.RequestCtx, rest string) {
 func (h *Handler) profilePage(ctx *fasthttp.RequestCtx, p *store.Profile, dropped string) {
 	now := time.Now()
 	key := p.Handle + "\x00" + strconv.FormatInt(p.UpdatedAt, 36) + "\x00" + profilepage.Visibility(p, now.UnixMilli()) + "\x00" + dropped
-	page, ok := h.profiles.get(key)
-	if !ok {
-		var err error
-		if page, err = h.renderProfile(p, now.UnixMilli()); err != nil {
-			h.log.Error("rendering profile", "handle", p.Handle, "err", err)
-			httpx.WritePage(ctx, fasthttp.StatusInternalServerError, httpx.Page{Title: "Something went wrong", Message: "Please try again in a moment."})
-			return
-		}
-		h.profiles.put(key, page)
+	page, err := h.profiles.getOrMake(key, func() (*renderedPage, error) { return h.renderProfile(p, now.UnixMilli()) })
+	if err != nil {
+		h.log.Error("rendering profile", "handle", p.Handle, "err", err)
+		httpx.WritePage(ctx, fasthttp.StatusInternalServerError, httpx.Page{Title: "Something went wrong", Message: "Please try again in a moment."})
+		return
 	}
 	// The view is counted by the page's beacon (beacon.go), not here: a
 	// page a CDN serves from its cache never reaches this code.

@@ -61,20 +61,16 @@ func (h *Handler) shareImage(ctx *fasthttp.RequestCtx, p *store.Profile) {
 	ctx.SetBody(b)
 }
 
-// shareFor returns the cached share image for key, rendering it on a miss.
-// Rendering is serialised: font faces are not safe for concurrent use, and
-// a share image renders once per profile version.
+// shareFor returns the cached share image for key, rendering it on a miss
+// (once for concurrent misses). Rendering is serialised: font faces are
+// not safe for concurrent use, and a share image renders once per profile
+// version.
 func (h *Handler) shareFor(key string, p *store.Profile) ([]byte, error) {
-	if b, ok := h.shares.get(key); ok {
-		return b, nil
-	}
-	h.shareRender.Lock()
-	defer h.shareRender.Unlock()
-	b, err := h.renderShare(p)
-	if err == nil {
-		h.shares.put(key, b)
-	}
-	return b, err
+	return h.shares.getOrMake(key, func() ([]byte, error) {
+		h.shareRender.Lock()
+		defer h.shareRender.Unlock()
+		return h.renderShare(p)
+	})
 }
 
 func (h *Handler) renderShare(p *store.Profile) ([]byte, error) {
