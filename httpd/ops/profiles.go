@@ -125,6 +125,7 @@ func (o *Ops) SaveProfile(p Principal, req Profile) (*store.Profile, error) {
 		return nil, err
 	}
 	c.RetireAt = now.Add(DroppedLinkGrace).UnixMilli()
+	c.Hold = o.held(p, now) // new profile links wait for review, as short links do
 	res, err := o.propose(c)
 	if err != nil {
 		return nil, err
