@@ -167,4 +167,3 @@ func profilePurges(t *testing.T, n *httpdtest.Node, handle string) int {
 	}
 	return c
 }
-
