@@ -167,3 +167,43 @@ func profilePurges(t *testing.T, n *httpdtest.Node, handle string) int {
 	}
 	return c
 }
+
+// The console: the users page shows and sets the quota override and the
+// approval (bad input is a readable error and changes nothing); the
+// review queue approves a held link's owner with all their held links.
+func TestTrustConsole(t *testing.T) {
+	n := httpdtest.StartWith(t, httpdtest.Options{UserDailyLinks: 3, ReviewNewUsers: time.Hour})
+	_, tok := n.User(t, "new@x.test", "correct horse battery")
+	uid := userID(t, n, tok)
+	held := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://new.test/a"}`), httpdtest.As(tok)...), 201).Code
+	mustStatusIs(t, "admin console user", n.Do("POST", "/api/v1/users", []byte(`{"email":"mod@x.test","password":"correct horse battery","role":"admin"}`)), 201)
+	c := n.NewConsole(t)
+	c.Login("mod@x.test", "correct horse battery")
+	page := string(c.Get("/app/admin/users").Body)
+	if !strings.Contains(page, "/app/admin/users/"+uid+"/trust") || !strings.Contains(page, "default (3)") {
+		t.Fatalf("users page: %s", page)
+	}
+	if r := c.Post("/app/admin/users/"+uid+"/trust", map[string][]string{"dailyLinks": {"lots"}}); r.Status != 422 ||
+		!strings.Contains(string(r.Body), "whole number") {
+		t.Fatalf("bad quota: %d %s", r.Status, r.Body)
+	}
+	mustStatusIs(t, "set quota", c.Post("/app/admin/users/"+uid+"/trust", map[string][]string{"dailyLinks": {"12"}}), http.StatusSeeOther)
+	if page := string(c.Get("/app/admin/users").Body); !strings.Contains(page, `value="12"`) {
+		t.Fatalf("users page after setting 12: %s", page)
+	}
+	mustStatusIs(t, "quota back to default", c.Post("/app/admin/users/"+uid+"/trust", map[string][]string{"dailyLinks": {""}}), http.StatusSeeOther)
+	if tr := mustJSON[map[string]any](t, n.Do("GET", "/api/v1/users/"+uid+"/trust", nil), 200); tr["dailyLinks"] != nil {
+		t.Fatalf("emptied quota field: %v", tr)
+	}
+
+	queue := string(c.Get("/app/admin/moderation").Body)
+	if !strings.Contains(queue, "Approve this user") {
+		t.Fatalf("review queue has no approve-user button: %s", queue)
+	}
+	mustStatusIs(t, "approve user", c.Post("/app/admin/users/"+uid+"/trust", map[string][]string{"approved": {"true"},
+		"release": {"1"}, "back": {"moderation"}}), http.StatusSeeOther)
+	mustStatusIs(t, "released", n.Do("GET", "/"+held, nil), http.StatusFound)
+	if page := string(c.Get("/app/admin/users").Body); !strings.Contains(page, "approved") || !strings.Contains(page, "Withdraw approval") {
+		t.Fatalf("users page after approving: %s", page)
+	}
+}
