@@ -28,6 +28,16 @@ type view struct {
 	page   string // for Input
 }
 
+// AdminNav reports whether the page is one of the Admin menu's, whose
+// summary then shows as current.
+func (v view) AdminNav() bool {
+	switch v.Nav {
+	case "users", "cluster", "moderation", "domains":
+		return true
+	}
+	return false
+}
+
 // fieldArgs feeds the "field" template.
 type fieldArgs struct {
 	Name, Label, Type, Value, Err, Hint string
