@@ -70,7 +70,7 @@ type ProfileLink struct {
 // ProfileView renders a stored profile; owner adds counts and schedules.
 func (o *Ops) ProfileView(p *store.Profile, owner bool) Profile {
 	if !owner {
-		p, _ = o.WithoutBlocked(p) // taken-down links vanish from the public view
+		p, _ = o.WithoutBlocked(p) // taken-down and held links vanish from the public view
 	}
 	v := Profile{Handle: p.Handle, DisplayName: p.DisplayName, Bio: p.Bio, Avatar: p.Avatar, Theme: p.Theme,
 		URL: o.public + "/@" + p.Handle, Links: []ProfileLink{}, UpdatedAt: MsTime(p.UpdatedAt)}
