@@ -79,7 +79,7 @@ func TestUserQuotaOverrideOverHTTP(t *testing.T) {
 // and approving it queues a purge of the page.
 func TestApproveUserOverHTTP(t *testing.T) {
 	n := httpdtest.StartWith(t, httpdtest.Options{ReviewNewUsers: time.Hour})
-	_, tok := n.User(t, "new@x.test", "correct horse battery")
+	owner, tok := n.User(t, "new@x.test", "correct horse battery")
 	as := httpdtest.As(tok)
 	path := "/api/v1/users/" + userID(t, n, tok) + "/trust"
 	held := mustJSON[link](t, n.Do("POST", "/api/v1/links", []byte(`{"url":"https://new.test/a"}`), as...), 201).Code
@@ -112,6 +112,12 @@ func TestApproveUserOverHTTP(t *testing.T) {
 		}
 	}
 	hidden("held", "Shop", "shop.test", "Blog")
+	if own := string(n.Do("GET", "/api/v1/profile", nil, as...).Body); strings.Count(own, `"held":true`) != 2 {
+		t.Fatalf("the owner's view does not mark both held links: %s", own)
+	}
+	if page := string(owner.Get("/app/profile").Body); !strings.Contains(page, "awaiting review") {
+		t.Fatal("the profile editor does not mark held links")
+	}
 	queue := string(n.Do("GET", "/api/v1/review", nil).Body)
 	for _, code := range []string{held, shop, blog} {
 		if !strings.Contains(queue, `"`+code+`"`) {
@@ -134,6 +140,9 @@ func TestApproveUserOverHTTP(t *testing.T) {
 		t.Fatalf("approve: %v", tr)
 	}
 	shown("released", "Shop", "Blog")
+	if own := string(n.Do("GET", "/api/v1/profile", nil, as...).Body); strings.Contains(own, `"held"`) {
+		t.Fatalf("released links still marked held: %s", own)
+	}
 	mustStatusIs(t, "released link", n.Do("GET", "/"+held, nil), http.StatusFound)
 	if q := mustJSON[struct{ Items []struct{ Code string } }](t, n.Do("GET", "/api/v1/review", nil), 200); len(q.Items) != 0 {
 		t.Fatalf("queue after releasing: %+v", q)

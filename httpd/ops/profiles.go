@@ -65,6 +65,7 @@ type ProfileLink struct {
 	Platform  string  `json:"platform,omitempty"` // response only
 	ShortURL  string  `json:"shortUrl,omitempty"` // response only
 	Clicks    *uint64 `json:"clicks,omitempty"`   // response only, owner's view
+	Held      bool    `json:"held,omitempty"`     // response only, owner's view: waits for review, not public yet
 }
 
 // ProfileView renders a stored profile; owner adds counts and schedules.
@@ -91,7 +92,7 @@ func (o *Ops) ProfileView(p *store.Profile, owner bool) Profile {
 		if owner {
 			enabled := l.Enabled
 			n, _ := o.st.Clicks(l.Code)
-			lj.Enabled, lj.Clicks = &enabled, &n
+			lj.Enabled, lj.Clicks, lj.Held = &enabled, &n, o.IsHeld(l.Code)
 			lj.StartsAt, lj.EndsAt = optTime(l.StartsAt), optTime(l.EndsAt)
 		}
 		v.Links = append(v.Links, lj)
