@@ -39,7 +39,7 @@ var versions = map[Type]uint8{
 	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 1, TypeSetSalt: 1,
 	TypeCreateUser: 1, TypeUpdateUser: 1, TypeDeleteUser: 1, TypeCreateAPIKey: 1, TypeDeleteAPIKey: 1,
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
-	TypeSetProfile: 2, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted)
+	TypeSetProfile: 3, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted), v3: Hold
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
 	TypeCreateLinks: 3, TypeUpdateLinks: 1, TypeDeleteLinks: 1, TypeSetImportedClicks: 1, // CreateLinks v2: items with a Domain, v3: items with v4 fields
 	TypeCreateDomain: 1, TypeUpdateDomain: 1, TypeDeleteDomain: 1,

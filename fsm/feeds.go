@@ -128,6 +128,8 @@ func newFeedCommand(t Type) Command {
 		return &CheckedFeed{}
 	case TypeReviewLink:
 		return &ReviewLink{}
+	case TypeSetUserTrust:
+		return &SetUserTrust{}
 	}
 	return nil
 }
@@ -146,6 +148,8 @@ func applyFeedCommand(txn *store.Txn, c Command) (r *Result, ok bool, err error)
 		r, err = applyCheckedFeed(txn, c)
 	case *ReviewLink:
 		r, err = applyReviewLink(txn, c)
+	case *SetUserTrust:
+		r, err = applySetUserTrust(txn, c)
 	default:
 		return nil, false, nil
 	}

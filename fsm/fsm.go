@@ -42,7 +42,8 @@ type Result struct {
 	Range    store.Range
 	Replayed bool // an idempotent retry: Link is the original result
 	Err      error
-	Items    []*Result // a batch command's per-item results, in order
+	Items    []*Result        // a batch command's per-item results, in order
+	Trust    *store.UserTrust // SetUserTrust: the settings after it
 }
 
 // FSM applies committed commands to the store.
@@ -270,17 +271,13 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 	if blocked, err := destBlocked(txn, c.URL); blocked || err != nil {
 		return &Result{Err: ErrBlockedDestination}, err
 	}
-	if c.DailyQuota != 0 {
-		day := c.Now / store.DayMs
-		n, err := txn.DailyLinks(c.Owner, day)
-		if err != nil {
-			return nil, err
-		}
-		if n >= uint64(c.DailyQuota) {
-			return &Result{Err: ErrDailyQuota}, nil
-		}
-		if err := txn.SetDailyLinks(c.Owner, day, n+1); err != nil {
-			return nil, err
+	limit, limited, hold, err := createTrust(txn, c.Owner, c.DailyQuota, c.Hold)
+	if err != nil {
+		return nil, err
+	}
+	if limited {
+		if res, err := countCreate(txn, c.Owner, c.Now, limit); res != nil || err != nil {
+			return res, err
 		}
 	}
 	l := &store.Link{
@@ -288,7 +285,7 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 		ExpiresAt: c.ExpiresAt, RedirectStatus: c.RedirectStatus, Status: store.StatusActive,
 		Custom: c.Custom, Title: c.Title, Tags: c.Tags, LinkOptions: c.options(),
 	}
-	if c.Hold {
+	if hold {
 		l.Status = store.StatusHeld
 	}
 	txn.CreateLink(l)

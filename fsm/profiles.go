@@ -39,6 +39,19 @@ type SetProfile struct {
 	// deleted at once, so a page a CDN still serves from its cache keeps
 	// working links. Version 1 entries (zero) delete them, as before.
 	RetireAt int64
+	// Hold (version 3) creates the profile's new links held for review
+	// (--review-new-users, decided by the proposer; Apply lifts it for an
+	// approved user): they answer "pending review" and are missing from
+	// the public page until an admin approves them. The page link is
+	// never held. Only a save that holds is written as version 3.
+	Hold bool
+}
+
+func (c *SetProfile) version() uint8 {
+	if c.Hold {
+		return 3
+	}
+	return 2
 }
 
 // PutImage stores a re-encoded image under the SHA-256 of its bytes. Like
@@ -89,6 +102,12 @@ func applySetProfile(txn *store.Txn, c *SetProfile) (*Result, error) {
 	// Check everything before writing anything: a failed command must
 	// leave no trace in the batch it shares with others.
 	wanted := append(slices.Clone(c.Links), store.ProfileLink{Code: c.PageCode, URL: c.PageURL, Title: "Profile page"})
+	hold := false
+	if c.Hold {
+		if _, _, hold, err = createTrust(txn, c.User, 0, true); err != nil {
+			return nil, err
+		}
+	}
 	existing := map[string]*store.Link{}
 	for _, pl := range wanted {
 		l, res, err := checkProfileLink(txn, c, pl.Code)
@@ -101,7 +120,7 @@ func applySetProfile(txn *store.Txn, c *SetProfile) (*Result, error) {
 		existing[pl.Code] = l
 	}
 	for _, pl := range wanted {
-		putProfileLink(txn, c, pl, existing[pl.Code])
+		putProfileLink(txn, c, pl, existing[pl.Code], hold && pl.Code != c.PageCode)
 	}
 	if prev != nil {
 		if err := dropLinks(txn, prev, wanted, c.Now, c.RetireAt); err != nil {
@@ -152,12 +171,16 @@ func checkProfileDest(txn *store.Txn, pl store.ProfileLink, l *store.Link) (*Res
 	return nil, nil
 }
 
-// putProfileLink creates a new profile link, or updates an existing one's
-// destination and title.
-func putProfileLink(txn *store.Txn, c *SetProfile, pl store.ProfileLink, l *store.Link) {
+// putProfileLink creates a new profile link (held for review if hold),
+// or updates an existing one's destination and title.
+func putProfileLink(txn *store.Txn, c *SetProfile, pl store.ProfileLink, l *store.Link, hold bool) {
 	if l == nil {
+		status := store.StatusActive
+		if hold {
+			status = store.StatusHeld
+		}
 		txn.CreateLink(&store.Link{Code: pl.Code, URL: pl.URL, Owner: c.User, CreatedAt: c.Now, UpdatedAt: c.Now,
-			RedirectStatus: 302, Status: store.StatusActive, Title: pl.Title, Tags: []string{"profile"}})
+			RedirectStatus: 302, Status: status, Title: pl.Title, Tags: []string{"profile"}})
 		return
 	}
 	if l.URL != pl.URL || l.Title != pl.Title {

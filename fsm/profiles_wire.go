@@ -28,6 +28,7 @@ type setProfileWire struct {
 	Links       []profileLinkWire `codec:"links,omitempty"`
 	NewCodes    []string          `codec:"new,omitempty"`
 	RetireAt    int64             `codec:"retire,omitempty"` // version 2
+	Hold        bool              `codec:"hold,omitempty"`   // version 3
 }
 
 type themeCustomWire struct {
@@ -74,7 +75,7 @@ type imageWire struct {
 func (c *SetProfile) CodecEncodeSelf(e *codec.Encoder) {
 	w := setProfileWire{Header: c.Header, Now: c.Now, User: c.User, Handle: c.Handle, DisplayName: c.DisplayName,
 		Bio: c.Bio, Avatar: c.Avatar, Theme: c.Theme, Custom: themeCustomWire(c.Custom), PageCode: c.PageCode,
-		PageURL: c.PageURL, NewCodes: c.NewCodes, RetireAt: c.RetireAt}
+		PageURL: c.PageURL, NewCodes: c.NewCodes, RetireAt: c.RetireAt, Hold: c.Hold}
 	for _, l := range c.Links {
 		w.Links = append(w.Links, profileLinkWire(l))
 	}
@@ -87,7 +88,7 @@ func (c *SetProfile) CodecDecodeSelf(d *codec.Decoder) {
 	d.MustDecode(&w)
 	*c = SetProfile{Header: w.Header, Now: w.Now, User: w.User, Handle: w.Handle, DisplayName: w.DisplayName,
 		Bio: w.Bio, Avatar: w.Avatar, Theme: w.Theme, Custom: store.ThemeCustom(w.Custom), PageCode: w.PageCode,
-		PageURL: w.PageURL, NewCodes: w.NewCodes, RetireAt: w.RetireAt}
+		PageURL: w.PageURL, NewCodes: w.NewCodes, RetireAt: w.RetireAt, Hold: w.Hold}
 	for _, l := range w.Links {
 		c.Links = append(c.Links, store.ProfileLink(l))
 	}

@@ -43,6 +43,9 @@ type wireResult struct {
 	Err      string `codec:"err,omitempty"`
 	// Items are a batch command's per-item results (batch.go).
 	Items []wireResult `codec:"i,omitempty"`
+	// Trust is SetUserTrust's settings after it (trust.go). Only a binary
+	// that knows type 106 proposes it, so only such leaders send it.
+	Trust []byte `codec:"t,omitempty"`
 }
 
 // EncodeResult serialises a Result for forwarding.
@@ -65,6 +68,9 @@ func toWire(r *Result) wireResult {
 	}
 	if r.Profile != nil {
 		w.Profile = store.MarshalProfile(r.Profile)
+	}
+	if r.Trust != nil {
+		w.Trust = store.MarshalUserTrust(r.Trust)
 	}
 	if r.Err != nil {
 		w.Err = fmt.Sprintf("unknown:%v", r.Err)
@@ -104,6 +110,13 @@ func fromWire(w *wireResult) (*Result, error) {
 			return nil, err
 		}
 		r.User = u
+	}
+	if w.Trust != nil {
+		t, err := store.UnmarshalUserTrust(w.Trust)
+		if err != nil {
+			return nil, err
+		}
+		r.Trust = t
 	}
 	if w.Profile != nil {
 		p, err := store.UnmarshalProfile(w.Profile)

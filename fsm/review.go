@@ -49,9 +49,10 @@ func applyReviewLink(txn *store.Txn, c *ReviewLink) (*Result, error) {
 	}
 	action, detail := "review.approve", "approved"
 	if c.Approve {
-		txn.Unhold(l.Code)
-		l.Status, l.UpdatedAt = store.StatusActive, c.Now
-		txn.UpdateLink(l)
+		release(txn, l, c.Now)
+		if err := profileShows(txn, l.Owner, c.Now, l.Code); err != nil {
+			return nil, err
+		}
 	} else {
 		action, detail = "review.reject", "Rejected in review"
 		if c.Reason != "" {

@@ -268,6 +268,7 @@ func (t *Txn) DeleteUser(u *User, now int64) error {
 	if u.Email != "" {
 		t.del(emailKey(u.Email))
 	}
+	t.del(trustKey(u.ID))
 	t.del(userKey(u.ID))
 	return nil
 }

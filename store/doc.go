@@ -54,6 +54,7 @@
 //	N<id:8><ver:8><kind:1><value>    a feed version's entries (the committed one, at most one staged)
 //	y<kind:1><value>\0<id:8>         committed feed entries by value (create checks, rescans)
 //	G<user:8><day:8>                 links a user created that UTC day, under --user-daily-links (quota.go)
+//	L<user:8>                        a user's trust settings: daily quota override, approval (trust.go)
 //
 // Integers in keys are big-endian so byte order is numeric order; ^t (the
 // bitwise complement) turns ascending scans into newest-first ones.

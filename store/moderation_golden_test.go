@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// moderationRecords are the trust and safety records (tables B, F, A, R),
+// moderationRecords are the trust and safety records (tables B, F, A, R, L),
 // every field set.
 func moderationRecords() map[string]goldenRecord {
 	return map[string]goldenRecord{
@@ -27,6 +27,8 @@ func moderationRecords() map[string]goldenRecord {
 		"report.v1": rec(&Report{ID: 77, Code: "abc1234", Reason: "spam", Note: "n", AddrHash: []byte{1, 2},
 			At: 1700000000064, Status: ReportActioned, ClosedBy: 1, ClosedAt: 1700000000065, Action: "block-link"},
 			marshalReport, unmarshalReport),
+		"user-trust.v1": rec(&UserTrust{User: 5, Quota: QuotaLimit, DailyLinks: 20, Approved: true, By: 1,
+			At: 1700000000066}, MarshalUserTrust, UnmarshalUserTrust),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,18 @@ func TestCLI(t *testing.T) {
 	}
 	if out := mustCLI(t, admin, "user", "list"); !strings.Contains(out, "ann@example.com") {
 		t.Fatalf("user list: %s", out)
+	}
+	uid := strconv.FormatUint(u.ID, 10)
+	if out := mustCLI(t, admin, "user", "trust", uid, "--daily-links", "5", "--approve", "--release-held"); !strings.Contains(out, `"dailyLinks": 5`) ||
+		!strings.Contains(out, `"approved": true`) {
+		t.Fatalf("user trust: %s", out)
+	}
+	if out := mustCLI(t, admin, "user", "trust", uid, "--daily-links", "default", "--unapprove"); !strings.Contains(out, `"dailyLinks": null`) ||
+		!strings.Contains(out, `"approved": false`) {
+		t.Fatalf("user trust back to the defaults: %s", out)
+	}
+	if out := mustCLI(t, admin, "user", "trust", uid); !strings.Contains(out, `"defaultDailyLinks": 0`) {
+		t.Fatalf("user trust (show): %s", out)
 	}
 	out = mustCLI(t, admin, "key", "create", "ci", "--scope", "links:read", "--scope", "links:write")
 	var k struct{ ID, Token string }

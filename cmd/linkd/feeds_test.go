@@ -69,7 +69,8 @@ func answers(t *testing.T, procs []*proc, code string, status int) {
 //
 // The daily quota (--user-daily-links 2) is counted in replicated state:
 // a user's creates through different nodes add up, and the third answers
-// 429 daily-link-quota on any node.
+// 429 daily-link-quota on any node. An admin's per-user override, set
+// through any node, is the limit on every node.
 //
 // A threat feed, served from a local server: the
 // leader alone fetches it; a listed destination answers 451 on every node
@@ -153,7 +154,11 @@ func dailyQuotaAcrossNodes(t *testing.T, procs []*proc) {
 	// The console session and key are made on the leader, then each node
 	// is waited for until it knows the key (followers read locally).
 	leader := leaderOf(t, procs)
-	mustAPI(t, 201, "POST", leader.URL+"/api/v1/users", testToken, `{"email":"quota@x.test","password":"correct horse battery"}`)
+	var u struct{ ID uint64 }
+	if err := json.Unmarshal(mustAPI(t, 201, "POST", leader.URL+"/api/v1/users", testToken,
+		`{"email":"quota@x.test","password":"correct horse battery"}`), &u); err != nil {
+		t.Fatal(err)
+	}
 	c := httpdtest.ConsoleAt(t, leader.URL)
 	c.Login("quota@x.test", "correct horse battery")
 	tok := c.NewKey("quota", "links:write", "links:read")
@@ -173,5 +178,19 @@ func dailyQuotaAcrossNodes(t *testing.T, procs []*proc) {
 	st, _ = apiDo(t, "POST", procs[0].URL+"/api/v1/links", tok, `{"url":"https://quota.test/3"}`)
 	if st != 429 {
 		t.Fatalf("fourth create on the first node: %d", st)
+	}
+	// An admin's override, set through one node, is the limit through the
+	// others from its commit on: 3 (one more), then unlimited.
+	trust := fmt.Sprintf("/api/v1/users/%d/trust", u.ID)
+	if b := mustAPI(t, 200, "PATCH", procs[1].URL+trust, testToken, `{"dailyLinks":3}`); !strings.Contains(string(b), `"dailyLinks":3`) {
+		t.Fatalf("override through a follower or the leader: %s", b)
+	}
+	mustAPI(t, 201, "POST", procs[2].URL+"/api/v1/links", tok, `{"url":"https://quota.test/4"}`)
+	if st, b := apiDo(t, "POST", procs[0].URL+"/api/v1/links", tok, `{"url":"https://quota.test/5"}`); st != 429 {
+		t.Fatalf("past the override on another node: %d %s", st, b)
+	}
+	mustAPI(t, 200, "PATCH", procs[2].URL+trust, testToken, `{"dailyLinks":"unlimited"}`)
+	for i, p := range procs {
+		mustAPI(t, 201, "POST", p.URL+"/api/v1/links", tok, fmt.Sprintf(`{"url":"https://quota.test/u%d"}`, i))
 	}
 }

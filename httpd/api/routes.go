@@ -73,6 +73,8 @@ func (a *API) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "users/{uid}", Scope: ops.ScopeAdmin, Handle: a.getUser},
 		{Method: "PATCH", Pattern: "users/{uid}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.patchUser},
 		{Method: "DELETE", Pattern: "users/{uid}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteUser},
+		{Method: "GET", Pattern: "users/{uid}/trust", Scope: ops.ScopeAdmin, Handle: a.userTrust},
+		{Method: "PATCH", Pattern: "users/{uid}/trust", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.patchUserTrust},
 		{Method: "GET", Pattern: "invites", Scope: ops.ScopeAdmin, Handle: a.listInvites},
 		{Method: "POST", Pattern: "invites", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.createInvite},
 		{Method: "DELETE", Pattern: "invites/{id}", Scope: ops.ScopeAdmin, Budget: write, Body: json, Handle: a.deleteInvite},

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -18,7 +19,14 @@ func (c *Console) renderUsers(ctx *fasthttp.RequestCtx, rq request, v view, invi
 	if err := errors.Join(err, err2); err != nil {
 		c.log.Error("listing users", "err", err)
 	}
-	data := &usersPage{Users: users, Invites: invites, Mode: string(c.ops.Registration()), InviteURL: inviteURL}
+	data := &usersPage{Invites: invites, Mode: string(c.ops.Registration()), InviteURL: inviteURL}
+	for _, u := range users {
+		t, err := c.ops.UserTrust(rq.se.p, u.ID)
+		if err != nil {
+			c.log.Error("reading user trust", "user", u.ID, "err", err)
+		}
+		data.Users = append(data.Users, userRow{User: u, Trust: t})
+	}
 	if len(users) == pageSize {
 		data.Next = users[len(users)-1].ID
 	}
@@ -48,6 +56,41 @@ func (c *Console) changeUser(ctx *fasthttp.RequestCtx, rq request) {
 	}
 	_, err := c.ops.UpdateUser(rq.UID, patch)
 	c.afterAdminWrite(ctx, rq, err, "user")
+}
+
+// setTrust serves POST /app/admin/users/{uid}/trust: a quota override
+// (dailyLinks: a number, "unlimited", or empty for the default; absent
+// keeps it) and/or
+// approval (approved: "true" or "false"; release: also release the user's
+// held links). back=moderation returns to the review queue.
+func (c *Console) setTrust(ctx *fasthttp.RequestCtx, rq request) {
+	f := formValues(ctx, "dailyLinks", "approved", "release", "back")
+	quota := strings.TrimSpace(f["dailyLinks"])
+	if quota == "" && ctx.PostArgs().Has("dailyLinks") {
+		quota = "default" // the quota form's field, emptied
+	}
+	patch := ops.TrustPatch{DailyLinks: ops.DailyLinksField(quota), ReleaseHeld: f["release"] != ""}
+	if a := f["approved"]; a != "" {
+		b := a == "true"
+		patch.Approved = &b
+	}
+	_, err := c.ops.SetUserTrust(rq.se.p, rq.UID, patch)
+	switch {
+	case f["back"] == "moderation":
+		c.afterModeration(ctx, rq, err)
+	case err != nil:
+		// The users page has one quota field per row: name the problem
+		// in the page's message instead of beside a field.
+		fe := c.formError(err)
+		v := view{Error: fe.msg}
+		if m, ok := fe.fields["dailyLinks"]; ok {
+			v.Error = "Nothing was changed. The daily link quota " + strings.ToLower(m[:1]) + m[1:]
+		}
+		ctx.SetStatusCode(fe.status)
+		c.renderUsers(ctx, rq, v, "")
+	default:
+		seeOther(ctx, "/app/admin/users?done=trust")
+	}
 }
 
 func (c *Console) deleteUser(ctx *fasthttp.RequestCtx, rq request) {

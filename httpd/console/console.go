@@ -276,6 +276,7 @@ var flashes = map[string]string{
 	"user":        "User saved.",
 	"userdeleted": "User deleted with their links and analytics.",
 	"invrevoked":  "Invite revoked.",
+	"trust":       "The user's quota and approval were saved.",
 	"welcome":     "Welcome! Your account is ready.",
 	"profile":     "Profile saved.",
 }

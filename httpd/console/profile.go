@@ -30,7 +30,7 @@ const newRowKey = "__n__"
 type editorRow struct {
 	N, Order                                     int
 	Code, Title, URL, StartsAt, EndsAt, Platform string
-	Enabled, Social, Sensitive, Remove           bool
+	Enabled, Social, Sensitive, Remove, Held     bool
 	Clicks                                       uint64
 	Errs                                         map[string]string
 }
@@ -114,7 +114,7 @@ func (c *Console) rowsOf(p *store.Profile) []editorRow {
 		n, _ := c.ops.Store().Clicks(l.Code)
 		rows = append(rows, editorRow{N: i, Order: i, Code: l.Code, Title: l.Title, URL: l.URL, Enabled: l.Enabled,
 			Social: l.Social, Sensitive: l.Sensitive, StartsAt: localTime(l.StartsAt), EndsAt: localTime(l.EndsAt),
-			Platform: social.Detect(l.URL).Name, Clicks: n})
+			Platform: social.Detect(l.URL).Name, Clicks: n, Held: c.ops.IsHeld(l.Code)})
 	}
 	return withEmptyRows(rows)
 }

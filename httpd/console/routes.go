@@ -78,6 +78,7 @@ func (c *Console) table() httpx.Table[handler] {
 		{Method: "GET", Pattern: "admin/users", Scope: ops.ScopeAdmin, Handle: c.usersPage},
 		{Method: "POST", Pattern: "admin/users", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.createUser},
 		{Method: "POST", Pattern: "admin/users/{uid}", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.changeUser},
+		{Method: "POST", Pattern: "admin/users/{uid}/trust", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.setTrust},
 		{Method: "POST", Pattern: "admin/users/{uid}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteUser},
 		{Method: "POST", Pattern: "admin/invites", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.createInvite},
 		{Method: "POST", Pattern: "admin/invites/{id}/delete", Scope: ops.ScopeAdmin, Budget: write, Body: form, Handle: c.deleteInvite},

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"html/template"
 	"time"
 
@@ -25,6 +26,16 @@ type view struct {
 	JS     string
 	Data   any
 	page   string // for Input
+}
+
+// AdminNav reports whether the page is one of the Admin menu's, whose
+// summary then shows as current.
+func (v view) AdminNav() bool {
+	switch v.Nav {
+	case "users", "cluster", "moderation", "domains":
+		return true
+	}
+	return false
 }
 
 // fieldArgs feeds the "field" template.
@@ -166,11 +177,26 @@ type keysPage struct {
 
 // usersPage is the model of the admin's users page.
 type usersPage struct {
-	Users     []ops.User
+	Users     []userRow
 	Invites   []ops.Invite
 	Mode      string
 	Next      uint64 // the after= of the next page; 0 for none
 	InviteURL string // a new invite, shown once
+}
+
+// userRow is one user on the users page, with their trust settings.
+type userRow struct {
+	ops.User
+	Trust ops.Trust
+}
+
+// QuotaText shows a daily link quota override for a form field: "" for
+// the server default.
+func (r userRow) QuotaText() string {
+	if r.Trust.DailyLinks == nil {
+		return ""
+	}
+	return fmt.Sprint(r.Trust.DailyLinks)
 }
 
 // loginPage is the model of the login form.

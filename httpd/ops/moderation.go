@@ -225,16 +225,17 @@ func (o *Ops) Audit(limit int) ([]AuditRecord, error) {
 	return out, err
 }
 
-// WithoutBlocked returns p without its blocked links (for the public page
-// and API), and a fingerprint of which were dropped (for page caches,
-// since a takedown does not change the profile record). It reads the hot
+// WithoutBlocked returns p without its blocked links and those held for
+// review (for the public page and API), and a fingerprint of which were
+// dropped (for page caches, since neither a takedown nor an approval
+// changes the profile record). It reads the hot
 // set, so it costs no disk on a warm node.
 func (o *Ops) WithoutBlocked(p *store.Profile) (*store.Profile, string) {
 	var dropped []byte
 	var keep []store.ProfileLink
 	for i, l := range p.Links {
 		e, _, err := o.st.Resolve(nil, []byte(l.Code))
-		if err == nil && e.Kind == store.HotBlocked {
+		if err == nil && (e.Kind == store.HotBlocked || e.Kind == store.HotHeld) {
 			if keep == nil {
 				keep = append([]store.ProfileLink{}, p.Links[:i]...)
 			}
@@ -273,6 +274,8 @@ func classifyModeration(err error) *Error {
 	case errors.Is(err, fsm.ErrDailyQuota):
 		return Fail(KindDailyQuota, "You have created as many links today as this instance allows; "+
 			"retry after midnight UTC (see Retry-After).")
+	case errors.Is(err, fsm.ErrTrustInvalid):
+		return Fail(KindValidation, "Nothing was changed.", FieldError{Field: "dailyLinks", Message: "is not a quota"})
 	case errors.Is(err, fsm.ErrNotHeld):
 		return Fail(KindNotFound, "The link is not waiting for review.")
 	case errors.Is(err, fsm.ErrFeedNotFound):

@@ -65,12 +65,13 @@ type ProfileLink struct {
 	Platform  string  `json:"platform,omitempty"` // response only
 	ShortURL  string  `json:"shortUrl,omitempty"` // response only
 	Clicks    *uint64 `json:"clicks,omitempty"`   // response only, owner's view
+	Held      bool    `json:"held,omitempty"`     // response only, owner's view: waits for review, not public yet
 }
 
 // ProfileView renders a stored profile; owner adds counts and schedules.
 func (o *Ops) ProfileView(p *store.Profile, owner bool) Profile {
 	if !owner {
-		p, _ = o.WithoutBlocked(p) // taken-down links vanish from the public view
+		p, _ = o.WithoutBlocked(p) // taken-down and held links vanish from the public view
 	}
 	v := Profile{Handle: p.Handle, DisplayName: p.DisplayName, Bio: p.Bio, Avatar: p.Avatar, Theme: p.Theme,
 		URL: o.public + "/@" + p.Handle, Links: []ProfileLink{}, UpdatedAt: MsTime(p.UpdatedAt)}
@@ -91,7 +92,7 @@ func (o *Ops) ProfileView(p *store.Profile, owner bool) Profile {
 		if owner {
 			enabled := l.Enabled
 			n, _ := o.st.Clicks(l.Code)
-			lj.Enabled, lj.Clicks = &enabled, &n
+			lj.Enabled, lj.Clicks, lj.Held = &enabled, &n, o.IsHeld(l.Code)
 			lj.StartsAt, lj.EndsAt = optTime(l.StartsAt), optTime(l.EndsAt)
 		}
 		v.Links = append(v.Links, lj)
@@ -125,6 +126,7 @@ func (o *Ops) SaveProfile(p Principal, req Profile) (*store.Profile, error) {
 		return nil, err
 	}
 	c.RetireAt = now.Add(DroppedLinkGrace).UnixMilli()
+	c.Hold = o.held(p, now) // new profile links wait for review, as short links do
 	res, err := o.propose(c)
 	if err != nil {
 		return nil, err

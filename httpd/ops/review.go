@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/store"
 )
 
 // The review queue (issue 14, --review-new-users): links of new users are
@@ -18,6 +19,13 @@ const maxQueue = 500
 // on, p is not an admin, and p's account is younger than the window.
 func (o *Ops) held(p Principal, now time.Time) bool {
 	return o.review > 0 && !p.IsAdmin() && now.Sub(time.UnixMilli(p.User.CreatedAt)) < o.review
+}
+
+// IsHeld reports whether the link code waits for review (it reads the hot
+// set: no disk on a warm node). The owner's profile views mark such links.
+func (o *Ops) IsHeld(code string) bool {
+	e, _, err := o.st.Resolve(nil, []byte(code))
+	return err == nil && e.Kind == store.HotHeld
 }
 
 // HeldLink is a link in the review queue.

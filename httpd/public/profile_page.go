@@ -126,7 +126,7 @@ func (h *Handler) Profile(ctx *fasthttp.RequestCtx, rest string) {
 		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NoProfile)
 		return
 	}
-	p, dropped := h.ops.WithoutBlocked(p) // taken-down links vanish from the page
+	p, dropped := h.ops.WithoutBlocked(p) // taken-down and held links vanish from the page
 	switch {
 	case sub == "":
 		h.profilePage(ctx, p, dropped)
