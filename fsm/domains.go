@@ -3,6 +3,7 @@ package fsm
 import (
 	"errors"
 
+	"github.com/linkd/linkd/internal/patch"
 	"github.com/linkd/linkd/store"
 )
 
@@ -147,10 +148,10 @@ func applyUpdateDomain(txn *store.Txn, c *UpdateDomain) (*Result, error) {
 	if c.Kind != nil {
 		d.Kind = store.DomainKind(*c.Kind)
 	}
-	set(&d.RootURL, c.RootURL)
-	set(&d.NotFoundURL, c.NotFoundURL)
-	set(&d.HTTPSRedirect, c.HTTPSRedirect)
-	set(&d.HSTS, c.HSTS)
+	patch.Set(&d.RootURL, c.RootURL)
+	patch.Set(&d.NotFoundURL, c.NotFoundURL)
+	patch.Set(&d.HTTPSRedirect, c.HTTPSRedirect)
+	patch.Set(&d.HSTS, c.HSTS)
 	d.UpdatedAt = c.Now
 	txn.PutDomain(d)
 	return &Result{Domain: d}, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/linkd/linkd/internal/patch"
 	"github.com/linkd/linkd/store"
 )
 
@@ -418,24 +419,18 @@ func applyUpdate(txn *store.Txn, c *UpdateLink) (*Result, error) {
 // starts unexhausted; the next click rollup decides again (see
 // applyClicks).
 func updateOptions(o *store.LinkOptions, c *UpdateLink) {
-	set(&o.Program, c.Program)
-	set(&o.PasswordHash, c.PasswordHash)
-	set(&o.StartsAt, c.StartsAt)
-	set(&o.FallbackURL, c.FallbackURL)
-	set(&o.DropQuery, c.DropQuery)
-	set(&o.ForwardPath, c.ForwardPath)
-	set(&o.QueryPrecedence, c.QueryPrecedence)
+	patch.Set(&o.Program, c.Program)
+	patch.Set(&o.PasswordHash, c.PasswordHash)
+	patch.Set(&o.StartsAt, c.StartsAt)
+	patch.Set(&o.FallbackURL, c.FallbackURL)
+	patch.Set(&o.DropQuery, c.DropQuery)
+	patch.Set(&o.ForwardPath, c.ForwardPath)
+	patch.Set(&o.QueryPrecedence, c.QueryPrecedence)
 	if c.MaxVisits != nil {
 		o.MaxVisits, o.Exhausted = *c.MaxVisits, false
 	}
 	if len(o.Program) == 0 {
 		o.Program = nil
-	}
-}
-
-func set[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
 	}
 }
 

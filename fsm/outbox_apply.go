@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 
+	"github.com/linkd/linkd/internal/patch"
 	"github.com/linkd/linkd/store"
 )
 
@@ -88,8 +89,8 @@ func applyUpdateWebhook(txn *store.Txn, c *UpdateWebhook) (*Result, error) {
 		return nil, err
 	}
 	h.ClickHooks -= clickBit(ep.Events)
-	set(&ep.URL, c.URL)
-	set(&ep.Events, c.Events)
+	patch.Set(&ep.URL, c.URL)
+	patch.Set(&ep.Events, c.Events)
 	h.ClickHooks += clickBit(ep.Events)
 	if c.Enabled != nil {
 		ep.Disabled = !*c.Enabled

@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/validate"
+	"github.com/linkd/linkd/internal/patch"
 	"github.com/linkd/linkd/store"
 )
 
@@ -87,11 +88,11 @@ func (o *Ops) CreateDomain(p Principal, in DomainInput) (*store.Domain, error) {
 		return nil, err
 	}
 	c := &fsm.CreateDomain{Now: time.Now().UnixMilli(), Actor: p.Owner(), Host: host, Kind: *kind, Max: MaxDomains}
-	deref(&c.RootURL, root)
-	deref(&c.NotFoundURL, nf)
-	deref(&c.Delegate, in.Delegate)
-	deref(&c.HTTPSRedirect, in.HTTPSRedirect)
-	deref(&c.HSTS, in.HSTS)
+	patch.Set(&c.RootURL, root)
+	patch.Set(&c.NotFoundURL, nf)
+	patch.Set(&c.Delegate, in.Delegate)
+	patch.Set(&c.HTTPSRedirect, in.HTTPSRedirect)
+	patch.Set(&c.HSTS, in.HSTS)
 	res, err := o.propose(c)
 	if err != nil {
 		return nil, err

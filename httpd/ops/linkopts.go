@@ -13,6 +13,7 @@ import (
 	"github.com/linkd/linkd/httpd/destination"
 	"github.com/linkd/linkd/httpd/password"
 	"github.com/linkd/linkd/httpd/validate"
+	"github.com/linkd/linkd/internal/patch"
 	"github.com/linkd/linkd/store"
 )
 
@@ -178,26 +179,20 @@ func errIf(bad bool, msg string) error {
 
 // applyCreate sets the options of a create.
 func (ch optionChange) applyCreate(c *fsm.CreateLink) {
-	deref(&c.Program, ch.program)
-	deref(&c.PasswordHash, ch.passwordHash)
-	deref(&c.StartsAt, ch.startsAt)
-	deref(&c.FallbackURL, ch.fallbackURL)
-	deref(&c.MaxVisits, ch.maxVisits)
-	deref(&c.DropQuery, ch.dropQuery)
-	deref(&c.ForwardPath, ch.forwardPath)
-	deref(&c.QueryPrecedence, ch.queryPrecedence)
+	patch.Set(&c.Program, ch.program)
+	patch.Set(&c.PasswordHash, ch.passwordHash)
+	patch.Set(&c.StartsAt, ch.startsAt)
+	patch.Set(&c.FallbackURL, ch.fallbackURL)
+	patch.Set(&c.MaxVisits, ch.maxVisits)
+	patch.Set(&c.DropQuery, ch.dropQuery)
+	patch.Set(&c.ForwardPath, ch.forwardPath)
+	patch.Set(&c.QueryPrecedence, ch.queryPrecedence)
 }
 
 // applyUpdate sets the options of an update.
 func (ch optionChange) applyUpdate(c *fsm.UpdateLink) {
 	c.Program, c.PasswordHash, c.StartsAt, c.FallbackURL = ch.program, ch.passwordHash, ch.startsAt, ch.fallbackURL
 	c.MaxVisits, c.DropQuery, c.ForwardPath, c.QueryPrecedence = ch.maxVisits, ch.dropQuery, ch.forwardPath, ch.queryPrecedence
-}
-
-func deref[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
 }
 
 // PromoteVariant makes variant i (0-based) of an A/B split the link's
