@@ -6,7 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/axiomhq/hyperloglog"
 	"github.com/cockroachdb/pebble/v2"
 )
 
@@ -23,9 +22,13 @@ import (
 //   - Capped cardinality. A dimension (referrer host, country, device,
 //     browser, OS) keeps at most MaxDimValues values per link and day, and
 //     orphan hosts at most MaxDimValues per day; later new values are
-//     counted under OtherValue, so totals still add up. The count of
-//     values stored is itself stored (tables Y and W), so the cap is
-//     decided from replicated state and every node decides it alike.
+//     counted under OtherValue, so totals still add up. The cap is decided
+//     from replicated state (the values a link's DayAgg record holds, the
+//     count of orphan hosts in table W), so every node decides it alike.
+//   - One record per link and day (DayAgg, table Z, dayagg.go) holds the
+//     day's counts, dimension values and visitor sketch: a segment costs
+//     a link five point reads (link, minute, hour, day, total), not
+//     fourteen.
 
 // Cardinality caps.
 const (
@@ -62,15 +65,28 @@ func (t *Txn) SetClickSegment(source string, n uint64) {
 // deleting a link deletes its analytics. now and r decide which
 // fine-grained buckets are kept. Deltas in code order make the retention
 // seeks sequential, but any order gives the same result.
-func (t *Txn) AddClicks(links []LinkClicks, now int64, r Retention) (err error) {
+func (t *Txn) AddClicks(links []LinkClicks, now int64, r Retention) error {
+	return t.ApplyClicks(links, now, r, nil)
+}
+
+// ApplyClicks is AddClicks that also calls live (unless nil) with the
+// record of every link whose clicks were added, so that a caller with more
+// to do per link (the fsm's visit limits) need not read the link again.
+func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, live func(*Link, *LinkClicks) error) (err error) {
 	p, err := t.newPruner(now, r)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, p.close()) }()
 	for i := range links {
-		if err := t.addLinkClicks(&links[i], p); err != nil {
+		l, err := t.addLinkClicks(&links[i], p)
+		if err != nil {
 			return err
+		}
+		if l != nil && live != nil {
+			if err := live(l, &links[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -81,32 +97,32 @@ func (t *Txn) AddLinkClicks(d *LinkClicks, now int64, r Retention) error {
 	return t.AddClicks([]LinkClicks{*d}, now, r)
 }
 
-func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner) error {
+func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner) (*Link, error) {
 	l, err := t.Link(d.Code)
 	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, b := range d.Minutes {
 		if b.T >= p.minute.cut {
 			if err := t.addUint64(bucketKey(tMinute, d.Code, b.T), b.N); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if h := b.T * MinuteMs / HourMs; h >= p.hour.cut {
 			if err := t.addUint64(bucketKey(tHour, d.Code, h), b.N); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	for i := range d.Days {
-		if err := t.addDay(d.Code, &d.Days[i]); err != nil {
-			return err
+		if err := t.addDayAgg(d.Code, &d.Days[i]); err != nil {
+			return nil, err
 		}
 	}
-	return p.prune(t, d.Code)
+	return l, p.prune(t, d.Code)
 }
 
 // cutoff is the first bucket (of size unit ms) kept under retention keep.
@@ -175,47 +191,6 @@ func (p *pruner) close() error {
 	return err
 }
 
-func (t *Txn) addDay(code string, d *DayClicks) error {
-	k := bucketKey(tDay, code, d.Day)
-	var c DayCounts
-	if v, err := get(t.b, k); err == nil {
-		if c, err = unmarshalDayCounts(v); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	c.Humans += d.Humans
-	c.Bots += d.Bots
-	c.Previews += d.Previews
-	c.Scans += d.Scans
-	t.set(k, marshalDayCounts(c))
-	if err := t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots); err != nil {
-		return err
-	}
-	var sets []capped // one per dimension in the delta; usually five
-	for _, dim := range d.Dims {
-		i := 0
-		for i < len(sets) && sets[i].dim != dim.Dim {
-			i++
-		}
-		if i == len(sets) {
-			prefix := append(bucketKey(tDim, code, d.Day), dim.Dim)
-			sets = append(sets, capped{dim: dim.Dim, prefix: prefix, countKey: append([]byte{tDimCount}, prefix[1:]...)})
-		}
-		if err := t.addCapped(&sets[i], dim.Key, dim.N); err != nil {
-			return err
-		}
-	}
-	for i := range sets {
-		t.saveCount(&sets[i])
-	}
-	if len(d.Visitors) > 0 {
-		return t.mergeSketch(bucketKey(tUniq, code, d.Day), d.Visitors)
-	}
-	return nil
-}
-
 // capped is one set of values under a cardinality cap: the keys are
 // prefix+value, and countKey holds how many values the set keeps.
 type capped struct {
@@ -262,29 +237,6 @@ func (t *Txn) saveCount(s *capped) {
 	if s.changed {
 		t.setUint64(s.countKey, s.n)
 	}
-}
-
-func (t *Txn) mergeSketch(k, delta []byte) error {
-	add := hyperloglog.New14()
-	if err := add.UnmarshalBinary(delta); err != nil {
-		return nil // a bad sketch in a delta loses uniques, never the node
-	}
-	if v, err := get(t.b, k); err == nil {
-		have := hyperloglog.New14()
-		if err := have.UnmarshalBinary(v); err == nil {
-			if err := add.Merge(have); err != nil {
-				return err
-			}
-		}
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	b, err := add.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	t.set(k, b)
-	return nil
 }
 
 // AddOrphans counts requests for unknown codes, at most MaxDimValues hosts
