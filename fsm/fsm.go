@@ -305,7 +305,7 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 	if err != nil || c.Segment <= last {
 		return &Result{Replayed: true}, err
 	}
-	if err := txn.ApplyClicks(c.Links, c.Now, c.Retention, countVisits(txn)); err != nil {
+	if err := txn.ApplyClicks(c.Links, c.Now, c.Retention, c.layout(), countVisits(txn)); err != nil {
 		return nil, err
 	}
 	if err := txn.AddOrphans(c.Orphans); err != nil {

@@ -22,13 +22,15 @@ import (
 //   - Capped cardinality. A dimension (referrer host, country, device,
 //     browser, OS) keeps at most MaxDimValues values per link and day, and
 //     orphan hosts at most MaxDimValues per day; later new values are
-//     counted under OtherValue, so totals still add up. The cap is decided
-//     from replicated state (the values a link's DayAgg record holds, the
-//     count of orphan hosts in table W), so every node decides it alike.
-//   - One record per link and day (DayAgg, table Z, dayagg.go) holds the
-//     day's counts, dimension values and visitor sketch: a segment costs
-//     a link five point reads (link, minute, hour, day, total), not
-//     fourteen.
+//     counted under OtherValue, so totals still add up. The count of
+//     values stored is itself stored (tables Y and W; in the DayAgg
+//     layout, the values the record holds), so the cap is decided from
+//     replicated state and every node decides it alike.
+//
+// Two layouts of a link's day exist; the command decides which one an
+// apply writes (Clicks v1: D/X/Y/U, one key per field; Clicks v2: one
+// DayAgg record, table Z, dayagg.go), so that every node, whatever its
+// release, writes the same keys for the same entry.
 
 // Cardinality caps.
 const (
@@ -66,20 +68,35 @@ func (t *Txn) SetClickSegment(source string, n uint64) {
 // fine-grained buckets are kept. Deltas in code order make the retention
 // seeks sequential, but any order gives the same result.
 func (t *Txn) AddClicks(links []LinkClicks, now int64, r Retention) error {
-	return t.ApplyClicks(links, now, r, nil)
+	return t.ApplyClicks(links, now, r, LayoutFields, nil)
 }
 
-// ApplyClicks is AddClicks that also calls live (unless nil) with the
-// record of every link whose clicks were added, so that a caller with more
-// to do per link (the fsm's visit limits) need not read the link again.
-func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, live func(*Link, *LinkClicks) error) (err error) {
+// DayLayout is how an apply stores a link's day.
+type DayLayout uint8
+
+// Day layouts.
+const (
+	// LayoutFields is one key per field: D (counts), X (each dimension
+	// value), Y (values kept per dimension), U (visitor sketch). About
+	// fourteen point reads per link and segment.
+	LayoutFields DayLayout = iota
+	// LayoutRecord is one DayAgg record per link and day (table Z): one
+	// read and one write for all of those.
+	LayoutRecord
+)
+
+// ApplyClicks is AddClicks in the given layout that also calls live
+// (unless nil) with the record of every link whose clicks were added, so
+// that a caller with more to do per link (the fsm's visit limits) need
+// not read the link again.
+func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, layout DayLayout, live func(*Link, *LinkClicks) error) (err error) {
 	p, err := t.newPruner(now, r)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, p.close()) }()
 	for i := range links {
-		l, err := t.addLinkClicks(&links[i], p)
+		l, err := t.addLinkClicks(&links[i], p, layout)
 		if err != nil {
 			return err
 		}
@@ -97,7 +114,11 @@ func (t *Txn) AddLinkClicks(d *LinkClicks, now int64, r Retention) error {
 	return t.AddClicks([]LinkClicks{*d}, now, r)
 }
 
-func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner) (*Link, error) {
+func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner, layout DayLayout) (*Link, error) {
+	addDay := t.addDay
+	if layout == LayoutRecord {
+		addDay = t.addDayAgg
+	}
 	l, err := t.Link(d.Code)
 	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
 		return nil, nil
@@ -118,7 +139,7 @@ func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner) (*Link, error) {
 		}
 	}
 	for i := range d.Days {
-		if err := t.addDayAgg(d.Code, &d.Days[i]); err != nil {
+		if err := addDay(d.Code, &d.Days[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -191,6 +212,47 @@ func (p *pruner) close() error {
 	return err
 }
 
+func (t *Txn) addDay(code string, d *DayClicks) error {
+	k := bucketKey(tDay, code, d.Day)
+	var c DayCounts
+	if v, err := get(t.b, k); err == nil {
+		if c, err = unmarshalDayCounts(v); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	c.Humans += d.Humans
+	c.Bots += d.Bots
+	c.Previews += d.Previews
+	c.Scans += d.Scans
+	t.set(k, marshalDayCounts(c))
+	if err := t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots); err != nil {
+		return err
+	}
+	var sets []capped // one per dimension in the delta; usually five
+	for _, dim := range d.Dims {
+		i := 0
+		for i < len(sets) && sets[i].dim != dim.Dim {
+			i++
+		}
+		if i == len(sets) {
+			prefix := append(bucketKey(tDim, code, d.Day), dim.Dim)
+			sets = append(sets, capped{dim: dim.Dim, prefix: prefix, countKey: append([]byte{tDimCount}, prefix[1:]...)})
+		}
+		if err := t.addCapped(&sets[i], dim.Key, dim.N); err != nil {
+			return err
+		}
+	}
+	for i := range sets {
+		t.saveCount(&sets[i])
+	}
+	if len(d.Visitors) > 0 {
+		return t.mergeSketch(bucketKey(tUniq, code, d.Day), d.Visitors)
+	}
+	return nil
+}
+
 // capped is one set of values under a cardinality cap: the keys are
 // prefix+value, and countKey holds how many values the set keeps.
 type capped struct {
@@ -237,6 +299,18 @@ func (t *Txn) saveCount(s *capped) {
 	if s.changed {
 		t.setUint64(s.countKey, s.n)
 	}
+}
+
+func (t *Txn) mergeSketch(k, delta []byte) error {
+	have, err := get(t.b, k)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	b, err := mergeSketches(have, delta)
+	if b != nil {
+		t.set(k, b)
+	}
+	return err
 }
 
 // AddOrphans counts requests for unknown codes, at most MaxDimValues hosts

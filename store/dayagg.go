@@ -93,7 +93,7 @@ func unmarshalDayAgg(b []byte) (*DayAgg, error) {
 }
 
 // add merges one day's delta into a, under the cardinality cap.
-func (a *DayAgg) add(d *DayClicks) {
+func (a *DayAgg) add(d *DayClicks) error {
 	a.Humans += d.Humans
 	a.Bots += d.Bots
 	a.Previews += d.Previews
@@ -102,8 +102,13 @@ func (a *DayAgg) add(d *DayClicks) {
 		a.addDim(dc.Dim, dc.Key, dc.N)
 	}
 	if len(d.Visitors) > 0 {
-		a.Visitors = mergeSketches(a.Visitors, d.Visitors)
+		b, err := mergeSketches(a.Visitors, d.Visitors)
+		if b != nil {
+			a.Visitors = b
+		}
+		return err
 	}
+	return nil
 }
 
 // addDim adds n to value's count, or to OtherValue's when value is new and
@@ -138,26 +143,23 @@ func (d *DimValues) kept() int {
 	return len(d.Values)
 }
 
-// mergeSketches returns the union of two encoded visitor sketches. A bad
-// delta loses uniques, never the node; a bad stored sketch is replaced.
-func mergeSketches(have, delta []byte) []byte {
+// mergeSketches returns the union of two encoded visitor sketches, or nil
+// when delta is unreadable: a bad sketch in a delta loses uniques, never
+// the node. An unreadable stored sketch is replaced by delta.
+func mergeSketches(have, delta []byte) ([]byte, error) {
 	add := hyperloglog.New14()
 	if err := add.UnmarshalBinary(delta); err != nil {
-		return have
+		return nil, nil
 	}
-	if len(have) > 0 {
+	if have != nil {
 		h := hyperloglog.New14()
 		if h.UnmarshalBinary(have) == nil {
 			if err := add.Merge(h); err != nil {
-				return have
+				return nil, err
 			}
 		}
 	}
-	b, err := add.MarshalBinary()
-	if err != nil {
-		return have
-	}
-	return b
+	return add.MarshalBinary()
 }
 
 // addDayAgg merges d into code's DayAgg of d.Day: one read, one write.
@@ -171,7 +173,9 @@ func (t *Txn) addDayAgg(code string, d *DayClicks) error {
 	} else if err != ErrNotFound {
 		return err
 	}
-	a.add(d)
+	if err := a.add(d); err != nil {
+		return err
+	}
 	t.set(k, marshalDayAgg(a))
 	return t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots)
 }
