@@ -33,6 +33,8 @@
 #
 # Usage: bench/redirect.sh            (needs nginx and wrk: apt-get install -y nginx wrk)
 #        DUR=10s CONNS=64 ROUNDS=2 ZIPF_N=1000000 bench/redirect.sh
+#        ON_FLAGS=--analytics-day-records bench/redirect.sh   (extra flags of the analytics-on runs)
+#        PORT=18080 NGINX_PORT=18081 RAFT_PORT=17000 (ports, to run beside another copy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10s}
@@ -62,13 +64,16 @@ go build -o "$OUT/linkd" ./cmd/linkd
 go build -o "$OUT/seed" ./bench/seed
 go build -o "$OUT/loadgen" ./bench/loadgen
 TOKEN=lk_bench_token
-PORT=18080
+PORT=${PORT:-18080}
+NGINX_PORT=${NGINX_PORT:-18081}
+RAFT_PORT=${RAFT_PORT:-17000}
+ON_FLAGS=${ON_FLAGS:-}
 DATA="$OUT/data"
 
 # start_linkd EXTRA... : starts linkd on $DATA pinned to core 0, waits for it.
 start_linkd() {
   GOMAXPROCS=1 taskset -c 0 "$OUT/linkd" serve --data-dir "$DATA" --http-addr 127.0.0.1:$PORT \
-    --raft-addr 127.0.0.1:17000 --admin-token "$TOKEN" --log-level warn --rate-redirects-per-ip off "$@" \
+    --raft-addr 127.0.0.1:$RAFT_PORT --admin-token "$TOKEN" --log-level warn --rate-redirects-per-ip off "$@" \
     >/dev/null 2>>"$OUT/linkd.log" &
   echo $! >"$OUT/linkd.pid"
   for _ in $(seq 300); do curl -sf http://127.0.0.1:$PORT/_/readyz >/dev/null && return 0; sleep 0.1; done
@@ -95,7 +100,7 @@ events { worker_connections 1024; }
 http {
   access_log off;
   server {
-    listen 127.0.0.1:18081;
+    listen 127.0.0.1:$NGINX_PORT;
     location / { return 302 '$DEST'; }
   }
 }
@@ -103,7 +108,7 @@ CONF
 taskset -c 0 nginx -c "$OUT/nginx.conf" -p "$OUT"
 for _ in $(seq 50); do [ -s "$OUT/nginx.pid" ] && break; sleep 0.1; done
 NGINX_WORKER=$(pgrep -P "$(cat "$OUT/nginx.pid")" | head -1)
-[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:18081/z0000000)" = "302 $DEST" ]
+[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$NGINX_PORT/z0000000)" = "302 $DEST" ]
 
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -159,12 +164,12 @@ printf '%-8s %5s  %-14s %9s  %10s  %9s  %9s  %8s  %s\n' workload round server 'r
 for r in $(seq "$ROUNDS"); do
   for w in uniform zipf; do
     if [ "$w" = uniform ]; then n=$UNIFORM_N; p=u; else n=$ZIPF_N; p=z; fi
-    read -r nr nd na ns < <(measure "$NGINX_WORKER" "http://127.0.0.1:18081/" "$w" "$n" "$p")
+    read -r nr nd na ns < <(measure "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT/" "$w" "$n" "$p")
     [ -n "${ns:-}" ] || { echo "bench: nginx run failed" >&2; exit 1; }
     ntotal=$(awk -v d="$nd" -v a="$na" 'BEGIN { printf "%.2f", d + a }')
     printf '%-8s %5d  %-14s %9d  %10.2f  %9.2f  %9.2f  %8.2f  %ss\n' "$w" "$r" nginx "$nr" "$nd" "$na" "$ntotal" 1 "$ns"
     for mode in on off; do
-      start_linkd --analytics=$([ $mode = on ] && echo true || echo false)
+      if [ $mode = on ]; then start_linkd --analytics=true $ON_FLAGS; else start_linkd --analytics=false; fi
       read -r lr ld la ls < <(measure "$(cat "$OUT/linkd.pid")" "http://127.0.0.1:$PORT/" "$w" "$n" "$p")
       [ -n "${ls:-}" ] || { echo "bench: linkd run failed" >&2; exit 1; }
       if [ $mode = on ]; then
@@ -177,7 +182,7 @@ for r in $(seq "$ROUNDS"); do
       awk -v w="$w" -v rd="$r" -v m="linkd-analytics-$mode" -v q="$lr" -v d="$ld" -v a="$la" -v nt="$ntotal" -v st="$ls" \
         'BEGIN { printf "%-8s %5d  %-14s %9d  %10.2f  %9.2f  %9.2f  %8.2f  %ss\n", w, rd, m, q, d, a, d + a, (d + a) / nt, st }'
     done
-    read -r oa o50 o99 obad < <(open_loop "http://127.0.0.1:18081/" "$w" "$n" "$p" "$orate")
+    read -r oa o50 o99 obad < <(open_loop "http://127.0.0.1:$NGINX_PORT/" "$w" "$n" "$p" "$orate")
     settle "$NGINX_WORKER" >/dev/null
     printf '%-8s %5d  open loop at %d/s: nginx p50 %d µs p99 %d µs (%s/s answered, %s unexpected); %s\n' \
       "$w" "$r" "$orate" "$o50" "$o99" "$oa" "$obad" "$open_linkd"

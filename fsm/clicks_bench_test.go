@@ -22,14 +22,17 @@ import (
 // so that from the fourth segment on every link also has an expired minute
 // bucket to prune: the cost of retention is in the figure. Reported per
 // segment and per link; applying a segment must cost the same per link
-// whatever the number of links.
+// whatever the number of links. v=1 is the field layout (a key per field),
+// v=2 the per-day record (Clicks version 2).
 func BenchmarkApplyClicks(b *testing.B) {
 	for _, n := range []int{1, 1000, 100_000} {
-		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) { benchApplyClicks(b, n) })
+		for _, v := range []uint8{1, 2} {
+			b.Run(fmt.Sprintf("links=%d/v=%d", n, v), func(b *testing.B) { benchApplyClicks(b, n, v) })
+		}
 	}
 }
 
-func benchApplyClicks(b *testing.B, links int) {
+func benchApplyClicks(b *testing.B, links int, version uint8) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(b.TempDir(), store.Options{Logger: log})
 	if err != nil {
@@ -75,7 +78,7 @@ func benchApplyClicks(b *testing.B, links int) {
 	keep := store.Retention{Minutes: 3 * time.Minute, Hours: 2 * time.Hour}
 	segment := func(seg int) *Clicks {
 		now := t0 + int64(seg)*store.MinuteMs
-		c := &Clicks{Now: now, Source: "bench/1", Segment: uint64(seg + 1), Retention: keep}
+		c := &Clicks{Header: Header{V: version}, Now: now, Source: "bench/1", Segment: uint64(seg + 1), Retention: keep}
 		for _, code := range codes {
 			c.Links = append(c.Links, store.LinkClicks{Code: code,
 				Minutes: []store.ClickBucket{{T: now / store.MinuteMs, N: 2}},

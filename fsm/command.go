@@ -209,6 +209,13 @@ type DelMember struct {
 // Clicks merges one sealed segment of a node's click log into the rollups.
 // (Source, Segment) identifies it: a source's segments are proposed in
 // order, so the fsm applies each at most once by remembering the last.
+//
+// The version decides where a link's day goes (the fields are the same):
+// version 1 writes one key per field (store.LayoutFields), version 2 one
+// record per link and day (store.LayoutRecord, issue 18: far fewer reads
+// per link). A Clicks is written at version 1 unless its proposer sets
+// V to 2, which a node does only when its operator turned the record
+// layout on (an older node cannot apply version 2).
 type Clicks struct {
 	Header
 	Now       int64               `codec:"now"`
@@ -228,6 +235,15 @@ type SetSalt struct {
 }
 
 func (*Clicks) Type() Type     { return TypeClicks }
+func (*Clicks) version() uint8 { return 1 }
+
+// layout is the day layout the command's version applies.
+func (c *Clicks) layout() store.DayLayout {
+	if c.V >= 2 {
+		return store.LayoutRecord
+	}
+	return store.LayoutFields
+}
 func (*SetSalt) Type() Type    { return TypeSetSalt }
 func (*SetMember) Type() Type  { return TypeSetMember }
 func (*DelMember) Type() Type  { return TypeDelMember }

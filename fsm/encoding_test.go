@@ -160,15 +160,26 @@ func goldenStateCommands() []Command {
 // between nodes, and backups carry), is pinned: a change of any record,
 // key layout or apply rule shows here.
 func TestGoldenState(t *testing.T) {
+	testGoldenState(t, "state.snapshot.hex", goldenStateCommands())
+	// The same with Clicks at version 2: the clicks land in one DayAgg record.
+	cmds := goldenStateCommands()
+	for i, c := range cmds {
+		if _, ok := c.(*Clicks); ok {
+			cmds[i] = clicksV2()
+		}
+	}
+	testGoldenState(t, "state-clicks-v2.snapshot.hex", cmds)
+}
+
+func testGoldenState(t *testing.T, name string, cmds []Command) {
 	f, st := mustFSM(t, vfs.NewMem(), "/db")
 	defer st.Close()
-	cmds := goldenStateCommands()
 	for i, r := range f.ApplyBatch(logsFor(t, 1, cmds...)) {
 		if err := r.(*Result).Err; err != nil {
 			t.Fatalf("command %d (%T): %v", i, cmds[i], err)
 		}
 	}
-	snap := golden.Check(t, filepath.Join(goldenDir, "state.snapshot.hex"), "snapshot stream of goldenStateCommands",
+	snap := golden.Check(t, filepath.Join(goldenDir, name), "snapshot stream of goldenStateCommands ("+name+")",
 		snapshotOf(t, st), *update)
 	f2, st2 := mustFSM(t, vfs.NewMem(), "/r")
 	defer st2.Close()

@@ -303,13 +303,10 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 	if err != nil || c.Segment <= last {
 		return &Result{Replayed: true}, err
 	}
-	if err := txn.AddClicks(c.Links, c.Now, c.Retention); err != nil {
+	if err := txn.ApplyClicks(c.Links, c.Now, c.Retention, c.layout(), countVisits(txn)); err != nil {
 		return nil, err
 	}
 	if err := txn.AddOrphans(c.Orphans); err != nil {
-		return nil, err
-	}
-	if err := countVisits(txn, c.Links); err != nil {
 		return nil, err
 	}
 	if err := addDigests(txn, c.Links); err != nil {
@@ -325,25 +322,16 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 // is applied, so redirects stop (or go to the fallback) from then on.
 // Bots and previews never count. Because clicks arrive through the
 // analytics pipeline, a link may overshoot its limit by the human clicks
-// that arrive, on all nodes, within the analytics lag.
-func countVisits(txn *store.Txn, links []store.LinkClicks) error {
-	for i := range links {
+// that arrive, on all nodes, within the analytics lag. It is called with
+// the link record the click apply has read already.
+func countVisits(txn *store.Txn) func(*store.Link, *store.LinkClicks) error {
+	return func(l *store.Link, d *store.LinkClicks) error {
 		var humans uint64
-		for _, d := range links[i].Days {
-			humans += d.Humans
+		for _, day := range d.Days {
+			humans += day.Humans
 		}
-		if humans == 0 {
-			continue
-		}
-		l, err := txn.Link(links[i].Code)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if l.MaxVisits == 0 || l.Exhausted || l.Status != store.StatusActive {
-			continue
+		if humans == 0 || l.MaxVisits == 0 || l.Exhausted || l.Status != store.StatusActive {
+			return nil
 		}
 		n, err := txn.AddVisits(l.Code, humans)
 		if err != nil {
@@ -353,8 +341,8 @@ func countVisits(txn *store.Txn, links []store.LinkClicks) error {
 			l.Exhausted = true
 			txn.UpdateLink(l)
 		}
+		return nil
 	}
-	return nil
 }
 
 // visible returns the link the actor may change, or a domain error.

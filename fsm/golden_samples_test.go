@@ -78,7 +78,16 @@ func goldenV2Samples() map[string]Command {
 			MaxVisits: maxv, DropQuery: true, ForwardPath: true, QueryPrecedence: qp},
 		"04-update-link": &UpdateLink{Now: 1700000000003, Code: "abc1234", Actor: 7, Program: &prog, PasswordHash: &pw,
 			StartsAt: &start, FallbackURL: &fb, MaxVisits: &maxv, DropQuery: &yes, ForwardPath: &yes, QueryPrecedence: &qp},
+		"08-clicks": clicksV2(),
 	}
+}
+
+// clicksV2 is the Clicks sample at version 2 (same fields, the per-day
+// record layout).
+func clicksV2() *Clicks {
+	c := *goldenSamples()["08-clicks"].(*Clicks)
+	c.V = 2
+	return &c
 }
 
 // outboxSamples are the outbox commands (types 90–96).

@@ -103,7 +103,7 @@ func bucketKey(table byte, code string, t int64) []byte {
 
 // deleteAnalytics removes every rollup of a link.
 func (t *Txn) deleteAnalytics(code string) {
-	for _, table := range []byte{tMinute, tHour, tDay, tDim, tDimCount, tUniq} {
+	for _, table := range []byte{tMinute, tHour, tDay, tDim, tDimCount, tUniq, tDayAgg} {
 		p := codeKey(table, code)
 		if err := t.b.DeleteRange(p, prefixEnd(p), nil); err != nil {
 			panic(fmt.Sprintf("store: batch delete range: %v", err))
@@ -245,45 +245,52 @@ func scanPrefix(r iterReader, prefix []byte, fn func(k, v []byte) error) error {
 }
 
 func (a *Analytics) readDays(db *pebble.DB, code string, fromDay, toDay int64) error {
-	err := scan(db, bucketKey(tDay, code, fromDay), bucketKey(tDay, code, toDay), func(_, v []byte) error {
-		c, err := unmarshalDayCounts(v)
-		a.Humans, a.Bots, a.Previews, a.Scans = a.Humans+c.Humans, a.Bots+c.Bots, a.Previews+c.Previews, a.Scans+c.Scans
-		return err
-	})
-	if err != nil {
-		return err
-	}
 	sums := map[uint8]map[string]uint64{}
-	prefix := len(codeKey(tDim, code)) + 8
-	err = scan(db, bucketKey(tDim, code, fromDay), bucketKey(tDim, code, toDay), func(k, v []byte) error {
-		if len(k) <= prefix || len(v) != 8 {
-			return ErrCorrupt
-		}
-		dim := k[prefix]
+	add := func(dim uint8, key string, n uint64) {
 		if sums[dim] == nil {
 			sums[dim] = map[string]uint64{}
 		}
-		sums[dim][string(k[prefix+1:])] += binary.BigEndian.Uint64(v)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for dim, m := range sums {
-		a.Dims[dim] = top(m)
+		sums[dim][key] += n
 	}
 	// A dense accumulator: merging sparse day sketches into it is a register
 	// update per value, where sparse-into-sparse re-sorts every time.
 	uniq := hyperloglog.NewNoSparse()
-	err = scan(db, bucketKey(tUniq, code, fromDay), bucketKey(tUniq, code, toDay), func(_, v []byte) error {
+	sketch := func(v []byte) error {
 		day := hyperloglog.New14()
 		if day.UnmarshalBinary(v) == nil {
 			return uniq.Merge(day)
 		}
 		return nil
+	}
+	err := eachOldDay(db, code, fromDay, toDay, oldDayReader{
+		counts: func(_ int64, c DayCounts) error { a.addCounts(c); return nil },
+		dim:    func(_ int64, dim uint8, key string, n uint64) error { add(dim, key, n); return nil },
+		sketch: func(v []byte) error { return sketch(v) },
 	})
+	if err != nil {
+		return err
+	}
+	err = eachDayAgg(db, code, fromDay, toDay, func(_ int64, d *DayAgg) error {
+		a.addCounts(d.DayCounts)
+		for _, dv := range d.Dims {
+			for _, kc := range dv.Values {
+				add(dv.Dim, kc.Key, kc.Count)
+			}
+		}
+		if len(d.Visitors) > 0 {
+			return sketch(d.Visitors)
+		}
+		return nil
+	})
+	for dim, m := range sums {
+		a.Dims[dim] = top(m)
+	}
 	a.Visitors = uniq.Estimate()
 	return err
+}
+
+func (a *Analytics) addCounts(c DayCounts) {
+	a.Humans, a.Bots, a.Previews, a.Scans = a.Humans+c.Humans, a.Bots+c.Bots, a.Previews+c.Previews, a.Scans+c.Scans
 }
 
 func top(m map[string]uint64) []KeyCount {
@@ -311,22 +318,19 @@ func (a *Analytics) readSeries(db *pebble.DB, code string, from, to int64, iv In
 		return fmt.Errorf("store: unknown interval %q", iv)
 	}
 	lo, hi := from/unit, (to+unit-1)/unit
+	if iv == ByDay {
+		days, err := dayCounts(db, code, lo, hi)
+		for _, d := range days {
+			a.Series = append(a.Series, Point{T: d.day * unit, Clicks: d.Humans + d.Bots})
+		}
+		return err
+	}
 	return scan(db, bucketKey(byte(iv), code, lo), bucketKey(byte(iv), code, hi), func(k, v []byte) error {
-		t := int64(binary.BigEndian.Uint64(k[len(k)-8:]))
-		var n uint64
-		switch {
-		case iv == ByDay:
-			c, err := unmarshalDayCounts(v)
-			if err != nil {
-				return err
-			}
-			n = c.Humans + c.Bots
-		case len(v) == 8:
-			n = binary.BigEndian.Uint64(v)
-		default:
+		if len(v) != 8 {
 			return ErrCorrupt
 		}
-		a.Series = append(a.Series, Point{T: t * unit, Clicks: n})
+		t := int64(binary.BigEndian.Uint64(k[len(k)-8:]))
+		a.Series = append(a.Series, Point{T: t * unit, Clicks: binary.BigEndian.Uint64(v)})
 		return nil
 	})
 }
@@ -352,14 +356,23 @@ func (s *Store) Orphans(fromDay, toDay int64) (total uint64, hosts []KeyCount, e
 // MaxDimValues+1 per day, OtherValue included).
 func (s *Store) LinkDimension(code string, dim uint8, fromDay, toDay int64) ([]KeyCount, error) {
 	sums := map[string]uint64{}
-	prefix := len(codeKey(tDim, code)) + 8
 	err := s.view(func(db *pebble.DB) error {
-		return scan(db, bucketKey(tDim, code, fromDay), bucketKey(tDim, code, toDay), func(k, v []byte) error {
-			if len(k) <= prefix || len(v) != 8 {
-				return ErrCorrupt
+		err := eachOldDay(db, code, fromDay, toDay, oldDayReader{dim: func(_ int64, d uint8, key string, n uint64) error {
+			if d == dim {
+				sums[key] += n
 			}
-			if k[prefix] == dim {
-				sums[string(k[prefix+1:])] += binary.BigEndian.Uint64(v)
+			return nil
+		}})
+		if err != nil {
+			return err
+		}
+		return eachDayAgg(db, code, fromDay, toDay, func(_ int64, d *DayAgg) error {
+			for _, dv := range d.Dims {
+				if dv.Dim == dim {
+					for _, kc := range dv.Values {
+						sums[kc.Key] += kc.Count
+					}
+				}
 			}
 			return nil
 		})

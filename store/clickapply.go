@@ -6,7 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/axiomhq/hyperloglog"
 	"github.com/cockroachdb/pebble/v2"
 )
 
@@ -24,8 +23,14 @@ import (
 //     browser, OS) keeps at most MaxDimValues values per link and day, and
 //     orphan hosts at most MaxDimValues per day; later new values are
 //     counted under OtherValue, so totals still add up. The count of
-//     values stored is itself stored (tables Y and W), so the cap is
-//     decided from replicated state and every node decides it alike.
+//     values stored is itself stored (tables Y and W; in the DayAgg
+//     layout, the values the record holds), so the cap is decided from
+//     replicated state and every node decides it alike.
+//
+// Two layouts of a link's day exist; the command decides which one an
+// apply writes (Clicks v1: D/X/Y/U, one key per field; Clicks v2: one
+// DayAgg record, table Z, dayagg.go), so that every node, whatever its
+// release, writes the same keys for the same entry.
 
 // Cardinality caps.
 const (
@@ -62,15 +67,43 @@ func (t *Txn) SetClickSegment(source string, n uint64) {
 // deleting a link deletes its analytics. now and r decide which
 // fine-grained buckets are kept. Deltas in code order make the retention
 // seeks sequential, but any order gives the same result.
-func (t *Txn) AddClicks(links []LinkClicks, now int64, r Retention) (err error) {
+func (t *Txn) AddClicks(links []LinkClicks, now int64, r Retention) error {
+	return t.ApplyClicks(links, now, r, LayoutFields, nil)
+}
+
+// DayLayout is how an apply stores a link's day.
+type DayLayout uint8
+
+// Day layouts.
+const (
+	// LayoutFields is one key per field: D (counts), X (each dimension
+	// value), Y (values kept per dimension), U (visitor sketch). About
+	// fourteen point reads per link and segment.
+	LayoutFields DayLayout = iota
+	// LayoutRecord is one DayAgg record per link and day (table Z): one
+	// read and one write for all of those.
+	LayoutRecord
+)
+
+// ApplyClicks is AddClicks in the given layout that also calls live
+// (unless nil) with the record of every link whose clicks were added, so
+// that a caller with more to do per link (the fsm's visit limits) need
+// not read the link again.
+func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, layout DayLayout, live func(*Link, *LinkClicks) error) (err error) {
 	p, err := t.newPruner(now, r)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, p.close()) }()
 	for i := range links {
-		if err := t.addLinkClicks(&links[i], p); err != nil {
+		l, err := t.addLinkClicks(&links[i], p, layout)
+		if err != nil {
 			return err
+		}
+		if l != nil && live != nil {
+			if err := live(l, &links[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -81,32 +114,36 @@ func (t *Txn) AddLinkClicks(d *LinkClicks, now int64, r Retention) error {
 	return t.AddClicks([]LinkClicks{*d}, now, r)
 }
 
-func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner) error {
+func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner, layout DayLayout) (*Link, error) {
+	addDay := t.addDay
+	if layout == LayoutRecord {
+		addDay = t.addDayAgg
+	}
 	l, err := t.Link(d.Code)
 	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, b := range d.Minutes {
 		if b.T >= p.minute.cut {
 			if err := t.addUint64(bucketKey(tMinute, d.Code, b.T), b.N); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if h := b.T * MinuteMs / HourMs; h >= p.hour.cut {
 			if err := t.addUint64(bucketKey(tHour, d.Code, h), b.N); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	for i := range d.Days {
-		if err := t.addDay(d.Code, &d.Days[i]); err != nil {
-			return err
+		if err := addDay(d.Code, &d.Days[i]); err != nil {
+			return nil, err
 		}
 	}
-	return p.prune(t, d.Code)
+	return l, p.prune(t, d.Code)
 }
 
 // cutoff is the first bucket (of size unit ms) kept under retention keep.
@@ -265,26 +302,15 @@ func (t *Txn) saveCount(s *capped) {
 }
 
 func (t *Txn) mergeSketch(k, delta []byte) error {
-	add := hyperloglog.New14()
-	if err := add.UnmarshalBinary(delta); err != nil {
-		return nil // a bad sketch in a delta loses uniques, never the node
-	}
-	if v, err := get(t.b, k); err == nil {
-		have := hyperloglog.New14()
-		if err := have.UnmarshalBinary(v); err == nil {
-			if err := add.Merge(have); err != nil {
-				return err
-			}
-		}
-	} else if !errors.Is(err, ErrNotFound) {
+	have, err := get(t.b, k)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	b, err := add.MarshalBinary()
-	if err != nil {
-		return err
+	b, err := mergeSketches(have, delta)
+	if b != nil {
+		t.set(k, b)
 	}
-	t.set(k, b)
-	return nil
+	return err
 }
 
 // AddOrphans counts requests for unknown codes, at most MaxDimValues hosts

@@ -73,8 +73,19 @@ func TestRetentionPrunesEarlierBuckets(t *testing.T) {
 // One dimension of one link keeps at most MaxDimValues values a day, the
 // rest counted under OtherValue: the total still adds up, known values keep
 // counting after the cap, the cap holds across applies and is per day and
-// per dimension. Orphan hosts are capped the same way.
+// per dimension. Orphan hosts are capped the same way. Both day layouts
+// cap alike.
 func TestCardinalityCaps(t *testing.T) {
+	for _, layout := range []DayLayout{LayoutFields, LayoutRecord} {
+		t.Run(fmt.Sprint("layout=", layout), func(t *testing.T) { testCardinalityCaps(t, layout) })
+	}
+}
+
+func testCardinalityCaps(t *testing.T, layout DayLayout) {
+	mustClicks := func(t *testing.T, s *Store, d *LinkClicks, now int64, r Retention, applied uint64) {
+		t.Helper()
+		mustClicksIn(t, s, layout, applied, now, r, *d)
+	}
 	s := storeWithLinks(t, "abc")
 	const day = 20000
 	var first []DimCount

@@ -35,10 +35,11 @@
 //	n<nodeID>                        cluster member: public HTTP address
 //	S<source>                        last applied click segment of one node's click log
 //	M|H<code>\0<minute|hour:8>       clicks per minute / hour (retention-limited)
-//	D<code>\0<day:8>                 humans, bots, previews, scans of one UTC day
+//	Z<code>\0<day:8>                 DayAgg: one UTC day's humans, bots, previews, scans, dimension values (at most 100 per dimension, then "(other)") and visitor sketch, in one record (dayagg.go; written since issue 18)
+//	D<code>\0<day:8>                 humans, bots, previews, scans of one UTC day (older linkds; read, no longer written)
 //	X<code>\0<day:8><dim:1><value>   clicks per referrer host, country, device, browser, OS, A/B variant (at most 100 values, then "(other)")
 //	Y<code>\0<day:8><dim:1>          how many values X keeps for that dimension (the cardinality cap)
-//	U<code>\0<day:8>                 HyperLogLog of that day's visitor hashes
+//	U<code>\0<day:8>                 HyperLogLog of that day's visitor hashes (X, Y, U: older linkds; read, no longer written)
 //	T<code>                          total clicks
 //	t<code>                          clicks imported from another shortener (a historical total, never in T)
 //	Q<code>                          human clicks toward the link's maxVisits, since the limit was set

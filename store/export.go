@@ -1,7 +1,5 @@
 package store
 
-import "encoding/binary"
-
 // Reads over a Snapshot for exports. An export walks every link of an
 // owner (or all) and every rollup of each: it reads from one Pebble
 // snapshot, so it sees one consistent state while writes continue, and it
@@ -38,27 +36,29 @@ func (sn *Snapshot) Clicks(code string) (uint64, error) {
 // EachDay calls fn with a link's counts of every day in [fromDay, toDay)
 // (Unix days) that has any, in day order.
 func (sn *Snapshot) EachDay(code string, fromDay, toDay int64, fn func(day int64, c DayCounts) error) error {
-	prefix := len(codeKey(tDay, code))
-	return scan(sn.snap, bucketKey(tDay, code, fromDay), bucketKey(tDay, code, toDay), func(k, v []byte) error {
-		if len(k) != prefix+8 {
-			return ErrCorrupt
-		}
-		c, err := unmarshalDayCounts(v)
-		if err != nil {
+	days, err := dayCounts(sn.snap, code, fromDay, toDay)
+	if err != nil {
+		return err
+	}
+	for _, d := range days {
+		if err := fn(d.day, d.DayCounts); err != nil {
 			return err
 		}
-		return fn(int64(binary.BigEndian.Uint64(k[prefix:])), c)
-	})
+	}
+	return nil
 }
 
 // EachDim calls fn with every kept dimension value of a link's days in
 // [fromDay, toDay), in day, dimension and value order.
 func (sn *Snapshot) EachDim(code string, fromDay, toDay int64, fn func(day int64, dim uint8, value string, n uint64) error) error {
-	prefix := len(codeKey(tDim, code))
-	return scan(sn.snap, bucketKey(tDim, code, fromDay), bucketKey(tDim, code, toDay), func(k, v []byte) error {
-		if len(k) <= prefix+8 || len(v) != 8 {
-			return ErrCorrupt
+	rows, err := dimRows(sn.snap, code, fromDay, toDay)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := fn(r.day, r.dim, r.value, r.n); err != nil {
+			return err
 		}
-		return fn(int64(binary.BigEndian.Uint64(k[prefix:])), k[prefix+8], string(k[prefix+9:]), binary.BigEndian.Uint64(v))
-	})
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,9 +17,16 @@ const browserUA = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Fire
 
 // Redirects spread over all three nodes while a follower and then the
 // leader restart: after the lag bound every node reports exactly as many
-// clicks as redirects were answered, and no click was dropped.
+// clicks as redirects were answered, and no click was dropped. The same
+// with --analytics-day-records (Clicks v2: one record per link and day).
 func TestClicksExactlyOnceAcrossRestarts(t *testing.T) {
-	procs := startCluster(t, 3, "--analytics-lag", "1s")
+	for _, extra := range [][]string{nil, {"--analytics-day-records"}} {
+		t.Run(fmt.Sprint(extra), func(t *testing.T) { testClicksExactlyOnceAcrossRestarts(t, extra...) })
+	}
+}
+
+func testClicksExactlyOnceAcrossRestarts(t *testing.T, extra ...string) {
+	procs := startCluster(t, 3, append([]string{"--analytics-lag", "1s"}, extra...)...)
 	leader := leaderOf(t, procs)
 	code := mustCreateOn(t, leader, "https://counted.test")
 	for _, p := range procs {

@@ -42,7 +42,7 @@ type serveFlags struct {
 	redirectMaxAge, snapshotInterval, heartbeat, maxStaleness         time.Duration
 	snapshotThreshold, trailingLogs                                   uint64
 	hotSetBytes, bootstrapExpect                                      int
-	nonVoter, analytics, honorDNT                                     bool
+	nonVoter, analytics, honorDNT, dayRecords                         bool
 	analyticsLag, keepMinutes, keepHours, drain                       time.Duration
 	trustedProxies, clientIPHeader, registration, profileHost         string
 	abuseContact                                                      string
@@ -100,6 +100,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.maxStaleness, "max-staleness", cluster.DefaultMaxStaleness, "a follower without leader contact for longer reports not ready")
 	fs.IntVar(&f.hotSetBytes, "hotset-bytes", store.DefaultHotSetBytes, "memory for the redirect hot set")
 	fs.BoolVar(&f.analytics, "analytics", true, "record clicks for analytics")
+	fs.BoolVar(&f.dayRecords, "analytics-day-records", false, "apply clicks as one record per link and day (a fraction of the CPU per click); a node of an earlier release cannot apply such an entry, so turn it on only once every node runs this release")
 	fs.DurationVar(&f.analyticsLag, "analytics-lag", 10*time.Second, "bound on the time from a redirect to its click showing in analytics")
 	fs.DurationVar(&f.keepMinutes, "retention-minutes", 48*time.Hour, "how long per-minute click counts are kept (0: forever)")
 	fs.DurationVar(&f.keepHours, "retention-hours", 90*24*time.Hour, "how long per-hour click counts are kept (0: forever); per-day counts are kept forever")
@@ -281,7 +282,7 @@ func serve(args []string, stderr io.Writer) error {
 		Logger:        log,
 	}
 	if f.analytics {
-		cfg.Analytics = &wire.Analytics{Lag: f.analyticsLag, HonorDNT: f.honorDNT,
+		cfg.Analytics = &wire.Analytics{Lag: f.analyticsLag, HonorDNT: f.honorDNT, DayRecords: f.dayRecords,
 			Retention: store.Retention{Minutes: f.keepMinutes, Hours: f.keepHours}}
 	}
 	if f.publicURL == "" {

@@ -38,6 +38,9 @@ type Analytics struct {
 	// HonorDNT records no dimensions for DNT / Sec-GPC requests.
 	HonorDNT  bool
 	Retention store.Retention
+	// DayRecords: apply clicks as one record per link and day (Clicks v2;
+	// every node must run a release that knows it).
+	DayRecords bool
 }
 
 // Config is a whole node's configuration.
@@ -162,7 +165,7 @@ func (w *Node) startAnalytics(cfg Config, a Analytics) error {
 		return fmt.Errorf("click log: %w", err)
 	}
 	ccfg := clicks.Config{Dir: dir, Source: src, Store: w.Node.Store(), Lag: a.Lag,
-		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger}
+		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger, DayRecords: a.DayRecords}
 	if w.rec, err = clicks.NewRecorder(ccfg); err != nil {
 		return fmt.Errorf("click log: %w", err)
 	}

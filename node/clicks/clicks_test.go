@@ -175,6 +175,14 @@ func TestReferrerHost(t *testing.T) {
 // rollups out; the same segment proposed twice counts once; segment numbers
 // keep rising across a restart of the log.
 func TestRecorderCompactorExactlyOnce(t *testing.T) {
+	for _, dayRecords := range []bool{false, true} {
+		t.Run(fmt.Sprint("dayRecords=", dayRecords), func(t *testing.T) { testRecorderCompactorExactlyOnce(t, dayRecords) })
+	}
+}
+
+// testRecorderCompactorExactlyOnce: with dayRecords, the compactor proposes
+// Clicks version 2 (one record per link and day) and the answers are the same.
+func testRecorderCompactorExactlyOnce(t *testing.T, dayRecords bool) {
 	var proposed []*fsm.Clicks
 	st, propose := applyingStore(t, func(c fsm.Command) {
 		if cl, ok := c.(*fsm.Clicks); ok {
@@ -183,8 +191,8 @@ func TestRecorderCompactorExactlyOnce(t *testing.T) {
 	})
 	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "abc", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
 	dir := t.TempDir()
-	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet}
-	comp := &Compactor{dir: dir, source: cfg.Source, st: st, propose: propose, log: quiet}
+	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: dayRecords}
+	comp := &Compactor{cfg: cfg, dir: dir, source: cfg.Source, st: st, propose: propose, log: quiet}
 	comp.ensureSalts()
 	for round := range 2 {
 		rec, err := NewRecorder(cfg)
@@ -206,6 +214,9 @@ func TestRecorderCompactorExactlyOnce(t *testing.T) {
 	}
 	if len(proposed) != 2 || proposed[1].Segment <= proposed[0].Segment {
 		t.Fatalf("segments proposed: %d, numbering must rise", len(proposed))
+	}
+	if v2 := proposed[0].V == 2; v2 != dayRecords {
+		t.Fatalf("proposed Clicks version %d with dayRecords %v", proposed[0].V, dayRecords)
 	}
 	// Replaying an applied segment changes nothing.
 	before, _ := st.Clicks("abc")
