@@ -33,7 +33,7 @@
 #
 # Usage: bench/redirect.sh            (needs nginx and wrk: apt-get install -y nginx wrk)
 #        DUR=10s CONNS=64 ROUNDS=2 ZIPF_N=1000000 bench/redirect.sh
-#        ON_FLAGS=--analytics-day-records bench/redirect.sh   (extra flags of the analytics-on runs)
+#        ON_FLAGS=--analytics-day-records=false bench/redirect.sh   (extra flags of the analytics-on runs)
 #        PORT=18080 NGINX_PORT=18081 RAFT_PORT=17000 (ports, to run beside another copy)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -100,7 +100,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.maxStaleness, "max-staleness", cluster.DefaultMaxStaleness, "a follower without leader contact for longer reports not ready")
 	fs.IntVar(&f.hotSetBytes, "hotset-bytes", store.DefaultHotSetBytes, "memory for the redirect hot set")
 	fs.BoolVar(&f.analytics, "analytics", true, "record clicks for analytics")
-	fs.BoolVar(&f.dayRecords, "analytics-day-records", false, "apply clicks as one record per link and day (a fraction of the CPU per click); a node of an earlier release cannot apply such an entry, so turn it on only once every node runs this release")
+	fs.BoolVar(&f.dayRecords, "analytics-day-records", true, "apply clicks as one record per link and day (a fraction of the CPU per click), once every member of the cluster runs a release that can (asked of each member; until then clicks are applied the earlier way)")
 	fs.DurationVar(&f.analyticsLag, "analytics-lag", 10*time.Second, "bound on the time from a redirect to its click showing in analytics")
 	fs.DurationVar(&f.keepMinutes, "retention-minutes", 48*time.Hour, "how long per-minute click counts are kept (0: forever)")
 	fs.DurationVar(&f.keepHours, "retention-hours", 90*24*time.Hour, "how long per-hour click counts are kept (0: forever); per-day counts are kept forever")

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/cluster"
+	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd"
 	"github.com/linkd/linkd/httpd/tlsd"
 	"github.com/linkd/linkd/internal/clientaddr"
@@ -38,8 +39,8 @@ type Analytics struct {
 	// HonorDNT records no dimensions for DNT / Sec-GPC requests.
 	HonorDNT  bool
 	Retention store.Retention
-	// DayRecords: apply clicks as one record per link and day (Clicks v2;
-	// every node must run a release that knows it).
+	// DayRecords: apply clicks as one record per link and day (Clicks v2),
+	// once every member runs a release that can (the version gate).
 	DayRecords bool
 }
 
@@ -165,7 +166,8 @@ func (w *Node) startAnalytics(cfg Config, a Analytics) error {
 		return fmt.Errorf("click log: %w", err)
 	}
 	ccfg := clicks.Config{Dir: dir, Source: src, Store: w.Node.Store(), Lag: a.Lag,
-		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger, DayRecords: a.DayRecords}
+		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger,
+		DayRecords: func() bool { return a.DayRecords && w.Cluster.Understands(fsm.TypeClicks, 2) }}
 	if w.rec, err = clicks.NewRecorder(ccfg); err != nil {
 		return fmt.Errorf("click log: %w", err)
 	}

@@ -191,7 +191,7 @@ func testRecorderCompactorExactlyOnce(t *testing.T, dayRecords bool) {
 	})
 	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "abc", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
 	dir := t.TempDir()
-	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: dayRecords}
+	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: func() bool { return dayRecords }}
 	comp := &Compactor{cfg: cfg, dir: dir, source: cfg.Source, st: st, propose: propose, log: quiet}
 	comp.ensureSalts()
 	for round := range 2 {

@@ -122,7 +122,7 @@ func (c *Compactor) fold(num uint64) (*fsm.Clicks, error) {
 		return nil, err
 	}
 	cmd.Source, cmd.Segment = c.source, num
-	if c.cfg.DayRecords {
+	if c.cfg.DayRecords != nil && c.cfg.DayRecords() {
 		cmd.V = 2
 	}
 	return cmd, nil

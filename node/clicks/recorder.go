@@ -56,11 +56,12 @@ type Config struct {
 	HonorDNT       bool
 	TrustedProxies clientaddr.Proxies
 	Logger         *slog.Logger
-	// DayRecords makes the compactor propose Clicks version 2: one record
-	// per link and day, a fraction of version 1's apply cost. A node of an
-	// earlier release cannot apply it, so it is on only when the operator
-	// says every node runs this release (--analytics-day-records).
-	DayRecords bool
+	// DayRecords, asked once per segment, makes the compactor propose
+	// Clicks version 2: one record per link and day, a fraction of version
+	// 1's apply cost. A node of an earlier release cannot apply it, so the
+	// node answers true only while every member can (the version gate) and
+	// --analytics-day-records is on. nil: version 1.
+	DayRecords func() bool
 }
 
 // LoadSource returns the identity of the click log in dir, creating it on
