@@ -24,6 +24,7 @@ type Txn struct {
 	certs        bool    // the certificate table changed: wake its readers after Commit
 	changes      Changes // link and profile writes since the last TakeChanges
 	feedsChanged bool    // the Txn changed a feed record (see FeedsChanged)
+	erased       bool    // the Txn erased a user: Options.OnErase before writing
 }
 
 // Begin starts a Txn.
@@ -49,6 +50,9 @@ func (t *Txn) Commit(applied uint64) error {
 		t.setUint64(keyLiveLinks, uint64(int64(n)+t.liveAdd))
 	}
 	t.setUint64(keyApplied, applied)
+	if t.erased {
+		t.s.eraseHook()
+	}
 	if err := t.b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
