@@ -1,10 +1,12 @@
 package httpd_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkd/linkd/httpd/httpdtest"
 )
@@ -34,6 +36,10 @@ func TestEraseSelf(t *testing.T) {
 	if td, err := n.Node.Store().Takedown(bad); err != nil || td.Reason != "phishing" || td.DestKey != "evil-erase.test/p" {
 		t.Fatalf("takedown evidence: %+v, %v", td, err)
 	}
+	// The node scrubs its disk of the erased data (node/scrub.go) and says so.
+	httpdtest.Eventually(t, 30*time.Second, "an erasure scrub", func() bool {
+		return bytes.Contains(n.Do("GET", "/_/metrics", nil).Body, []byte("linkd_erasure_scrubs_total 1"))
+	})
 	relog := n.NewConsole(t)
 	relog.Get("/app/login")
 	if r := relog.Post("/app/login", url.Values{"email": {"gone@x.test"}, "password": {"correct horse battery"}}); r.Status == http.StatusSeeOther {
