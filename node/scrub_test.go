@@ -7,14 +7,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/diskscan"
 	"github.com/linkd/linkd/store"
 )
 
@@ -88,21 +86,7 @@ func (c *scrubCluster) propose(cmd fsm.Command) *fsm.Result {
 // holding returns the files under dir whose raw bytes contain s.
 func holding(t *testing.T, dir, s string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(s)) {
-			rel, _ := filepath.Rel(dir, p)
-			out = append(out, rel)
-		}
-		return nil
-	})
+	out, err := diskscan.Holding(dir, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +156,7 @@ func TestErasureScrubsEveryNode(t *testing.T) {
 	}
 
 	erased := time.Now()
-	res := c.propose(&fsm.DeleteUser{Now: time.Now().UnixMilli(), ID: uid})
-	_ = res
+	c.propose(&fsm.DeleteUser{Now: time.Now().UnixMilli(), ID: uid})
 	idx := c.leaderApplied()
 	for i, n := range c.nodes {
 		waitScrubbed(t, n, 0, idx)

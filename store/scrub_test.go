@@ -1,36 +1,22 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/linkd/linkd/internal/diskscan"
 )
 
 // filesHolding returns the files under dir whose raw bytes contain s.
 func filesHolding(t *testing.T, dir, s string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(s)) {
-			out = append(out, p)
-		}
-		return nil
-	})
+	out, err := diskscan.Holding(dir, s)
 	if err != nil {
 		t.Fatal(err)
 	}
