@@ -23,9 +23,9 @@ import (
 //
 //  1. a raft snapshot, which covers the erase entry;
 //  2. every older snapshot is removed;
-//  3. the raft log up to that snapshot is deleted (not just up to
-//     TrailingLogs before it), and raft.db is rewritten with its live
-//     pages only (boltLog.Compact);
+//  3. the raft log is deleted through the erasing entry (raft itself
+//     keeps TrailingLogs entries before its snapshots), and raft.db is
+//     rewritten with its live pages only (boltLog.Compact);
 //  4. Pebble is flushed and fully compacted (store.Scrub).
 //
 // The store calls markErase from the fsm's goroutine before it writes the
@@ -46,6 +46,13 @@ type scrubber struct {
 	mu     sync.Mutex
 	gen    uint64 // requests so far
 	marked bool   // the marker file exists
+	// through is how far the raft log must go: the highest index of a
+	// batch that erased, or everything up to the snapshot (all: a restore,
+	// or a scrub owed from before this start). Entries after the erase
+	// hold none of the erased data and stay, so a follower a few entries
+	// behind still gets them rather than a whole snapshot.
+	through uint64
+	all     bool
 
 	runs, failures atomic.Uint64
 	last           atomic.Int64 // duration of the last scrub, ns
@@ -61,6 +68,7 @@ func (s *scrubber) pending() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.marked = err == nil
+	s.all = s.all || s.marked
 	return s.marked
 }
 
@@ -74,10 +82,12 @@ func (s *scrubber) request() {
 
 // markErase records (durably) that a scrub is owed and wakes the scrubber.
 // It runs on the fsm's goroutine, before the erasing batch is written.
-func (n *Node) markErase() {
+func (n *Node) markErase(index uint64) {
 	s := n.scrub
 	s.mu.Lock()
 	s.gen++
+	s.through = max(s.through, index)
+	s.all = s.all || index == 0
 	if !s.marked {
 		if err := writeFileSync(s.marker, []byte("an erasure is applied; scrub owed\n")); err != nil {
 			n.log.Error("could not record the scrub owed to an erasure; it still runs now", "err", err)
@@ -137,7 +147,10 @@ func (n *Node) runScrubs() {
 func (n *Node) scrubOnce(ctx context.Context) error {
 	s := n.scrub
 	s.mu.Lock()
-	gen := s.gen
+	gen, through := s.gen, s.through
+	if s.all {
+		through = ^uint64(0)
+	}
 	s.mu.Unlock()
 	start := time.Now()
 	// The snapshot request is served by the fsm goroutine after the batch
@@ -158,10 +171,10 @@ func (n *Node) scrubOnce(ctx context.Context) error {
 	if err := n.st.SyncWAL(); err != nil { // the state the deleted entries made is durable
 		return err
 	}
-	// Up to the snapshot, but never past the fsm's own applied index:
-	// Applied reads the entries after it (no-ops and barriers) to decide
-	// readiness.
-	upto := min(list[0].Index, n.fsm.Applied())
+	// Through the erase, within the snapshot, and never past the fsm's own
+	// applied index: Applied reads the entries after it (no-ops and
+	// barriers) to decide readiness.
+	upto := min(list[0].Index, n.fsm.Applied(), through)
 	first, err := n.logs.FirstIndex()
 	if err != nil {
 		return err
@@ -183,9 +196,12 @@ func (n *Node) scrubOnce(ctx context.Context) error {
 	}
 	took := time.Since(start)
 	s.mu.Lock()
-	if s.gen == gen && s.marked {
-		if err := os.Remove(s.marker); err == nil || errors.Is(err, os.ErrNotExist) {
-			s.marked = false
+	if s.gen == gen {
+		s.through, s.all = 0, false
+		if s.marked {
+			if err := os.Remove(s.marker); err == nil || errors.Is(err, os.ErrNotExist) {
+				s.marked = false
+			}
 		}
 	}
 	s.mu.Unlock()

@@ -69,10 +69,11 @@ func (s *Store) Scrub(ctx context.Context) (ScrubStats, error) {
 	return st, nil
 }
 
-// eraseHook is called before a Txn that erases a user is written, and
-// before a restore replaces the state (see Options.OnErase).
-func (s *Store) eraseHook() {
+// eraseHook is called before a Txn that erases a user is written (index:
+// the Txn's applied index), and before a restore replaces the state
+// (index 0). See Options.OnErase.
+func (s *Store) eraseHook(index uint64) {
 	if s.onErase != nil {
-		s.onErase()
+		s.onErase(index)
 	}
 }

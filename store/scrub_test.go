@@ -31,7 +31,7 @@ func filesHolding(t *testing.T, dir, s string) []string {
 func TestScrubLeavesNoErasedValue(t *testing.T) {
 	dir := t.TempDir()
 	var onErase int
-	s, err := Open(dir, Options{FS: vfs.Default, OnErase: func() { onErase++ }})
+	s, err := Open(dir, Options{FS: vfs.Default, OnErase: func(index uint64) { onErase += int(index) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +74,8 @@ func TestScrubLeavesNoErasedValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCommit(t, txn, 3)
-	if onErase != 1 {
-		t.Fatalf("OnErase called %d times, want 1", onErase)
+	if onErase != 3 {
+		t.Fatalf("OnErase got %d, want one call with the erasing Txn's index 3", onErase)
 	}
 	if _, err := s.Scrub(context.Background()); err != nil {
 		t.Fatal(err)

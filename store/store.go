@@ -59,10 +59,11 @@ type Options struct {
 	// crashable in-memory FS to drop everything that was not synced.
 	FS vfs.FS
 	// OnErase, when set, is called (from the fsm's goroutine) before a Txn
-	// that erases a user (DeleteUser) is written and before a restore
-	// replaces the state: node records there, durably, that its disk must
-	// be scrubbed (scrub.go), so a crash right after the erase cannot skip it.
-	OnErase func()
+	// that erases a user (DeleteUser) is written, with the raft index the
+	// Txn commits, and before a restore replaces the state, with 0: node
+	// records there, durably, that its disk must be scrubbed (scrub.go),
+	// so a crash right after the erase cannot skip it.
+	OnErase func(index uint64)
 }
 
 // Store is linkd's replicated state on one node. Reads are safe for
@@ -83,7 +84,7 @@ type Store struct {
 	certs          notifier      // wakes readers of the certificate table
 	domainsChanged notifier      // wakes readers of the domain set
 	feeds          notifier      // wakes readers of the feed table
-	onErase        func()        // Options.OnErase
+	onErase        func(uint64)  // Options.OnErase
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()

@@ -51,7 +51,7 @@ func (t *Txn) Commit(applied uint64) error {
 	}
 	t.setUint64(keyApplied, applied)
 	if t.erased {
-		t.s.eraseHook()
+		t.s.eraseHook(applied)
 	}
 	if err := t.b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
