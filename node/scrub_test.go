@@ -163,7 +163,7 @@ func TestErasureScrubsEveryNode(t *testing.T) {
 		if got := holding(t, c.dirs[i], canary); len(got) > 0 {
 			t.Errorf("%s: after its scrub these files still hold the erased user's data: %v", n.ID(), got)
 		}
-		t.Logf("%s scrubbed %s after the erase committed (scrub took %s)", n.ID(), time.Since(erased).Round(time.Millisecond), n.ScrubStats().Last.Round(time.Millisecond))
+		t.Logf("%s scrubbed %s after the erase was proposed (its scrub took %s)", n.ID(), time.Since(erased).Round(time.Millisecond), n.ScrubStats().Last.Round(time.Millisecond))
 	}
 	c.propose(&fsm.CreateLink{Now: 2, Code: "after", Custom: true, URL: "https://after.test/", Owner: 1, RedirectStatus: 302})
 	for _, n := range c.nodes {
