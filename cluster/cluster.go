@@ -113,6 +113,7 @@ func New(n *node.Node, mux *Mux, cfg Config) *Cluster {
 		c.every(joinInterval, c.tryJoinOrBootstrap)
 	}
 	c.every(joinInterval, c.registerHTTPAddr)
+	c.runVersionGate()
 	return c
 }
 

@@ -207,3 +207,19 @@ func TestStatusAndReady(t *testing.T) {
 		t.Fatalf("a draining node reports ready: %v", err)
 	}
 }
+
+// Every member of a cluster of one release learns that all members can
+// apply group entries, so concurrent writes share raft entries.
+func TestVersionGateOpensWhenEveryMemberUnderstands(t *testing.T) {
+	c := clustertest.Start(t, 3)
+	for _, nd := range c.Nodes {
+		for deadline := time.Now().Add(20 * time.Second); !nd.Cluster.Understands(fsm.TypeGroup, 1); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the gate never opened for group entries", nd.ID)
+			}
+		}
+		if nd.Cluster.Understands(fsm.TypeGroup, 2) {
+			t.Fatalf("%s: the gate opened a version no member knows", nd.ID)
+		}
+	}
+}

@@ -22,6 +22,7 @@ func (c *Cluster) newForwarder() *propose.Batcher {
 	return &propose.Batcher{
 		Commit:   c.forwardGroup,
 		InFlight: forwardInFlight, MaxItems: min(forwardMaxItems, c.n.MaxGroup()), MaxBytes: forwardMaxBytes,
+		Grouping:  c.n.CanGroup,
 		Stop:      c.stop,
 		Stopped:   outcome(false, node.ErrShutdown),
 		AfterStop: outcome(true, node.ErrShutdown),

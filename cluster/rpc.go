@@ -53,6 +53,9 @@ type nodeReply struct {
 	State        string `json:"state"`
 	AppliedIndex uint64 `json:"appliedIndex"`
 	CommitIndex  uint64 `json:"commitIndex"`
+	// Understands is the newest version of each command type this node's
+	// binary applies (the version gate, versions.go).
+	Understands map[fsm.Type]uint8 `json:"understands,omitempty"`
 }
 
 func (c *Cluster) rpcHandler() http.Handler {
@@ -63,7 +66,7 @@ func (c *Cluster) rpcHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /v1/node", func(w http.ResponseWriter, r *http.Request) {
 		st := c.n.Status()
-		writeRPC(w, nodeReply{State: st.State, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex})
+		writeRPC(w, nodeReply{State: st.State, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex, Understands: fsm.Versions()})
 	})
 	mux.HandleFunc("POST /v1/join", func(w http.ResponseWriter, r *http.Request) {
 		var req joinRequest

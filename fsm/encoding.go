@@ -172,3 +172,14 @@ func Decode(b []byte) (Command, error) {
 	}
 	return c, nil
 }
+
+// Versions returns the newest version of each command type this binary can
+// apply: what a node tells its peers, so that nobody proposes a type or
+// version some voter would halt on (cluster's version gate).
+func Versions() map[Type]uint8 {
+	m := make(map[Type]uint8, len(versions))
+	for t, v := range versions {
+		m[t] = v
+	}
+	return m
+}

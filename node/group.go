@@ -29,6 +29,7 @@ func (n *Node) newBatcher() *propose.Batcher {
 	return &propose.Batcher{
 		Commit:   n.commitGroup,
 		InFlight: groupInFlight, MaxItems: n.MaxGroup(), MaxBytes: maxGroupBytes,
+		Grouping:  n.CanGroup,
 		Stop:      n.stop,
 		Stopped:   notApplied(ErrShutdown),
 		AfterStop: unknownOutcome(ErrShutdown),
@@ -36,8 +37,13 @@ func (n *Node) newBatcher() *propose.Batcher {
 	}
 }
 
+// CanGroup reports whether proposals may share a raft entry or a
+// forwarding RPC now: every voter can apply a group (see gate.go).
+func (n *Node) CanGroup() bool { return n.ClusterUnderstands(fsm.TypeGroup, 1) }
+
 // MaxGroup is how many proposals may share one raft entry or one
-// forwarding RPC: 1 (never a group) unless Config.GroupCommit is on.
+// forwarding RPC: 1 (never a group) unless Config.GroupCommit is on; and
+// only while CanGroup.
 func (n *Node) MaxGroup() int {
 	if !n.cfg.GroupCommit {
 		return 1

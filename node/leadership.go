@@ -22,8 +22,8 @@ func (n *Node) watchLeadership() {
 	obsCh := make(chan raft.Observation, 16)
 	obs := raft.NewObserver(obsCh, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
-		case raft.LeaderObservation, raft.RaftState:
-			return true
+		case raft.LeaderObservation, raft.RaftState, raft.PeerObservation:
+			return true // PeerObservation: membership changed (the version gate asks again)
 		}
 		return false
 	})

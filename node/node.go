@@ -187,7 +187,9 @@ type Node struct {
 
 	leaderMu sync.Mutex
 	leaderCh chan struct{} // closed at the next leader/state change
-	kick     chan struct{} // wakes the leadership goroutine (watchLeadership)
+	// clusterVersions is what every voter understands (gate.go).
+	clusterVersions atomic.Pointer[map[fsm.Type]uint8]
+	kick            chan struct{} // wakes the leadership goroutine (watchLeadership)
 
 	batcher *propose.Batcher // group commit (group.go)
 

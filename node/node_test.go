@@ -32,6 +32,7 @@ func open(t *testing.T, id, dir, addr string, bootstrap bool) *node.Node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
+	n.SetClusterVersions(fsm.Versions()) // no cluster layer here: these tests run one release
 	return n
 }
 

@@ -197,7 +197,14 @@ func (p *proc) stop(t testing.TB) {
 	select {
 	case <-p.done:
 	case <-time.After(15 * time.Second):
-		t.Fatalf("linkd did not stop on SIGTERM:\n%s", p.logs)
+		// SIGQUIT makes the Go runtime print every goroutine's stack to
+		// stderr: the log then says where the shutdown is stuck.
+		p.signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+		}
+		t.Fatalf("linkd did not stop on SIGTERM (goroutines at the end):\n%s", p.logs)
 	}
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("linkd exited %d on SIGTERM:\n%s", code, p.logs)

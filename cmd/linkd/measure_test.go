@@ -23,11 +23,11 @@ import (
 
 // Acknowledged creates with 64 clients: one node, then a 3-node cluster
 // with the clients spread over all nodes (followers forward), one run.
-// LINKD_GROUP_COMMIT=1 measures with --group-commit.
+// Group commit is on by default; LINKD_GROUP_COMMIT=0 measures without.
 func TestMeasureCreates(t *testing.T) {
 	var extra []string
-	if os.Getenv("LINKD_GROUP_COMMIT") == "1" {
-		extra = []string{"--group-commit"}
+	if os.Getenv("LINKD_GROUP_COMMIT") == "0" {
+		extra = []string{"--group-commit=false"}
 	}
 	single := launch(t, newSpec(t, "n1", extra...))
 	single.waitReady(t, 15*time.Second)

@@ -139,7 +139,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.webhooksAllowPrivate, "webhooks-allow-private", false, "let webhook endpoints be loopback, private or link-local addresses (tests, private networks); without it they are refused at registration and at every connection")
 	fs.DurationVar(&f.webhooksWindow, "webhooks-retry-window", outbox.DefaultWindow, "how long a failing webhook delivery is retried (exponential backoff) before its endpoint is disabled")
 	fs.DurationVar(&f.webhooksBackoff, "webhooks-backoff", outbox.DefaultBackoff, "the first webhook retry delay, doubled per attempt up to an hour")
-	fs.BoolVar(&f.groupCommit, "group-commit", false, "let concurrent writes share one raft entry; a node of an earlier release cannot apply such an entry, so turn it on only once every node runs this release")
+	fs.BoolVar(&f.groupCommit, "group-commit", true, "let concurrent writes share one raft entry, once every member of the cluster runs a release that can apply one (asked of each member; until then writes go one per entry)")
 	fs.DurationVar(&f.drain, "drain", DefaultDrain, "on SIGTERM/SIGINT, report not ready (/_/readyz 503) and keep serving this long before stopping, so a health-checking load balancer moves traffic away first (a second signal skips the rest)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")

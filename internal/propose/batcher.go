@@ -20,6 +20,9 @@ type Batcher struct {
 	Commit func(group []*Item)
 	// InFlight, MaxItems and MaxBytes bound concurrency and one group.
 	InFlight, MaxItems, MaxBytes int
+	// Grouping, when set, is asked once per group: false sends the group's
+	// first item alone (a peer could not apply a group yet).
+	Grouping func() bool
 	// Stop ends the batcher: waiting submitters get Stopped.
 	Stop <-chan struct{}
 	// Stopped is the answer for a submission the batcher never took
@@ -139,8 +142,9 @@ func (b *Batcher) run() {
 			return
 		}
 		group, size := []*Item{first}, len(first.Cmd)
+		grouping := b.Grouping == nil || b.Grouping()
 	fill:
-		for len(group) < b.MaxItems && !IsGroup(first.Cmd) {
+		for grouping && len(group) < b.MaxItems && !IsGroup(first.Cmd) {
 			select {
 			case it := <-b.in:
 				if size+len(it.Cmd) > b.MaxBytes || IsGroup(it.Cmd) || it.Key != first.Key {
