@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,26 +94,47 @@ func holding(t *testing.T, dir, s string) []string {
 	return out
 }
 
-// fillUser creates a user whose email, link destinations and titles, and
-// profile bio carry canary (random hex: Snappy keeps it a literal), and
-// snapshots every node, so raft.db, a retained snapshot and Pebble hold it.
+// fillUser creates a user whose email, link destinations, titles and
+// tags, profile bio, and webhook endpoint's URL and secret carry canary
+// (random hex: Snappy keeps it a literal). The outbox keeps the changes:
+// the purge queue is not acknowledged (no purge target), and the user's
+// endpoint and an admin's all-users endpoint hold pending deliveries and
+// one delivered each. (Snapshots are the caller's.)
 func (c *scrubCluster) fillUser(canary string) uint64 {
 	c.t.Helper()
 	now := time.Now().UnixMilli()
 	u := c.propose(&fsm.CreateUser{Now: now, Email: canary + "@x.test", PasswordHash: "h", Role: 1}).User
+	c.propose(&fsm.CreateWebhook{Now: now, ID: 70, Owner: u.ID, URL: "https://hooks.test/" + canary, Events: ^uint32(0),
+		Secret: "whsec_" + canary})
+	c.propose(&fsm.CreateWebhook{Now: now, ID: 71, Owner: 1, All: true, URL: "https://admin-hooks.test/", Events: ^uint32(0),
+		Secret: "whsec_admin"})
 	for i := range 20 {
 		c.propose(&fsm.CreateLink{Now: now + int64(i), Code: fmt.Sprintf("%s%02d", canary[:6], i), Custom: true,
-			URL: "https://dest.test/" + canary, Title: "title " + canary, Owner: u.ID, RedirectStatus: 302})
+			URL: "https://dest.test/" + canary, Title: "title " + canary, Tags: []string{"tag" + canary}, Owner: u.ID, RedirectStatus: 302})
 	}
 	c.propose(&fsm.SetProfile{Now: now, User: u.ID, Handle: "h" + canary[:8], Bio: "bio " + canary,
 		PageCode: "pg" + canary[:6], PageURL: "https://sho.rt/@h", NewCodes: []string{"pg" + canary[:6]},
 		Links: []store.ProfileLink{{Code: canary[:6] + "00", URL: "https://dest.test/" + canary, Title: "t"}}})
-	// The CDN purge queue holds each link change with its URL and title
-	// until the leader's purger acknowledges it; acknowledge as a
-	// configured purger would (without one the queue keeps them: see
-	// erase.NOTE.md, a gap of the replicated state the scrub cannot close).
-	c.propose(&fsm.PurgeAck{Now: now, Index: c.leaderApplied(), Seq: ^uint16(0)})
+	for _, ep := range []uint64{70, 71} {
+		dls, err := c.leader().Store().Deliveries(ep, true, 1)
+		if err != nil || len(dls) == 0 {
+			c.t.Fatalf("endpoint %d has no pending delivery: %v", ep, err)
+		}
+		c.propose(&fsm.WebhookAttempt{Now: now, Endpoint: ep, Index: dls[0].Pos.Index, Seq: dls[0].Pos.Seq, OK: true, Status: 200})
+	}
 	return u.ID
+}
+
+// leader is the node that leads (the test has just committed through it).
+func (c *scrubCluster) leader() *Node {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if n != nil && n.IsLeader() {
+			return n
+		}
+	}
+	c.t.Fatal("no leader")
+	return nil
 }
 
 func newCanary() string {
@@ -162,6 +184,9 @@ func TestErasureScrubsEveryNode(t *testing.T) {
 		waitScrubbed(t, n, 0, idx)
 		if got := holding(t, c.dirs[i], canary); len(got) > 0 {
 			t.Errorf("%s: after its scrub these files still hold the erased user's data: %v", n.ID(), got)
+		}
+		if _, err := n.Store().Endpoint(70); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: the erased user's webhook endpoint: %v", n.ID(), err)
 		}
 		t.Logf("%s scrubbed %s after the erase was proposed (its scrub took %s)", n.ID(), time.Since(erased).Round(time.Millisecond), n.ScrubStats().Last.Round(time.Millisecond))
 	}
