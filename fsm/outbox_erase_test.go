@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/linkd/linkd/store"
 )
 
@@ -119,6 +121,32 @@ func TestDeleteUserErasesOutbox(t *testing.T) {
 			}
 			if kept := o.endpoint(71); kept.Pending == 0 || kept.Done != 1 {
 				t.Fatalf("the admin's endpoint lost its deliveries: %+v", kept)
+			}
+		})
+	}
+}
+
+// BenchmarkDeleteUserFullPurgeQueue is what an erasure's Apply costs with
+// the purge queue at MaxPurges (no purge target), by version: version 2
+// scans the queue once. Run it with -benchtime=200x: every iteration
+// creates a user and a link outside the timer.
+func BenchmarkDeleteUserFullPurgeQueue(b *testing.B) {
+	for _, v := range []uint8{1, 2} {
+		b.Run(fmt.Sprintf("v%d", v), func(b *testing.B) {
+			o := &outboxFSM{t: b, next: 1}
+			o.f, o.st = mustFSM(b, vfs.NewMem(), "")
+			defer o.st.Close()
+			for i := 0; i < MaxPurges; i += 1000 {
+				o.apply(creates(i, 1000))
+			}
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				uid := o.apply(&CreateUser{Now: 1, Email: fmt.Sprintf("u%d@x.test", i), PasswordHash: "h", Role: 1})[0].User.ID
+				o.apply(&CreateLink{Now: 2, Code: fmt.Sprintf("e%06d", i), URL: "https://dest.test/", Owner: uid, RedirectStatus: 302})
+				b.StartTimer()
+				if r := o.apply(&DeleteUser{Header: Header{V: v}, Now: 3, ID: uid}); r[0].Err != nil {
+					b.Fatal(r[0].Err)
+				}
 			}
 		})
 	}
