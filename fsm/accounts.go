@@ -54,6 +54,10 @@ type UpdateUser struct {
 }
 
 // DeleteUser deletes a user with their links, analytics, keys and sessions.
+// Version 2 (same fields) also erases them from the outbox: their webhook
+// endpoints and deliveries go, their queued changes are redacted
+// (eraseOutbox). The proposer writes version 1 until every member
+// understands version 2.
 type DeleteUser struct {
 	Header
 	Now int64  `codec:"now"`
@@ -285,7 +289,17 @@ func applyDeleteUser(txn *store.Txn, c *DeleteUser) (*Result, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	return &Result{}, txn.DeleteUser(u, c.Now)
+	if c.V < 2 {
+		return &Result{}, txn.DeleteUser(u, c.Now)
+	}
+	handle, err := profileHandle(txn, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := txn.DeleteUser(u, c.Now); err != nil {
+		return nil, err
+	}
+	return &Result{}, eraseOutbox(txn, u.ID, handle, c.Now)
 }
 
 // enabledUser returns the user if it exists and is not disabled.

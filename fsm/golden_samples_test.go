@@ -38,7 +38,7 @@ func goldenSamples() map[string]Command {
 		"10-create-user": &CreateUser{Now: 1700000000009, Email: "a@b.test", PasswordHash: "$argon2id$x", Role: 1, InviteHash: []byte{4}},
 		"11-update-user": &UpdateUser{Now: 1700000000010, ID: 2, Email: s("c@d.test"), PasswordHash: s("$argon2id$y"),
 			Role: &role, Disabled: &yes},
-		"12-delete-user": &DeleteUser{Now: 1700000000011, ID: 2},
+		"12-delete-user": &DeleteUser{Header: Header{V: 1}, Now: 1700000000011, ID: 2}, // v2 in goldenV2Samples
 		"13-create-api-key": &CreateAPIKey{Now: 1700000000012, Hash: []byte{3, 3}, ID: "key1", Name: "ci",
 			Owner: 2, Scopes: []string{"links:read", "links:write"}, ExpiresAt: exp},
 		"40-create-child-key": &CreateChildKey{CreateAPIKey: CreateAPIKey{Now: 1700000000040, Hash: []byte{4, 4}, ID: "key2",
@@ -78,7 +78,8 @@ func goldenV2Samples() map[string]Command {
 			MaxVisits: maxv, DropQuery: true, ForwardPath: true, QueryPrecedence: qp},
 		"04-update-link": &UpdateLink{Now: 1700000000003, Code: "abc1234", Actor: 7, Program: &prog, PasswordHash: &pw,
 			StartsAt: &start, FallbackURL: &fb, MaxVisits: &maxv, DropQuery: &yes, ForwardPath: &yes, QueryPrecedence: &qp},
-		"08-clicks": clicksV2(),
+		"08-clicks":      clicksV2(),
+		"12-delete-user": &DeleteUser{Now: 1700000000011, ID: 2}, // v2: same fields, erases the outbox too
 	}
 }
 

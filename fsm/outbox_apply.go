@@ -117,10 +117,11 @@ func applyDeleteWebhook(txn *store.Txn, c *DeleteWebhook) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.Endpoints--
-	h.ClickHooks -= clickBit(ep.Events)
+	if err := dropEndpoint(txn, h, ep); err != nil {
+		return nil, err
+	}
 	txn.PutOutboxHead(h)
-	return &Result{}, txn.DeleteEndpoint(ep)
+	return &Result{}, nil
 }
 
 func applyWebhookAttempt(txn *store.Txn, c *WebhookAttempt) (*Result, error) {

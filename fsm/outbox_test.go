@@ -11,7 +11,7 @@ import (
 
 // outboxFSM applies commands one entry each, from index 1.
 type outboxFSM struct {
-	t    *testing.T
+	t    testing.TB
 	f    *FSM
 	st   *store.Store
 	next uint64

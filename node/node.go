@@ -22,8 +22,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/internal/propose"
@@ -178,8 +176,10 @@ type Node struct {
 	st    *store.Store
 	fsm   *fsm.FSM
 	raft  *raft.Raft
-	bolt  *raftboltdb.BoltStore
+	bolt  *boltLog // raft's log and stable store (raft.db)
+	snaps raft.SnapshotStore
 	trans raft.Transport
+	scrub *scrubber // erasure scrubs (scrub.go)
 
 	barrierTerm atomic.Uint64 // the term in which this leader last committed a barrier
 	logs        raft.LogStore // the raft log, read by Applied and ReadIndex
@@ -202,8 +202,10 @@ type Node struct {
 func Open(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	start := time.Now()
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1)}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1),
+		scrub: newScrubber(cfg.DataDir)}
 	n.batcher = n.newBatcher()
+	owed := n.scrub.pending() // before raft may apply an erase and write the marker
 	if err := n.open(); err != nil {
 		n.closeAll()
 		return nil, err
@@ -212,6 +214,12 @@ func Open(cfg Config) (*Node, error) {
 	n.log.Info("node started", "appliedIndex", n.fsm.Applied(), "links", links,
 		"dataDir", cfg.DataDir, "raftAddr", cfg.RaftAdvertise, "took", time.Since(start).Round(time.Millisecond))
 	n.watchLeadership()
+	n.wg.Add(1)
+	go n.runScrubs()
+	if owed {
+		n.log.Info("an erasure scrub is owed from before this start")
+		n.scrub.request()
+	}
 	return n, nil
 }
 
@@ -220,17 +228,15 @@ func (n *Node) open() error {
 	if err = os.MkdirAll(filepath.Join(n.cfg.DataDir, "raft"), 0o755); err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	n.st, err = store.Open(filepath.Join(n.cfg.DataDir, "fsm"), store.Options{HotSetBytes: n.cfg.HotSetBytes, Logger: n.log})
+	n.st, err = store.Open(filepath.Join(n.cfg.DataDir, "fsm"), store.Options{HotSetBytes: n.cfg.HotSetBytes, Logger: n.log,
+		OnErase: n.markErase})
 	if err != nil {
 		return err
 	}
 	if n.fsm, err = fsm.New(n.st, n.log); err != nil {
 		return err
 	}
-	n.bolt, err = raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(n.cfg.DataDir, "raft", "raft.db"),
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
-	})
+	n.bolt, err = openBoltLog(filepath.Join(n.cfg.DataDir, "raft", "raft.db"))
 	if err != nil {
 		return fmt.Errorf("node: open raft log (is another linkd using %s?): %w", n.cfg.DataDir, err)
 	}
@@ -243,6 +249,7 @@ func (n *Node) open() error {
 	if err != nil {
 		return fmt.Errorf("node: snapshot store: %w", err)
 	}
+	n.snaps = snaps
 	if err := n.catchUpFromSnapshot(snaps); err != nil {
 		return err
 	}

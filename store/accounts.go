@@ -235,6 +235,7 @@ func (t *Txn) PutUser(prev, u *User) {
 // tombstones (codes are never reissued) without destinations or analytics,
 // their profile and its images go, and their keys and sessions are revoked.
 func (t *Txn) DeleteUser(u *User, now int64) error {
+	t.erased = true
 	var codes []string
 	err := scanPrefix(t.b, ownerPrefix(u.ID), func(k, _ []byte) error {
 		codes = append(codes, string(k[17:]))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 )
@@ -258,4 +259,58 @@ func (t *Txn) RequeueDelivery(ep *Endpoint, dl *Delivery) {
 	ep.Done--
 	ep.Pending++
 	t.QueueDelivery(ep.ID, dl)
+}
+
+// RedactChanges rewrites every change of owner in the purge queue and in
+// the deliveries (pending and logged) of the endpoints eps with redact
+// applied, and returns how many records it rewrote. The records stay (a
+// CDN purge still needs its URL), so no counter changes. It is the
+// outbox's part of an erasure: these records are live state, which no
+// disk scrub removes.
+func (t *Txn) RedactChanges(owner uint64, eps []uint64, redact func(*Change)) (int, error) {
+	n, err := t.rewrite([]byte{tPurge}, func(v []byte) ([]byte, error) {
+		c, err := UnmarshalChange(v)
+		if err != nil || c.Owner != owner {
+			return nil, err
+		}
+		redact(c)
+		return MarshalChange(c), nil
+	})
+	for _, ep := range eps {
+		if err != nil {
+			break
+		}
+		var m int
+		m, err = t.rewrite(binary.BigEndian.AppendUint64([]byte{tDelivery}, ep), func(v []byte) ([]byte, error) {
+			dl, err := UnmarshalDelivery(v)
+			if err != nil || dl.Change.Owner != owner {
+				return nil, err
+			}
+			redact(&dl.Change)
+			return MarshalDelivery(dl), nil
+		})
+		n += m
+	}
+	return n, err
+}
+
+// rewrite sets every key under prefix to what f returns for its value
+// (nil or the same bytes: left alone), after the scan: the Txn's batch is
+// not written while it is iterated.
+func (t *Txn) rewrite(prefix []byte, f func(v []byte) ([]byte, error)) (int, error) {
+	var keys, vals [][]byte
+	err := scanPrefix(t.b, prefix, func(k, v []byte) error {
+		nv, err := f(v)
+		if nv != nil && !bytes.Equal(nv, v) {
+			keys, vals = append(keys, append([]byte(nil), k...)), append(vals, nv)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for i, k := range keys {
+		t.set(k, vals[i])
+	}
+	return len(keys), nil
 }

@@ -111,6 +111,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // database directory, switches CURRENT to it atomically, then swaps it in and
 // resets the hot set. On error the old state stays live.
 func (s *Store) Restore(r io.Reader) error {
+	s.eraseHook(0) // the raft state this replaces may hold what the new state erased
 	if err := s.restore(r); err != nil {
 		return err
 	}

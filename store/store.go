@@ -58,6 +58,12 @@ type Options struct {
 	// FS is the filesystem; nil means the real one. Tests use Pebble's
 	// crashable in-memory FS to drop everything that was not synced.
 	FS vfs.FS
+	// OnErase, when set, is called (from the fsm's goroutine) before a Txn
+	// that erases a user (DeleteUser) is written, with the raft index the
+	// Txn commits, and before a restore replaces the state, with 0: node
+	// records there, durably, that its disk must be scrubbed (scrub.go),
+	// so a crash right after the erase cannot skip it.
+	OnErase func(index uint64)
 }
 
 // Store is linkd's replicated state on one node. Reads are safe for
@@ -81,6 +87,7 @@ type Store struct {
 	destLists      destListSet   // which destination indexes may hold entries (derived.go)
 	purgeFloor     []byte        // the purge queue's lowest possibly live key (derived.go)
 	accountsGen    atomic.Uint64 // see AccountsGen
+	onErase        func(uint64)  // Options.OnErase
 	// Test hooks: called by a miss before its Pebble read, and by a miss
 	// that joins another's read.
 	readHook, joinHook func()
@@ -100,7 +107,8 @@ func Open(dir string, o Options) (*Store, error) {
 	if o.BlockCacheBytes == 0 {
 		o.BlockCacheBytes = DefaultBlockCacheBytes
 	}
-	s := &Store{dir: dir, fs: o.FS, log: o.Logger, hot: newHotSet(o.HotSetBytes), cache: pebble.NewCache(o.BlockCacheBytes)}
+	s := &Store{dir: dir, fs: o.FS, log: o.Logger, hot: newHotSet(o.HotSetBytes), cache: pebble.NewCache(o.BlockCacheBytes),
+		onErase: o.OnErase}
 	opened := false
 	defer func() {
 		if !opened {
@@ -140,6 +148,9 @@ func (s *Store) pebbleOptions() *pebble.Options {
 		// 4 MiB default flushes a small L0 file every few raft batches;
 		// every point read then checks each of them (bench/scale).
 		MemTableSize: memTableBytes,
+		// Obsolete WALs are deleted, never recycled: a recycled WAL keeps
+		// erased bytes past the new writes (scrub.go).
+		Cleaner: noRecycleCleaner{},
 	}
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)

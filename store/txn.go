@@ -27,6 +27,7 @@ type Txn struct {
 	destDeleted  destList // indexes the Txn deleted from (derived.go)
 	purgeFloor   []byte   // every purge key below it is deleted (derived.go)
 	accounts     bool     // an API key or user record changed (AccountsGen)
+	erased       bool     // the Txn erased a user: Options.OnErase before writing
 }
 
 // Begin starts a Txn.
@@ -52,6 +53,9 @@ func (t *Txn) Commit(applied uint64) error {
 		t.setUint64(keyLiveLinks, uint64(int64(n)+t.liveAdd))
 	}
 	t.setUint64(keyApplied, applied)
+	if t.erased {
+		t.s.eraseHook(applied)
+	}
 	if err := t.b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}

@@ -283,9 +283,17 @@ func userUpdate(id uint64, req UserPatch) (*fsm.UpdateUser, error) {
 	return c, nil
 }
 
-// DeleteUser deletes a user and everything they own (admins).
+// DeleteUser deletes a user and everything they own (admins, and
+// EraseSelf). It writes version 2, which also erases the user from the
+// outbox (webhook endpoints, queued purges and deliveries), once every
+// member understands it; until then version 1, which leaves those (see
+// fsm/DESIGN.md, "Erasure").
 func (o *Ops) DeleteUser(id uint64) error {
-	_, err := o.propose(&fsm.DeleteUser{Now: time.Now().UnixMilli(), ID: id})
+	c := &fsm.DeleteUser{Now: time.Now().UnixMilli(), ID: id}
+	if !o.cl.Understands(fsm.TypeDeleteUser, 2) {
+		c.V = 1
+	}
+	_, err := o.propose(c)
 	return err
 }
 

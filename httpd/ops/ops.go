@@ -29,6 +29,10 @@ type Cluster interface {
 	FullStatus(ctx context.Context) cluster.Status
 	Remove(ctx context.Context, id string) error
 	Ready() error
+	// Understands reports whether every member can apply command type t
+	// at version v (the version gate): a newer version is proposed only
+	// then, as an older member would halt on it.
+	Understands(t fsm.Type, v uint8) bool
 }
 
 // Minter mints fresh codes.

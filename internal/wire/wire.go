@@ -16,8 +16,11 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/fsm"
@@ -148,7 +151,7 @@ func Start(cfg Config) (*Node, error) {
 		Purgers: ob.Purgers, Policy: ob.Webhooks, Window: ob.Window, Backoff: ob.Backoff, MaxBackoff: ob.MaxBackoff,
 		PurgeRepeat: ob.PurgeRepeat,
 		Logger:      cfg.Logger})
-	h.Webhooks, h.Collectors = ob.Webhooks, w.Outbox.Metrics.Collectors
+	h.Webhooks, h.Collectors = ob.Webhooks, slices.Concat(w.Outbox.Metrics.Collectors, scrubCollectors(n))
 	if w.HTTP, err = httpd.New(h); err != nil {
 		w.close()
 		return nil, err
@@ -235,4 +238,20 @@ func (w *Node) close() error {
 	w.Node.HandOffLeadership()
 	w.Cluster.Close()
 	return w.Node.Close()
+}
+
+// scrubCollectors exports the node's erasure scrubs (node/scrub.go): how
+// many ran and failed, and how long the last one took.
+func scrubCollectors(n *node.Node) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkd_erasure_scrubs_total",
+			Help: "Erasure scrubs this node finished (raft log, snapshots and store rewritten without erased data)."},
+			func() float64 { return float64(n.ScrubStats().Runs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkd_erasure_scrub_failures_total",
+			Help: "Erasure scrubs that failed (each is retried)."},
+			func() float64 { return float64(n.ScrubStats().Failures) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkd_erasure_scrub_last_seconds",
+			Help: "How long this node's last erasure scrub took."},
+			func() float64 { return n.ScrubStats().Last.Seconds() }),
+	}
 }
