@@ -151,6 +151,12 @@ func (s *Store) pebbleOptions() *pebble.Options {
 		// Obsolete WALs are deleted, never recycled: a recycled WAL keeps
 		// erased bytes past the new writes (scrub.go).
 		Cleaner: noRecycleCleaner{},
+		// Every version edit (flush, compaction) starts a new MANIFEST,
+		// written as a snapshot of the live files only, so a deleted key
+		// that bounded an old SSTable leaves the manifest within two edits
+		// (Scrub makes them). The snapshot is small (one record per live
+		// file); the default 128 MiB kept such keys for months.
+		MaxManifestFileSize: 1,
 	}
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
