@@ -67,28 +67,43 @@ func (c *Cluster) Status() Status {
 // this node's commit index, asked of each member over RPC.
 func (c *Cluster) FullStatus(ctx context.Context) Status {
 	s := c.Status()
+	others := make([]node.Member, len(s.Members))
+	for i := range s.Members {
+		if m := &s.Members[i]; m.ID == s.NodeID {
+			m.Lag = sub(s.CommitIndex, m.AppliedIndex)
+		} else {
+			others[i] = m.Member
+		}
+	}
+	c.askMembers(ctx, others, func(i int, r *nodeReply) {
+		m := &s.Members[i]
+		m.Reachable, m.State, m.AppliedIndex = true, r.State, r.AppliedIndex
+		m.Lag = sub(s.CommitIndex, r.AppliedIndex)
+	})
+	return s
+}
+
+// askMembers asks every member with a raft address for its own view
+// (GET /v1/node), all at once and within statusTimeout, and calls answer
+// with the index of each that answered. answer runs on the asking
+// goroutines, one per member: it may write what belongs to its index, and
+// must guard anything shared.
+func (c *Cluster) askMembers(ctx context.Context, members []node.Member, answer func(i int, r *nodeReply)) {
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	for i := range s.Members {
-		m := &s.Members[i]
-		if m.ID == s.NodeID {
-			m.Lag = sub(s.CommitIndex, m.AppliedIndex)
+	for i, m := range members {
+		if m.RaftAddr == "" {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			var r nodeReply
-			if err := c.rpc.call(ctx, m.RaftAddr, "GET", "/v1/node", nil, &r); err != nil {
-				return
+			if err := c.rpc.call(ctx, m.RaftAddr, "GET", "/v1/node", nil, &r); err == nil {
+				answer(i, &r)
 			}
-			m.Reachable, m.State, m.AppliedIndex = true, r.State, r.AppliedIndex
-			m.Lag = sub(s.CommitIndex, r.AppliedIndex)
-		}()
+		})
 	}
 	wg.Wait()
-	return s
 }
 
 // sub is a's lead over b (0 when b is ahead), as a known lag.

@@ -62,27 +62,18 @@ func (c *Cluster) refreshVersions(known map[string]map[fsm.Type]uint8) bool {
 	if len(st.Members) == 0 {
 		return false // not in a configuration yet (joining)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
-	defer cancel()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, m := range st.Members {
-		if m.ID == st.NodeID {
-			continue
+	others := make([]node.Member, len(st.Members))
+	for i, m := range st.Members {
+		if m.ID != st.NodeID {
+			others[i] = m
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var r nodeReply
-			if err := c.rpc.call(ctx, m.RaftAddr, "GET", "/v1/node", nil, &r); err != nil {
-				return
-			}
-			mu.Lock()
-			known[m.ID] = r.Understands // nil from a release that does not say: nothing newer
-			mu.Unlock()
-		}()
 	}
-	wg.Wait()
+	var mu sync.Mutex
+	c.askMembers(context.Background(), others, func(i int, r *nodeReply) {
+		mu.Lock()
+		known[others[i].ID] = r.Understands // nil from a release that does not say: nothing newer
+		mu.Unlock()
+	})
 	common, complete := commonVersions(fsm.Versions(), st.NodeID, st.Members, known)
 	c.n.SetClusterVersions(common)
 	return complete
