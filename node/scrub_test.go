@@ -177,6 +177,22 @@ func TestErasureScrubsEveryNode(t *testing.T) {
 		}
 	}
 
+	c.eraseEverywhere(t, uid, canary, func(i int) {
+		if _, err := c.nodes[i].Store().Endpoint(70); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: the erased user's webhook endpoint: %v", c.nodes[i].ID(), err)
+		}
+	})
+	c.propose(&fsm.CreateLink{Now: 2, Code: "after", Custom: true, URL: "https://after.test/", Owner: 1, RedirectStatus: 302})
+	for _, n := range c.nodes {
+		haltWaitFor(t, n.ID()+" has the link made after the scrub", func() bool { _, err := n.Store().Link("after"); return err == nil })
+	}
+}
+
+// eraseEverywhere erases user uid, waits for every node's scrub and checks
+// that no file of its data dir holds canary; then, per node, it logs the
+// time since the erase was proposed and calls also (more checks, figures).
+func (c *scrubCluster) eraseEverywhere(t *testing.T, uid uint64, canary string, also func(i int)) {
+	t.Helper()
 	erased := time.Now()
 	c.propose(&fsm.DeleteUser{Now: time.Now().UnixMilli(), ID: uid})
 	idx := c.leaderApplied()
@@ -185,14 +201,9 @@ func TestErasureScrubsEveryNode(t *testing.T) {
 		if got := holding(t, c.dirs[i], canary); len(got) > 0 {
 			t.Errorf("%s: after its scrub these files still hold the erased user's data: %v", n.ID(), got)
 		}
-		if _, err := n.Store().Endpoint(70); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("%s: the erased user's webhook endpoint: %v", n.ID(), err)
-		}
-		t.Logf("%s scrubbed %s after the erase was proposed (its scrub took %s)", n.ID(), time.Since(erased).Round(time.Millisecond), n.ScrubStats().Last.Round(time.Millisecond))
-	}
-	c.propose(&fsm.CreateLink{Now: 2, Code: "after", Custom: true, URL: "https://after.test/", Owner: 1, RedirectStatus: 302})
-	for _, n := range c.nodes {
-		haltWaitFor(t, n.ID()+" has the link made after the scrub", func() bool { _, err := n.Store().Link("after"); return err == nil })
+		t.Logf("%s scrubbed %s after the erase was proposed (its scrub took %s)", n.ID(),
+			time.Since(erased).Round(time.Millisecond), n.ScrubStats().Last.Round(time.Millisecond))
+		also(i)
 	}
 }
 
