@@ -67,15 +67,14 @@ func (c *Cluster) Status() Status {
 // this node's commit index, asked of each member over RPC.
 func (c *Cluster) FullStatus(ctx context.Context) Status {
 	s := c.Status()
-	others := make([]node.Member, len(s.Members))
+	members := make([]node.Member, len(s.Members))
 	for i := range s.Members {
 		if m := &s.Members[i]; m.ID == s.NodeID {
 			m.Lag = sub(s.CommitIndex, m.AppliedIndex)
-		} else {
-			others[i] = m.Member
 		}
+		members[i] = s.Members[i].Member
 	}
-	c.askMembers(ctx, others, func(i int, r *nodeReply) {
+	c.askMembers(ctx, s.NodeID, members, func(i int, r *nodeReply) {
 		m := &s.Members[i]
 		m.Reachable, m.State, m.AppliedIndex = true, r.State, r.AppliedIndex
 		m.Lag = sub(s.CommitIndex, r.AppliedIndex)
@@ -83,17 +82,17 @@ func (c *Cluster) FullStatus(ctx context.Context) Status {
 	return s
 }
 
-// askMembers asks every member with a raft address for its own view
-// (GET /v1/node), all at once and within statusTimeout, and calls answer
-// with the index of each that answered. answer runs on the asking
-// goroutines, one per member: it may write what belongs to its index, and
-// must guard anything shared.
-func (c *Cluster) askMembers(ctx context.Context, members []node.Member, answer func(i int, r *nodeReply)) {
+// askMembers asks every member but self for its own view (GET /v1/node),
+// all at once and within statusTimeout, and calls answer with the index
+// of each that answered. answer runs on the asking goroutines, one per
+// member: it may write what belongs to its index, and must guard anything
+// shared.
+func (c *Cluster) askMembers(ctx context.Context, self string, members []node.Member, answer func(i int, r *nodeReply)) {
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i, m := range members {
-		if m.RaftAddr == "" {
+		if m.ID == self {
 			continue
 		}
 		wg.Go(func() {

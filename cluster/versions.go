@@ -62,16 +62,10 @@ func (c *Cluster) refreshVersions(known map[string]map[fsm.Type]uint8) bool {
 	if len(st.Members) == 0 {
 		return false // not in a configuration yet (joining)
 	}
-	others := make([]node.Member, len(st.Members))
-	for i, m := range st.Members {
-		if m.ID != st.NodeID {
-			others[i] = m
-		}
-	}
 	var mu sync.Mutex
-	c.askMembers(context.Background(), others, func(i int, r *nodeReply) {
+	c.askMembers(context.Background(), st.NodeID, st.Members, func(i int, r *nodeReply) {
 		mu.Lock()
-		known[others[i].ID] = r.Understands // nil from a release that does not say: nothing newer
+		known[st.Members[i].ID] = r.Understands // nil from a release that does not say: nothing newer
 		mu.Unlock()
 	})
 	common, complete := commonVersions(fsm.Versions(), st.NodeID, st.Members, known)
