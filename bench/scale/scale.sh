@@ -10,6 +10,12 @@
 #     uniform over all N codes (nearly every request a hot-set miss) at
 #     $RATE/s, and Zipf (s = 1.1) over all N codes at $RATE/s: p50/p99 and
 #     server CPU per redirect (analytics on, as shipped);
+#   - listing and analytics query latency for the user who owns all N links
+#     (the admin): first page, 100 pages deep by cursor, a search that
+#     matches nothing (bounded scan), one link's analytics;
+#   - a raft snapshot of the whole state (size, time) and a fresh second
+#     node joining the cluster: time until it is ready (snapshot shipped,
+#     installed, log caught up) and serves the last code;
 #   - backup (linkd backup: the snapshot stream over HTTP) size and time,
 #     and restore (linkd restore into a new data directory) time.
 # Not in CI: it takes a long time and several GB of disk. The node is pinned
@@ -28,6 +34,8 @@ DIR=${DIR:-$(mktemp -d /var/tmp/linkd-scale.XXXXXX)}
 PORT=${PORT:-18090}
 RAFT=${RAFT:-17090}
 TOKEN=lk_scale_bench_token
+# The node runs with a cluster secret so a second node can join it later.
+export LINKD_CLUSTER_SECRET=scale-bench-cluster-secret-0123456789abcdef
 mkdir -p "$DIR"
 BIN="$DIR/bin"
 mkdir -p "$BIN"
@@ -42,21 +50,39 @@ TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 now_ms() { date +%s%3N; }
-start_linkd() { # DATA-DIR -> prints ms until ready
-  local t0; t0=$(now_ms)
-  taskset -c 0 "$BIN/linkd" serve --data-dir "$1" --http-addr 127.0.0.1:$PORT --raft-addr 127.0.0.1:$RAFT \
-    --admin-token "$TOKEN" --log-level warn --rate-redirects-per-ip off >/dev/null 2>>"$DIR/linkd.log" &
+# start_linkd DATA-DIR [FLAGS...] -> prints ms until ready. Node n1 on core
+# 0; its log (info level: raft's snapshot lines are timed from it) goes to
+# $DIR/linkd.log.
+start_linkd() {
+  local t0 data=$1; shift; t0=$(now_ms)
+  taskset -c 0 "$BIN/linkd" serve --node-id n1 --data-dir "$data" --http-addr 127.0.0.1:$PORT --raft-addr 127.0.0.1:$RAFT \
+    --admin-token "$TOKEN" --log-level info --rate-redirects-per-ip off "$@" >/dev/null 2>>"$DIR/linkd.log" &
   echo $! >"$DIR/linkd.pid"
-  for _ in $(seq 6000); do
-    if curl -sf http://127.0.0.1:$PORT/_/readyz >/dev/null; then echo $(($(now_ms) - t0)); return 0; fi
+  wait_ready $PORT "$DIR/linkd.log" "$t0"
+}
+wait_ready() { # PORT LOG T0 -> prints ms since T0 when /_/readyz answers 200
+  for _ in $(seq 12000); do
+    if curl -sf "http://127.0.0.1:$1/_/readyz" >/dev/null; then echo $(($(now_ms) - $3)); return 0; fi
     sleep 0.05
   done
-  echo "scale: linkd did not become ready; its log:" >&2; tail -20 "$DIR/linkd.log" >&2; exit 1
+  echo "scale: linkd did not become ready; its log:" >&2; tail -20 "$2" >&2; exit 1
 }
-stop_linkd() {
-  kill "$(cat "$DIR/linkd.pid")"
-  while kill -0 "$(cat "$DIR/linkd.pid")" 2>/dev/null; do sleep 0.1; done
-  rm -f "$DIR/linkd.pid"
+stop_pid() { # PID-FILE
+  kill "$(cat "$1")"
+  while kill -0 "$(cat "$1")" 2>/dev/null; do sleep 0.1; done
+  rm -f "$1"
+}
+stop_linkd() { stop_pid "$DIR/linkd.pid"; }
+# log_ms LOG PATTERN: the time of the last log line matching PATTERN, in ms
+# since the epoch (slog text lines start with time=RFC 3339).
+log_ms() {
+  local t; t=$(grep -- "$2" "$1" | tail -1 | sed -E 's/^time=([^ ]+) .*/\1/')
+  [ -n "$t" ] && date -d "$t" +%s%3N
+}
+# latency_ms PATH: one API request's time in ms (fails on a non-200 answer)
+latency_ms() {
+  curl -sf -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$1" |
+    awk '{ printf "%.1f", $1 * 1000 }'
 }
 du_bytes() { du -sb "$1" | awk '{ print $1 }'; }
 # redirects NAME LOADGEN-ARGS...: open-loop run, prints the line and CPU/redirect
@@ -99,6 +125,24 @@ redirects "uniform, $RATE/s" -rate "$RATE"
 redirects "Zipf s=1.1, $RATE/s" -rate "$RATE" -zipf 1.1
 RSS_RUN=$(rss_mib "$PID")
 echo
+echo "## Queries for the user who owns all $N links"
+echo
+echo "| query | latency |"
+echo "|---|---|"
+echo "| first page, 100 links | $(latency_ms '/api/v1/links?limit=100') ms |"
+# 100 pages deep by cursor: p50 and max of the pages
+CUR=""; : >"$DIR/pages.txt"
+for _ in $(seq 100); do
+  q="/api/v1/links?limit=100${CUR:+&cursor=$CUR}"
+  out=$(curl -sf -w '\n%{time_total}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$q")
+  echo "$out" | tail -1 >>"$DIR/pages.txt"
+  CUR=$(echo "$out" | head -n -1 | sed -nE 's/.*"nextCursor":"([^"]+)".*/\1/p')
+  [ -n "$CUR" ] || break
+done
+sort -n "$DIR/pages.txt" | awk '{ v[NR] = $1 * 1000 } END { printf "| pages 1-%d by cursor (100 links each) | p50 %.1f ms, max %.1f ms |\n", NR, v[int((NR + 1) / 2)], v[NR] }'
+echo "| search matching nothing (scans $(grep -o 'MaxListScan = [0-9]*' store/read.go | awk '{print $3}') links, answers a cursor) | $(latency_ms '/api/v1/links?limit=100&q=no-such-link') ms |"
+echo "| one link's analytics, 30 days by day | $(latency_ms '/api/v1/links/s0000000/analytics?interval=day') ms |"
+echo
 stop_linkd
 FSM=$(du_bytes "$DATA/fsm"); RAFTB=$(du_bytes "$DATA/raft")
 RESTART=$(start_linkd "$DATA")
@@ -114,6 +158,41 @@ echo "| RSS after loading | $RSS_LOADED MiB |"
 echo "| RSS after the redirect runs | $RSS_RUN MiB |"
 echo "| restart until ready | $RESTART ms |"
 echo "| RSS after restart | $RSS_RESTART MiB |"
+echo
+# A raft snapshot of the whole state, then a fresh node joining: restart n1
+# with a low snapshot threshold so it snapshots everything within seconds,
+# and trailing logs of 1 so a joining node can only catch up from it.
+stop_linkd
+: >"$DIR/linkd.log"
+start_linkd "$DATA" --snapshot-threshold 16 --snapshot-interval 2s --raft-trailing-logs 1 >/dev/null
+PID=$(cat "$DIR/linkd.pid")
+for _ in $(seq 3000); do grep -q 'snapshot complete up to' "$DIR/linkd.log" && break; sleep 0.2; done
+SNAP_MS=$(($(log_ms "$DIR/linkd.log" 'snapshot complete up to') - $(log_ms "$DIR/linkd.log" 'starting snapshot up to')))
+SNAPB=$(du_bytes "$DATA/raft/snapshots")
+PORT2=$((PORT + 1)); RAFT2=$((RAFT + 1))
+rm -rf "$DIR/data2"; : >"$DIR/linkd2.log"
+T0=$(now_ms)
+taskset -c 1 "$BIN/linkd" serve --node-id n2 --data-dir "$DIR/data2" --http-addr 127.0.0.1:$PORT2 --raft-addr 127.0.0.1:$RAFT2 \
+  --join 127.0.0.1:$RAFT --log-level info >/dev/null 2>>"$DIR/linkd2.log" &
+echo $! >"$DIR/linkd2.pid"
+JOIN_MS=$(wait_ready $PORT2 "$DIR/linkd2.log" "$T0")
+[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PORT2/s$(printf %07d $((N - 1))))" = 302 ]
+RSS_JOINED=$(rss_mib "$(cat "$DIR/linkd2.pid")")
+INSTALL_MS=""
+if a=$(log_ms "$DIR/linkd2.log" 'copied to local snapshot') && b=$(log_ms "$DIR/linkd2.log" 'Installed remote snapshot'); then
+  INSTALL_MS=" (of which restoring the received snapshot: $((b - a)) ms)"
+fi
+# n1 alone is a majority again only once n2 is out of the configuration
+curl -sf -X DELETE -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/api/v1/cluster/members/n2 >/dev/null
+stop_pid "$DIR/linkd2.pid"
+echo "## Snapshot and a joining node"
+echo
+echo "| | value |"
+echo "|---|---|"
+awk -v b="$SNAPB" -v n="$N" 'BEGIN { printf "| raft snapshot of the whole state | %.2f GiB, %.0f bytes/link |\n", b / 2^30, b / n }'
+echo "| taking it (raft: starting → complete) | $SNAP_MS ms |"
+echo "| fresh node: start until ready, having caught up from it | $JOIN_MS ms$INSTALL_MS |"
+echo "| fresh node's RSS when ready | $RSS_JOINED MiB |"
 echo
 T0=$(now_ms)
 "$BIN/linkd" backup --server http://127.0.0.1:$PORT --token "$TOKEN" -o "$DIR/scale.backup" >/dev/null
