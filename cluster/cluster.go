@@ -284,8 +284,8 @@ func (c *Cluster) Ready() error {
 		return ErrDraining
 	}
 	st := c.n.Status()
-	if err := c.n.Ready(); err != nil && !(errors.Is(err, node.ErrBehind) && st.State != "Leader") {
-		return err // a follower may lag a little; a leader must be settled
+	if err := c.n.Ready(); err != nil && !errors.Is(err, node.ErrBehind) {
+		return err // any node may apply a little behind its commit index (MaxLag below); a leader must be settled
 	}
 	if st.LastContact < 0 || st.LastContact > c.cfg.MaxStaleness {
 		return ErrStale

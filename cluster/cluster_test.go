@@ -223,3 +223,48 @@ func TestVersionGateOpensWhenEveryMemberUnderstands(t *testing.T) {
 		}
 	}
 }
+
+// A leader under a steady write load applies each entry a moment after it
+// commits; that is no reason to leave a load balancer's pool. Only an
+// unsettled term (or lag past MaxLag) makes a leader not ready.
+func TestLeaderStaysReadyUnderWrites(t *testing.T) {
+	c := clustertest.Start(t, 1)
+	l := c.Leader()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				batch := &fsm.CreateLinks{}
+				for j := range 500 {
+					batch.Items = append(batch.Items, *createLink(fmt.Sprintf("w%d-%d-%d", w, i, j), "https://example.com/"))
+				}
+				if _, err := l.Cluster.Propose(ctx(t), batch); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	var samples, notReady int
+	var last error
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Microsecond) {
+		samples++
+		if err := l.Cluster.Ready(); err != nil {
+			notReady++
+			last = err
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if notReady > 0 {
+		t.Fatalf("the leader reported not ready in %d of %d samples under writes; last: %v", notReady, samples, last)
+	}
+}

@@ -63,8 +63,14 @@ var (
 	// flight (always wrapped with ErrUnknownOutcome).
 	ErrLeadershipLost = errors.New("node: leadership lost while committing")
 	// ErrBehind means this node has not yet applied every entry it knows
-	// to be committed.
+	// to be committed. Under a steady write load that is the normal state
+	// of every node, leader included (entries commit before they apply), so
+	// callers decide how far behind is too far.
 	ErrBehind = errors.New("node: applying committed entries")
+	// ErrUnsettled means this node leads but has not yet committed the
+	// barrier of its term, so its commit index may be short of what an
+	// earlier leader committed: it must not answer reads yet.
+	ErrUnsettled = errors.New("node: new leader settling its term")
 	// ErrShutdown means the node is shutting down.
 	ErrShutdown = errors.New("node: shutting down")
 )

@@ -71,7 +71,7 @@ func (n *Node) Ready() error {
 		return ErrNotInitialized
 	}
 	if n.raft.State() == raft.Leader && n.barrierTerm.Load() != n.raft.CurrentTerm() {
-		return ErrBehind // a new leader has not settled its commit index yet
+		return ErrUnsettled // a new leader has not settled its commit index yet
 	}
 	if n.Applied() < n.raft.CommitIndex() {
 		return ErrBehind
