@@ -2,6 +2,7 @@ package httpd_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -10,8 +11,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/httpdtest"
+	"github.com/linkd/linkd/store"
 )
 
 type importReport struct {
@@ -105,6 +109,7 @@ func TestImportFixtures(t *testing.T) {
 	}
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=nothing", []byte("x")), 422, "from")
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=csv&collisions=maybe", []byte("x")), 422, "collisions")
+	mustProblem(t, n.Do("POST", "/api/v1/imports?from=linkd&origin=elsewhere", []byte("x")), 422, "origin")
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=csv", []byte("a,b\n1,2\n")), 422, "file")
 }
 
@@ -230,5 +235,57 @@ func TestImportedClicksKeptApart(t *testing.T) {
 	json.Unmarshal(m.Do("GET", "/api/v1/links/3xYzAbC", nil).Body, &l)
 	if l.ImportedClicks == nil || l.ImportedClicks.Clicks != 1520 || l.ImportedClicks.Label != "imported clicks (from linkd)" {
 		t.Fatalf("after a linkd to linkd move: %+v", l.ImportedClicks)
+	}
+}
+
+// Rows that cannot keep the source's code (renamed, or code-less) keep
+// their creation time, and a rerun long after the first run — past the
+// 24 h any idempotency record lives, and with rows added above them —
+// still finds them unchanged under the same codes instead of creating
+// them again.
+func TestImportRerunBeyondIdempotencyWindow(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "import", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	bitly, generic := read("bitly.csv"), read("generic.csv")
+	genericQuery := "from=csv&map=" + url.QueryEscape("code:Slug,url:Destination,title:Label,tags:Keywords")
+	b1 := mustImport(t, n, "from=bitly&collisions=rename", bitly)
+	g1 := mustImport(t, n, genericQuery, generic)
+	renamed, codeless := b1.Rows[2], g1.Rows[1]
+	if renamed.Status != "renamed" || codeless.Status != "created" {
+		t.Fatalf("first run: %s / %s", summary(b1), summary(g1))
+	}
+	if l := mustJSON[link](t, n.Do("GET", "/api/v1/links/"+renamed.Code, nil), 200); l.CreatedAt != "2023-05-01T00:00:00Z" {
+		t.Errorf("the renamed row's link was created at %s, want the source's 2023-05-01T00:00:00Z", l.CreatedAt)
+	}
+	count := func() int {
+		return bytes.Count(n.Do("GET", "/api/v1/links/export?format=json", nil).Body, []byte("\n"))
+	}
+	links := count()
+
+	// A day and an hour later, a create with an Idempotency-Key prunes
+	// every record that has expired by then.
+	later := time.Now().Add(store.IdemTTL + time.Hour).UnixMilli()
+	if _, err := n.Node.Propose(context.Background(), &fsm.CreateLink{Now: later, Code: "a-day-later", Custom: true,
+		URL: "https://e.test/later", Owner: fsm.AdminUser, RedirectStatus: 302, IdemKey: "later", BodyHash: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	b2 := mustImport(t, n, "from=bitly&collisions=rename", bitly)
+	edited := append([]byte("Slug,Destination,Label,Keywords\n,https://example.net/new,A new row above,\n"),
+		bytes.SplitN(generic, []byte("\n"), 2)[1]...)
+	g2 := mustImport(t, n, genericQuery, edited)
+	if r := b2.Rows[2]; r.Status != "unchanged" || r.Code != renamed.Code {
+		t.Errorf("rerun of the renamed row: %s %s, first renamed %s", r.Status, r.Code, renamed.Code)
+	}
+	if r := g2.Rows[2]; r.Status != "unchanged" || r.Code != codeless.Code {
+		t.Errorf("rerun of the code-less row: %s %s, first created %s", r.Status, r.Code, codeless.Code)
+	}
+	if got := count(); got != links+2 { // the create a day later and the new row
+		t.Errorf("%d links after the reruns, want %d", got, links+2)
 	}
 }

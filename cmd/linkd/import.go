@@ -60,7 +60,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	imp := &cliImport{c: c, collisions: *collisions, domain: *domain, stdout: stdout, stderr: stderr, quiet: *quiet, counts: map[string]int{}}
+	imp := &cliImport{c: c, from: *from, collisions: *collisions, domain: *domain, stdout: stdout, stderr: stderr, quiet: *quiet, counts: map[string]int{}}
 	if fromAPI {
 		err = shlinkPages(*shlinkAPI, *apiKey, imp.add)
 	} else {
@@ -86,6 +86,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 // cliImport sends rows in chunks and prints what became of them.
 type cliImport struct {
 	c              *apiClient
+	from           string // the source read here: the server labels the rows' click totals with it (origin)
 	collisions     string
 	domain         string
 	stdout, stderr io.Writer
@@ -126,7 +127,8 @@ func (imp *cliImport) flush() error {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
 	for _, r := range imp.rows {
-		e := exportRow{Code: r.Code, URL: r.URL, Title: r.Title, Tags: r.Tags, RedirectStatus: r.RedirectStatus, Custom: r.Custom, Clicks: r.Clicks}
+		e := exportRow{Code: r.Code, URL: r.URL, Title: r.Title, Tags: r.Tags, RedirectStatus: r.RedirectStatus, Custom: r.Custom,
+			Clicks: r.SourceClicks()} // with a linkd export's own imported clicks, which a sent row has no other field for
 		if !r.CreatedAt.IsZero() {
 			e.CreatedAt = r.CreatedAt.Format(time.RFC3339Nano)
 		}
@@ -135,7 +137,8 @@ func (imp *cliImport) flush() error {
 		}
 		enc.Encode(e)
 	}
-	req, err := http.NewRequest("POST", strings.TrimRight(imp.c.server, "/")+"/api/v1/imports?from=linkd&collisions="+url.QueryEscape(imp.collisions)+"&domain="+url.QueryEscape(imp.domain), &body)
+	req, err := http.NewRequest("POST", strings.TrimRight(imp.c.server, "/")+"/api/v1/imports?from=linkd&origin="+url.QueryEscape(imp.from)+
+		"&collisions="+url.QueryEscape(imp.collisions)+"&domain="+url.QueryEscape(imp.domain), &body)
 	if err != nil {
 		return err
 	}

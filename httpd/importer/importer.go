@@ -36,6 +36,22 @@ type Row struct {
 	Err            error // the record could not be read; the other fields may be partial
 }
 
+// SourceClicks is the row's click total at its source: its clicks, plus,
+// from linkd's own export, the clicks that link had itself imported. Nil
+// when the source gives neither.
+func (r Row) SourceClicks() *uint64 {
+	if r.Clicks == nil && r.Imported == nil {
+		return nil
+	}
+	var n uint64
+	for _, c := range []*uint64{r.Clicks, r.Imported} {
+		if c != nil {
+			n += *c
+		}
+	}
+	return &n
+}
+
 // Sources are the accepted --from values.
 var Sources = []string{"bitly", "yourls", "shlink", "kutt", "csv", "linkd"}
 
