@@ -107,6 +107,12 @@ func TestImportFixtures(t *testing.T) {
 	if l := mustJSON[link](t, n.Do("GET", "/api/v1/links/kutt-two", nil), 200); l.ExpiresAt == nil || *l.ExpiresAt != "2099-01-01T00:00:00Z" {
 		t.Errorf("kutt expiry: %+v", l)
 	}
+	// A file that breaks off: the rows before the break are imported, and
+	// the report says where it stopped.
+	cut := mustImport(t, n, "from=kutt", []byte(`{"data":[{"address":"cut-one","target":"https://e.test/cut1"},{"address":"cut-two","target":"https://e.test/cut2"},{"addr`))
+	if got := summary(cut); got != "1:created:cut-one 2:created:cut-two" || cut.Error == nil || !hasField(*cut.Error, "file") {
+		t.Errorf("a broken file: %s, error %+v", got, cut.Error)
+	}
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=nothing", []byte("x")), 422, "from")
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=csv&collisions=maybe", []byte("x")), 422, "collisions")
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=linkd&origin=elsewhere", []byte("x")), 422, "origin")

@@ -1,8 +1,10 @@
 package importer
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +34,43 @@ func TestSQLTuples(t *testing.T) {
 	}
 	if _, err := sqlTuples(`('a','unterminated`); err == nil {
 		t.Fatal("an unterminated tuple was accepted")
+	}
+}
+
+// brokenReader serves its text, then fails: a file that broke off.
+type brokenReader struct{ text string }
+
+func (b *brokenReader) Read(p []byte) (int, error) {
+	if b.text == "" {
+		return 0, errors.New("connection reset")
+	}
+	n := copy(p, b.text)
+	b.text = b.text[n:]
+	return n, nil
+}
+
+// JSON lists are streamed: each link reaches fn as soon as it is read, so
+// a large Kutt or YOURLS file is never decoded whole, and the rows before
+// a break in the file are imported (a rerun resumes from there).
+func TestJSONStreams(t *testing.T) {
+	for _, c := range []struct{ source, head, want string }{
+		{"kutt", `{"limit":10,"data":[{"address":"k1","target":"https://e.test/1"},{"address":"k2","target":"https://e.test/2"},`, "k1 k2"},
+		{"yourls", `{"links":{"link_1":{"shorturl":"https://sho.rt/y1","url":"https://e.test/1"},"link_2":{"shorturl":"https://sho.rt/y2","url":"https://e.test/2"},`, "y1 y2"},
+		{"shlink-api", `{"shortUrls":{"data":[{"shortCode":"s1","longUrl":"https://e.test/1"},{"shortCode":"s2","longUrl":"https://e.test/2"},`, "s1 s2"},
+	} {
+		var got []string
+		err := Read(c.source, &brokenReader{c.head + strings.Repeat(" ", 8192)}, nil, func(r Row) error {
+			if r.URL != "https://e.test/"+r.Code[1:] {
+				t.Errorf("%s: row %+v", c.source, r)
+			}
+			got = append(got, r.Code)
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), "connection reset") {
+			t.Errorf("%s: error %v, want the reader's", c.source, err)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: rows before the break %q, want %s", c.source, got, c.want)
+		}
 	}
 }

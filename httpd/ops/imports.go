@@ -95,8 +95,8 @@ func CheckImport(opt ImportOptions) error {
 
 // Import reads r and imports every row, calling progress (if set) after
 // each batch with the report so far. It returns the report in row
-// order; a file that cannot be read at all is an error (rows before it
-// stay imported, and a rerun finds them unchanged).
+// order; a file that cannot be read to its end is an error, after the
+// rows read before the break are imported (a rerun finds them unchanged).
 func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(report []ImportRow)) ([]ImportRow, error) {
 	if err := CheckImport(opt); err != nil {
 		return nil, err
@@ -121,8 +121,10 @@ func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(
 		}
 		return nil
 	})
-	if err == nil && len(batch) > 0 {
-		err = flush()
+	if len(batch) > 0 { // the last rows, or those read before a break in the file
+		if ferr := flush(); ferr != nil {
+			err = ferr
+		}
 	}
 	if err != nil {
 		var e *Error
