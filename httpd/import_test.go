@@ -139,7 +139,9 @@ func matches(want, got string) bool {
 }
 
 // TestExportImportRoundTrip: links exported from one node (JSON lines and
-// CSV) and imported into a fresh node are the same links.
+// CSV) and imported into a fresh node are the same links, with their
+// options. A password-protected link is not imported (no export holds
+// its password), so that it does not become public: its row fails.
 func TestExportImportRoundTrip(t *testing.T) {
 	a := httpdtest.Start(t, "")
 	mustCreate(t, a, `{"url":"https://e.test/a?x=1,2","title":"Comma, \"quote\"","tags":["one","two"],"expiresAt":"2099-01-02T03:04:05Z","redirectStatus":301}`)
@@ -147,13 +149,23 @@ func TestExportImportRoundTrip(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		mustCreate(t, a, fmt.Sprintf(`{"url":"https://e.test/%d","tags":["t%d"]}`, i, i))
 	}
+	mustCreate(t, a, `{"url":"https://e.test/opts","alias":"with-options","startsAt":"2098-01-01T00:00:00Z","fallbackUrl":"https://e.test/soon",
+		"maxVisits":5,"forwardQuery":false,"forwardPath":true,"queryPrecedence":"visitor",
+		"rules":[{"if":{"os":["iOS"],"language":["DE"]},"url":"https://apps.apple.com/de/app/x?a=1&b=<2>"}],
+		"variants":[{"url":"https://e.test/A","weight":30},{"url":"https://e.test/B","weight":70}]}`)
 	want := exportedLinks(t, a)
+	mustCreate(t, a, `{"url":"https://e.test/secret","alias":"locked","password":"open sesame"}`)
 	for _, f := range []struct{ format, from string }{{"json", "linkd"}, {"csv", "csv"}} {
 		b := httpdtest.Start(t, "")
 		file := a.Do("GET", "/api/v1/links/export?format="+f.format, nil)
 		r := mustImport(t, b, "from="+f.from, file.Body)
-		if r.Counts["created"] != len(want) {
+		if r.Counts["created"] != len(want) || r.Counts["failed"] != 1 {
 			t.Fatalf("%s: %v", f.format, r.Counts)
+		}
+		for _, row := range r.Rows {
+			if row.Status == "failed" && (row.Problem == nil || !hasField(*row.Problem, "password")) {
+				t.Errorf("%s: the protected link's row: %+v", f.format, row.Problem)
+			}
 		}
 		if got := exportedLinks(t, b); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s round trip:\n got %v\nwant %v", f.format, got, want)
@@ -206,7 +218,7 @@ func TestImportedClicksKeptApart(t *testing.T) {
 	}
 	export := string(n.Do("GET", "/api/v1/links/export?format=csv", nil, httpdtest.As(tok)...).Body)
 	if !strings.Contains(strings.SplitN(export, "\n", 2)[0], ",clicks,importedClicks,importedFrom,") ||
-		!strings.Contains(export, "3xYzAbC,") || !strings.Contains(export, ",0,1520,bitly,sho.rt\n") {
+		!strings.Contains(export, "3xYzAbC,") || !strings.Contains(export, ",0,1520,bitly,sho.rt,") {
 		t.Fatalf("export:\n%s", export)
 	}
 	jsonl := n.Do("GET", "/api/v1/links/export?format=json", nil, httpdtest.As(tok)...).Body

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -92,21 +94,38 @@ func notJSON(err error) error {
 	return fmt.Errorf("importer: not JSON: %w", err)
 }
 
-// jsonRow is the row of one decoded link.
+// jsonRow is the row of one decoded link. Keys are taken in sorted order
+// and the first key of a field wins (as the first column does in a CSV):
+// linkd's "clicks" before its "visits" (the visits counted toward
+// maxVisits), Shlink's "visitsCount" before "visitsSummary".
 func jsonRow(n int, item any) Row {
 	row := Row{N: n}
 	obj, ok := item.(map[string]any)
 	if !ok {
 		row.Err = errors.New("not a JSON object")
 	}
+	flat := map[string]any{}
 	for k, val := range obj {
 		if inner, ok := val.(map[string]any); ok { // Shlink: visitsSummary.total, meta.validUntil
 			for k2, v2 := range inner {
-				set(&row, headers[normalise(k+k2)], jsonString(v2))
+				flat[k+k2] = v2
 			}
+		} else {
+			flat[k] = val
+		}
+	}
+	seen := map[field]bool{}
+	for _, k := range slices.Sorted(maps.Keys(flat)) {
+		f, v := headers[normalise(k)], jsonString(flat[k])
+		if _, list := flat[k].([]any); list && f >= fOption { // rules, variants: kept as JSON
+			b, _ := json.Marshal(flat[k])
+			v = string(b)
+		}
+		if f == fNone || seen[f] || strings.TrimSpace(v) == "" {
 			continue
 		}
-		set(&row, headers[normalise(k)], jsonString(val))
+		seen[f] = true
+		set(&row, f, v)
 	}
 	return row
 }

@@ -6,6 +6,7 @@
 package importer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,13 @@ type Row struct {
 	// RedirectStatus is linkd's own field (301, 302, 307, 308); 0: the default.
 	RedirectStatus int
 	Custom         *bool // linkd's own exports say whether the code was chosen
+	// Options are linkd's own link options (its exports' columns and
+	// keys: startsAt, fallbackUrl, maxVisits, ...) as the JSON values of
+	// the API's link options.
+	Options map[string]json.RawMessage
+	// Protected means a password guards the link at the source (linkd's
+	// passwordProtected, Kutt's password): no export carries the password.
+	Protected bool
 	Err            error // the record could not be read; the other fields may be partial
 }
 
@@ -90,8 +98,25 @@ const (
 	fClicks
 	fRedirect
 	fCustom
-	fImported // linkd's export: clicks the link had brought in by an earlier import
+	fImported  // linkd's export: clicks the link had brought in by an earlier import
+	fProtected // a password guards the link at the source
+	fOption    // linkOptions[f-fOption]
 )
+
+// linkOptions are the link options of linkd's exports, by their API
+// names; text ones are JSON strings, the others JSON as written (numbers,
+// booleans, and the rules and variants lists).
+var linkOptions = []struct {
+	name string
+	text bool
+}{{"startsAt", true}, {"fallbackUrl", true}, {"maxVisits", false}, {"forwardQuery", false}, {"forwardPath", false},
+	{"queryPrecedence", true}, {"rules", false}, {"variants", false}}
+
+func init() {
+	for i, o := range linkOptions {
+		headers[normalise(o.name)] = fOption + field(i)
+	}
+}
 
 // headers maps normalised header names (lower case, without spaces, '_'
 // and '-') of every supported source to fields: Bitly (link, long_url,
@@ -112,6 +137,7 @@ var headers = map[string]field{
 	"redirectstatus": fRedirect, "custom": fCustom, "importedclicks": fImported, "importedclicksclicks": fImported,
 	"visitssummarytotal": fClicks, "metavaliduntil": fExpires,
 	"clicks": fClicks, "totalclicks": fClicks, "visits": fClicks, "visitscount": fClicks, "visitcount": fClicks, "userclicks": fClicks,
+	"passwordprotected": fProtected, "password": fProtected,
 }
 
 // linkdFields are the names a --map may use.
@@ -184,6 +210,8 @@ func set(row *Row, f field, v string) {
 		row.Custom = &b
 	case fRedirect:
 		row.RedirectStatus, err = strconv.Atoi(v)
+	case fProtected: // never an error: the value may be a password itself, kept out of reports
+		row.Protected = v != "false" && v != "0"
 	case fClicks, fImported:
 		var n uint64
 		n, err = strconv.ParseUint(v, 10, 64)
@@ -191,6 +219,16 @@ func set(row *Row, f field, v string) {
 			row.Clicks = &n
 		} else {
 			row.Imported = &n
+		}
+	default:
+		if f >= fOption {
+			o := linkOptions[f-fOption]
+			if row.Options == nil {
+				row.Options = map[string]json.RawMessage{}
+			}
+			if row.Options[o.name] = json.RawMessage(v); o.text {
+				row.Options[o.name], _ = json.Marshal(v)
+			}
 		}
 	}
 	if err != nil && row.Err == nil {

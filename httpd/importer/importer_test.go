@@ -74,3 +74,22 @@ func TestJSONStreams(t *testing.T) {
 		}
 	}
 }
+
+// A linkd JSON line carries both "clicks" and "visits" (the visits
+// counted toward maxVisits): the click total is always "clicks", never
+// whichever key a map happened to yield first.
+func TestJSONFieldOrder(t *testing.T) {
+	line := `{"code":"x1","url":"https://e.test/","clicks":5,"visits":0,"passwordProtected":false,"maxVisits":9,"rules":[{"url":"https://e.test/r"}]}` + "\n"
+	n := 0
+	err := Read("linkd", strings.NewReader(strings.Repeat(line, 64)), nil, func(r Row) error {
+		n++
+		if r.Clicks == nil || *r.Clicks != 5 || r.Protected || string(r.Options["maxVisits"]) != "9" ||
+			string(r.Options["rules"]) != `[{"url":"https://e.test/r"}]` {
+			t.Fatalf("row %d: clicks %v, protected %v, options %s", r.N, r.Clicks, r.Protected, r.Options)
+		}
+		return nil
+	})
+	if err != nil || n != 64 {
+		t.Fatal(n, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -255,7 +256,20 @@ func (o *Ops) importCommand(p Principal, row importer.Row, domain string, now ti
 	if row.Err != nil {
 		return nil, Fail(KindValidation, "The row could not be read: "+row.Err.Error()+".")
 	}
+	if row.Protected {
+		return nil, Fail(KindValidation, "A password protects the link at the source, and no export carries it: the link was not imported, so that it does not become public.",
+			FieldError{Field: "password", Message: "set at the source; create the link here with a password of your choice"})
+	}
 	req := NewLink{URL: row.URL, Title: row.Title, Tags: row.Tags, Domain: domain}
+	if len(row.Options) > 0 { // linkd's own export: its link options, as the API takes them
+		b, err := json.Marshal(row.Options)
+		if err == nil {
+			err = json.Unmarshal(b, &req.LinkOptions)
+		}
+		if err != nil {
+			return nil, Fail(KindValidation, "The row's link options could not be read.", FieldError{Field: "options", Message: err.Error()})
+		}
+	}
 	if row.RedirectStatus != 0 {
 		req.RedirectStatus = &row.RedirectStatus
 	}
