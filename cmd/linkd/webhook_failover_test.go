@@ -34,7 +34,9 @@ func TestWebhookFailoverDeliversEverything(t *testing.T) {
 	}
 	eventually(t, 20*time.Second, "10 deliveries done and known as done on both followers", func() bool {
 		for _, f := range followersOf(procs, leader) {
-			var dl struct{ Log []struct{ Code, State string } }
+			var dl struct {
+				Log []struct{ Code, State string }
+			}
 			st, body := apiDo(t, "GET", f.URL+"/api/v1/webhooks/"+w.ID+"/deliveries", testToken, "")
 			if st != 200 || json.Unmarshal(body, &dl) != nil {
 				return false

@@ -41,7 +41,7 @@ type Row struct {
 	// Protected means a password guards the link at the source (linkd's
 	// passwordProtected, Kutt's password): no export carries the password.
 	Protected bool
-	Err            error // the record could not be read; the other fields may be partial
+	Err       error // the record could not be read; the other fields may be partial
 }
 
 // SourceClicks is the row's click total at its source: its clicks, plus,
