@@ -153,10 +153,14 @@ func TestExportImportRoundTrip(t *testing.T) {
 		"maxVisits":5,"forwardQuery":false,"forwardPath":true,"queryPrecedence":"visitor",
 		"rules":[{"if":{"os":["iOS"],"language":["DE"]},"url":"https://apps.apple.com/de/app/x?a=1&b=<2>"}],
 		"variants":[{"url":"https://e.test/A","weight":30},{"url":"https://e.test/B","weight":70}]}`)
+	domain := []byte(`{"host":"links.example","kind":"links"}`)
+	mustJSON[map[string]any](t, a.Do("POST", "/api/v1/domains", domain), 201)
+	mustCreate(t, a, `{"url":"https://e.test/on-domain","alias":"bee-link","domain":"links.example"}`) // the same code on another domain
 	want := exportedLinks(t, a)
 	mustCreate(t, a, `{"url":"https://e.test/secret","alias":"locked","password":"open sesame"}`)
 	for _, f := range []struct{ format, from string }{{"json", "linkd"}, {"csv", "csv"}} {
 		b := httpdtest.Start(t, "")
+		mustJSON[map[string]any](t, b.Do("POST", "/api/v1/domains", domain), 201)
 		file := a.Do("GET", "/api/v1/links/export?format="+f.format, nil)
 		r := mustImport(t, b, "from="+f.from, file.Body)
 		if r.Counts["created"] != len(want) || r.Counts["failed"] != 1 {
@@ -173,7 +177,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 }
 
-// exportedLinks are a node's links by code, without what a node decides
+// exportedLinks are a node's links by domain and code, without what a node decides
 // itself (update time, clicks).
 func exportedLinks(t *testing.T, n *httpdtest.Node) map[string]map[string]any {
 	out := map[string]map[string]any{}
@@ -184,7 +188,7 @@ func exportedLinks(t *testing.T, n *httpdtest.Node) map[string]map[string]any {
 		}
 		delete(m, "updatedAt")
 		delete(m, "clicks")
-		out[m["code"].(string)] = m
+		out[m["domain"].(string)+"/"+m["code"].(string)] = m
 	}
 	return out
 }

@@ -107,19 +107,6 @@ func (imp *cliImport) add(r importer.Row) error {
 	return nil
 }
 
-// exportRow is a row as linkd's JSON-lines export writes a link.
-type exportRow struct {
-	Code           string   `json:"code,omitempty"`
-	URL            string   `json:"url"`
-	Title          string   `json:"title,omitempty"`
-	Tags           []string `json:"tags,omitempty"`
-	CreatedAt      string   `json:"createdAt,omitempty"`
-	ExpiresAt      string   `json:"expiresAt,omitempty"`
-	RedirectStatus int      `json:"redirectStatus,omitempty"`
-	Custom         *bool    `json:"custom,omitempty"`
-	Clicks         *uint64  `json:"clicks,omitempty"`
-}
-
 func (imp *cliImport) flush() error {
 	if len(imp.rows) == 0 {
 		return nil
@@ -127,15 +114,7 @@ func (imp *cliImport) flush() error {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
 	for _, r := range imp.rows {
-		e := exportRow{Code: r.Code, URL: r.URL, Title: r.Title, Tags: r.Tags, RedirectStatus: r.RedirectStatus, Custom: r.Custom,
-			Clicks: r.SourceClicks()} // with a linkd export's own imported clicks, which a sent row has no other field for
-		if !r.CreatedAt.IsZero() {
-			e.CreatedAt = r.CreatedAt.Format(time.RFC3339Nano)
-		}
-		if !r.ExpiresAt.IsZero() {
-			e.ExpiresAt = r.ExpiresAt.Format(time.RFC3339)
-		}
-		enc.Encode(e)
+		enc.Encode(r.LinkdJSON())
 	}
 	req, err := http.NewRequest("POST", strings.TrimRight(imp.c.server, "/")+"/api/v1/imports?from=linkd&origin="+url.QueryEscape(imp.from)+
 		"&collisions="+url.QueryEscape(imp.collisions)+"&domain="+url.QueryEscape(imp.domain), &body)

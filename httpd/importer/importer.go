@@ -38,6 +38,9 @@ type Row struct {
 	// keys: startsAt, fallbackUrl, maxVisits, ...) as the JSON values of
 	// the API's link options.
 	Options map[string]json.RawMessage
+	// Domain is the host the link is on at the source (linkd's export,
+	// Shlink's multi-domain exports); "" when the source does not say.
+	Domain string
 	// Protected means a password guards the link at the source (linkd's
 	// passwordProtected, Kutt's password): no export carries the password.
 	Protected bool
@@ -58,6 +61,43 @@ func (r Row) SourceClicks() *uint64 {
 		}
 	}
 	return &n
+}
+
+// LinkdJSON is the row as a line of linkd's JSON-lines export, which
+// Read("linkd") reads back as the same row (linkd import sends rows so):
+// its clicks are SourceClicks, the whole history at the source.
+func (r Row) LinkdJSON() map[string]any {
+	m := map[string]any{"url": r.URL}
+	for k, v := range r.Options {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"code": r.Code, "title": r.Title, "domain": r.Domain} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(r.Tags) > 0 {
+		m["tags"] = r.Tags
+	}
+	if !r.CreatedAt.IsZero() {
+		m["createdAt"] = r.CreatedAt.Format(time.RFC3339Nano)
+	}
+	if !r.ExpiresAt.IsZero() {
+		m["expiresAt"] = r.ExpiresAt.Format(time.RFC3339Nano)
+	}
+	if r.RedirectStatus != 0 {
+		m["redirectStatus"] = r.RedirectStatus
+	}
+	if r.Custom != nil {
+		m["custom"] = *r.Custom
+	}
+	if c := r.SourceClicks(); c != nil {
+		m["clicks"] = *c
+	}
+	if r.Protected {
+		m["passwordProtected"] = true
+	}
+	return m
 }
 
 // Sources are the accepted --from values.
@@ -100,6 +140,7 @@ const (
 	fCustom
 	fImported  // linkd's export: clicks the link had brought in by an earlier import
 	fProtected // a password guards the link at the source
+	fDomain
 	fOption    // linkOptions[f-fOption]
 )
 
@@ -137,7 +178,7 @@ var headers = map[string]field{
 	"redirectstatus": fRedirect, "custom": fCustom, "importedclicks": fImported, "importedclicksclicks": fImported,
 	"visitssummarytotal": fClicks, "metavaliduntil": fExpires,
 	"clicks": fClicks, "totalclicks": fClicks, "visits": fClicks, "visitscount": fClicks, "visitcount": fClicks, "userclicks": fClicks,
-	"passwordprotected": fProtected, "password": fProtected,
+	"passwordprotected": fProtected, "password": fProtected, "domain": fDomain,
 }
 
 // linkdFields are the names a --map may use.
@@ -210,6 +251,8 @@ func set(row *Row, f field, v string) {
 		row.Custom = &b
 	case fRedirect:
 		row.RedirectStatus, err = strconv.Atoi(v)
+	case fDomain:
+		row.Domain = v
 	case fProtected: // never an error: the value may be a password itself, kept out of reports
 		row.Protected = v != "false" && v != "0"
 	case fClicks, fImported:

@@ -260,6 +260,9 @@ func (o *Ops) importCommand(p Principal, row importer.Row, domain string, now ti
 		return nil, Fail(KindValidation, "A password protects the link at the source, and no export carries it: the link was not imported, so that it does not become public.",
 			FieldError{Field: "password", Message: "set at the source; create the link here with a password of your choice"})
 	}
+	if domain == "" && row.Domain != "" && o.servesLinks(row.Domain) {
+		domain = row.Domain // the link's own domain (a linkd export), when this cluster has it
+	}
 	req := NewLink{URL: row.URL, Title: row.Title, Tags: row.Tags, Domain: domain}
 	if len(row.Options) > 0 { // linkd's own export: its link options, as the API takes them
 		b, err := json.Marshal(row.Options)
