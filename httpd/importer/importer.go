@@ -141,7 +141,7 @@ const (
 	fImported  // linkd's export: clicks the link had brought in by an earlier import
 	fProtected // a password guards the link at the source
 	fDomain
-	fOption    // linkOptions[f-fOption]
+	fOption // linkOptions[f-fOption]
 )
 
 // linkOptions are the link options of linkd's exports, by their API
