@@ -2,6 +2,7 @@ package httpd_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -10,8 +11,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/httpdtest"
+	"github.com/linkd/linkd/store"
 )
 
 type importReport struct {
@@ -103,8 +107,15 @@ func TestImportFixtures(t *testing.T) {
 	if l := mustJSON[link](t, n.Do("GET", "/api/v1/links/kutt-two", nil), 200); l.ExpiresAt == nil || *l.ExpiresAt != "2099-01-01T00:00:00Z" {
 		t.Errorf("kutt expiry: %+v", l)
 	}
+	// A file that breaks off: the rows before the break are imported, and
+	// the report says where it stopped.
+	cut := mustImport(t, n, "from=kutt", []byte(`{"data":[{"address":"cut-one","target":"https://e.test/cut1"},{"address":"cut-two","target":"https://e.test/cut2"},{"addr`))
+	if got := summary(cut); got != "1:created:cut-one 2:created:cut-two" || cut.Error == nil || !hasField(*cut.Error, "file") {
+		t.Errorf("a broken file: %s, error %+v", got, cut.Error)
+	}
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=nothing", []byte("x")), 422, "from")
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=csv&collisions=maybe", []byte("x")), 422, "collisions")
+	mustProblem(t, n.Do("POST", "/api/v1/imports?from=linkd&origin=elsewhere", []byte("x")), 422, "origin")
 	mustProblem(t, n.Do("POST", "/api/v1/imports?from=csv", []byte("a,b\n1,2\n")), 422, "file")
 }
 
@@ -128,7 +139,9 @@ func matches(want, got string) bool {
 }
 
 // TestExportImportRoundTrip: links exported from one node (JSON lines and
-// CSV) and imported into a fresh node are the same links.
+// CSV) and imported into a fresh node are the same links, with their
+// options. A password-protected link is not imported (no export holds
+// its password), so that it does not become public: its row fails.
 func TestExportImportRoundTrip(t *testing.T) {
 	a := httpdtest.Start(t, "")
 	mustCreate(t, a, `{"url":"https://e.test/a?x=1,2","title":"Comma, \"quote\"","tags":["one","two"],"expiresAt":"2099-01-02T03:04:05Z","redirectStatus":301}`)
@@ -136,13 +149,27 @@ func TestExportImportRoundTrip(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		mustCreate(t, a, fmt.Sprintf(`{"url":"https://e.test/%d","tags":["t%d"]}`, i, i))
 	}
+	mustCreate(t, a, `{"url":"https://e.test/opts","alias":"with-options","startsAt":"2098-01-01T00:00:00Z","fallbackUrl":"https://e.test/soon",
+		"maxVisits":5,"forwardQuery":false,"forwardPath":true,"queryPrecedence":"visitor",
+		"rules":[{"if":{"os":["iOS"],"language":["DE"]},"url":"https://apps.apple.com/de/app/x?a=1&b=<2>"}],
+		"variants":[{"url":"https://e.test/A","weight":30},{"url":"https://e.test/B","weight":70}]}`)
+	domain := []byte(`{"host":"links.example","kind":"links"}`)
+	mustJSON[map[string]any](t, a.Do("POST", "/api/v1/domains", domain), 201)
+	mustCreate(t, a, `{"url":"https://e.test/on-domain","alias":"bee-link","domain":"links.example"}`) // the same code on another domain
 	want := exportedLinks(t, a)
+	mustCreate(t, a, `{"url":"https://e.test/secret","alias":"locked","password":"open sesame"}`)
 	for _, f := range []struct{ format, from string }{{"json", "linkd"}, {"csv", "csv"}} {
 		b := httpdtest.Start(t, "")
+		mustJSON[map[string]any](t, b.Do("POST", "/api/v1/domains", domain), 201)
 		file := a.Do("GET", "/api/v1/links/export?format="+f.format, nil)
 		r := mustImport(t, b, "from="+f.from, file.Body)
-		if r.Counts["created"] != len(want) {
+		if r.Counts["created"] != len(want) || r.Counts["failed"] != 1 {
 			t.Fatalf("%s: %v", f.format, r.Counts)
+		}
+		for _, row := range r.Rows {
+			if row.Status == "failed" && (row.Problem == nil || !hasField(*row.Problem, "password")) {
+				t.Errorf("%s: the protected link's row: %+v", f.format, row.Problem)
+			}
 		}
 		if got := exportedLinks(t, b); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s round trip:\n got %v\nwant %v", f.format, got, want)
@@ -150,7 +177,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 }
 
-// exportedLinks are a node's links by code, without what a node decides
+// exportedLinks are a node's links by domain and code, without what a node decides
 // itself (update time, clicks).
 func exportedLinks(t *testing.T, n *httpdtest.Node) map[string]map[string]any {
 	out := map[string]map[string]any{}
@@ -161,7 +188,7 @@ func exportedLinks(t *testing.T, n *httpdtest.Node) map[string]map[string]any {
 		}
 		delete(m, "updatedAt")
 		delete(m, "clicks")
-		out[m["code"].(string)] = m
+		out[m["domain"].(string)+"/"+m["code"].(string)] = m
 	}
 	return out
 }
@@ -195,7 +222,7 @@ func TestImportedClicksKeptApart(t *testing.T) {
 	}
 	export := string(n.Do("GET", "/api/v1/links/export?format=csv", nil, httpdtest.As(tok)...).Body)
 	if !strings.Contains(strings.SplitN(export, "\n", 2)[0], ",clicks,importedClicks,importedFrom,") ||
-		!strings.Contains(export, "3xYzAbC,") || !strings.Contains(export, ",0,1520,bitly,sho.rt\n") {
+		!strings.Contains(export, "3xYzAbC,") || !strings.Contains(export, ",0,1520,bitly,sho.rt,") {
 		t.Fatalf("export:\n%s", export)
 	}
 	jsonl := n.Do("GET", "/api/v1/links/export?format=json", nil, httpdtest.As(tok)...).Body
@@ -230,5 +257,57 @@ func TestImportedClicksKeptApart(t *testing.T) {
 	json.Unmarshal(m.Do("GET", "/api/v1/links/3xYzAbC", nil).Body, &l)
 	if l.ImportedClicks == nil || l.ImportedClicks.Clicks != 1520 || l.ImportedClicks.Label != "imported clicks (from linkd)" {
 		t.Fatalf("after a linkd to linkd move: %+v", l.ImportedClicks)
+	}
+}
+
+// Rows that cannot keep the source's code (renamed, or code-less) keep
+// their creation time, and a rerun long after the first run — past the
+// 24 h any idempotency record lives, and with rows added above them —
+// still finds them unchanged under the same codes instead of creating
+// them again.
+func TestImportRerunBeyondIdempotencyWindow(t *testing.T) {
+	n := httpdtest.Start(t, "")
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "import", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	bitly, generic := read("bitly.csv"), read("generic.csv")
+	genericQuery := "from=csv&map=" + url.QueryEscape("code:Slug,url:Destination,title:Label,tags:Keywords")
+	b1 := mustImport(t, n, "from=bitly&collisions=rename", bitly)
+	g1 := mustImport(t, n, genericQuery, generic)
+	renamed, codeless := b1.Rows[2], g1.Rows[1]
+	if renamed.Status != "renamed" || codeless.Status != "created" {
+		t.Fatalf("first run: %s / %s", summary(b1), summary(g1))
+	}
+	if l := mustJSON[link](t, n.Do("GET", "/api/v1/links/"+renamed.Code, nil), 200); l.CreatedAt != "2023-05-01T00:00:00Z" {
+		t.Errorf("the renamed row's link was created at %s, want the source's 2023-05-01T00:00:00Z", l.CreatedAt)
+	}
+	count := func() int {
+		return bytes.Count(n.Do("GET", "/api/v1/links/export?format=json", nil).Body, []byte("\n"))
+	}
+	links := count()
+
+	// A day and an hour later, a create with an Idempotency-Key prunes
+	// every record that has expired by then.
+	later := time.Now().Add(store.IdemTTL + time.Hour).UnixMilli()
+	if _, err := n.Node.Propose(context.Background(), &fsm.CreateLink{Now: later, Code: "a-day-later", Custom: true,
+		URL: "https://e.test/later", Owner: fsm.AdminUser, RedirectStatus: 302, IdemKey: "later", BodyHash: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	b2 := mustImport(t, n, "from=bitly&collisions=rename", bitly)
+	edited := append([]byte("Slug,Destination,Label,Keywords\n,https://example.net/new,A new row above,\n"),
+		bytes.SplitN(generic, []byte("\n"), 2)[1]...)
+	g2 := mustImport(t, n, genericQuery, edited)
+	if r := b2.Rows[2]; r.Status != "unchanged" || r.Code != renamed.Code {
+		t.Errorf("rerun of the renamed row: %s %s, first renamed %s", r.Status, r.Code, renamed.Code)
+	}
+	if r := g2.Rows[2]; r.Status != "unchanged" || r.Code != codeless.Code {
+		t.Errorf("rerun of the code-less row: %s %s, first created %s", r.Status, r.Code, codeless.Code)
+	}
+	if got := count(); got != links+2 { // the create a day later and the new row
+		t.Errorf("%d links after the reruns, want %d", got, links+2)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/linkd/linkd/internal/wire"
 	"github.com/linkd/linkd/outbox/outboxtest"
 	"github.com/linkd/linkd/outbox/webhook"
+	"github.com/linkd/linkd/store"
 )
 
 // Every link and profile change reaches a subscribed endpoint once,
@@ -272,5 +273,49 @@ func TestWebhookConsole(t *testing.T) {
 	other, _ := n.User(t, "other@example.test", "correct horse battery")
 	if r := other.Get("/app/webhooks/" + id); r.Status != 404 {
 		t.Fatalf("another user's view: %d", r.Status)
+	}
+}
+
+// Clicks reach a "clicks" endpoint as one signed digest per link per
+// minute, summed over the click segments of that minute (never one call
+// per click), sent DigestDelay after the minute ends. It waits for the
+// digest of the last minute: up to a minute.
+func TestWebhookClicksDigest(t *testing.T) {
+	n := startNode(t, wire.Outbox{Webhooks: allowPrivate})
+	rcv := outboxtest.NewReceiver(t, 0)
+	_, secret := hook(t, n, fmt.Sprintf(`{"url":%q,"events":["clicks"]}`, rcv.URL))
+	rcv.SetSecret(secret)
+	var a struct{ Code string }
+	json.Unmarshal(mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://clicked.test/"}`), &a)
+	// The last minute's digest is due at the end of this one: leave the
+	// two segments time to land before it.
+	if left := store.MinuteMs - time.Now().UnixMilli()%store.MinuteMs; left < 3000 {
+		time.Sleep(time.Duration(left+100) * time.Millisecond)
+	}
+	last := time.Now().UnixMilli()/store.MinuteMs - 1
+	old := last - 4 // long due: sent at once
+	// Two click segments, as two nodes' ingesters send them.
+	for seg, b := range [][]store.ClickBucket{{{T: old, N: 2}, {T: last, N: 3}}, {{T: last, N: 4}}} {
+		if _, err := n.Node.Propose(context.Background(), &fsm.Clicks{Now: time.Now().UnixMilli(), Source: "n9/digest",
+			Segment: uint64(seg + 1), Links: []store.LinkClicks{{Code: a.Code, Minutes: b}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	digests := func() []string {
+		var got []string
+		for _, e := range rcv.Events() {
+			got = append(got, fmt.Sprintf("%s %v %v %v", e.Type, e.Data["code"], e.Data["minute"], e.Data["clicks"]))
+		}
+		return got
+	}
+	eventually(t, 75*time.Second, "two clicks digests", func() bool { return len(rcv.Events()) >= 2 })
+	minute := func(m int64) string { return time.UnixMilli(m * store.MinuteMs).UTC().Format(time.RFC3339Nano) }
+	want := []string{"clicks " + a.Code + " " + minute(old) + " 2", "clicks " + a.Code + " " + minute(last) + " 7"}
+	time.Sleep(300 * time.Millisecond) // room for a stray third call
+	if got := digests(); !slices.Equal(got, want) {
+		t.Fatalf("deliveries %q, want %q", got, want)
+	}
+	if bad := rcv.BadSignatures(); len(bad) > 0 {
+		t.Fatalf("signatures the reference verifier refused: %q", bad)
 	}
 }

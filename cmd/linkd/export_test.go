@@ -51,6 +51,10 @@ func TestCLIImport(t *testing.T) {
 	if out := mustCLI(t, admin, "import", "--from", "bitly", "--collisions", "rename", "--quiet", fixture); !strings.Contains(out, "4 rows: 0 created, 3 unchanged, 0 renamed, 0 skipped, 1 failed") {
 		t.Errorf("rerun:\n%s", out)
 	}
+	// The rows went as linkd JSON lines, yet their click totals are Bitly's.
+	if export := mustCLI(t, admin, "link", "export"); !strings.Contains(export, ",0,1520,bitly,") {
+		t.Errorf("the imported clicks are not labelled as Bitly's:\n%s", export)
+	}
 	file := filepath.Join(t.TempDir(), "links.jsonl")
 	mustCLI(t, admin, "link", "export", "--format", "json", "-o", file)
 	q := mustStart(t, t.TempDir())
@@ -64,8 +68,8 @@ func TestCLIImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var lines []string
-		for _, r := range rows { // without shortUrl (each node's own), updatedAt and clicks
-			lines = append(lines, strings.Join(append(append([]string{r[0]}, r[2:6]...), r[7:11]...), "|"))
+		for _, r := range rows { // without shortUrl (each node's own), updatedAt, clicks and importedFrom
+			lines = append(lines, strings.Join(append(append([]string{r[0]}, r[2:6]...), append(r[7:11], r[12])...), "|"))
 		}
 		return lines
 	}

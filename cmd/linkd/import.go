@@ -60,7 +60,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	imp := &cliImport{c: c, collisions: *collisions, domain: *domain, stdout: stdout, stderr: stderr, quiet: *quiet, counts: map[string]int{}}
+	imp := &cliImport{c: c, from: *from, collisions: *collisions, domain: *domain, stdout: stdout, stderr: stderr, quiet: *quiet, counts: map[string]int{}}
 	if fromAPI {
 		err = shlinkPages(*shlinkAPI, *apiKey, imp.add)
 	} else {
@@ -86,6 +86,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 // cliImport sends rows in chunks and prints what became of them.
 type cliImport struct {
 	c              *apiClient
+	from           string // the source read here: the server labels the rows' click totals with it (origin)
 	collisions     string
 	domain         string
 	stdout, stderr io.Writer
@@ -106,19 +107,6 @@ func (imp *cliImport) add(r importer.Row) error {
 	return nil
 }
 
-// exportRow is a row as linkd's JSON-lines export writes a link.
-type exportRow struct {
-	Code           string   `json:"code,omitempty"`
-	URL            string   `json:"url"`
-	Title          string   `json:"title,omitempty"`
-	Tags           []string `json:"tags,omitempty"`
-	CreatedAt      string   `json:"createdAt,omitempty"`
-	ExpiresAt      string   `json:"expiresAt,omitempty"`
-	RedirectStatus int      `json:"redirectStatus,omitempty"`
-	Custom         *bool    `json:"custom,omitempty"`
-	Clicks         *uint64  `json:"clicks,omitempty"`
-}
-
 func (imp *cliImport) flush() error {
 	if len(imp.rows) == 0 {
 		return nil
@@ -126,16 +114,10 @@ func (imp *cliImport) flush() error {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
 	for _, r := range imp.rows {
-		e := exportRow{Code: r.Code, URL: r.URL, Title: r.Title, Tags: r.Tags, RedirectStatus: r.RedirectStatus, Custom: r.Custom, Clicks: r.Clicks}
-		if !r.CreatedAt.IsZero() {
-			e.CreatedAt = r.CreatedAt.Format(time.RFC3339Nano)
-		}
-		if !r.ExpiresAt.IsZero() {
-			e.ExpiresAt = r.ExpiresAt.Format(time.RFC3339)
-		}
-		enc.Encode(e)
+		enc.Encode(r.LinkdJSON())
 	}
-	req, err := http.NewRequest("POST", strings.TrimRight(imp.c.server, "/")+"/api/v1/imports?from=linkd&collisions="+url.QueryEscape(imp.collisions)+"&domain="+url.QueryEscape(imp.domain), &body)
+	req, err := http.NewRequest("POST", strings.TrimRight(imp.c.server, "/")+"/api/v1/imports?from=linkd&origin="+url.QueryEscape(imp.from)+
+		"&collisions="+url.QueryEscape(imp.collisions)+"&domain="+url.QueryEscape(imp.domain), &body)
 	if err != nil {
 		return err
 	}

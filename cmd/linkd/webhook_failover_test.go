@@ -15,8 +15,10 @@ import (
 // event, and each under one webhook-id: a redelivery after the failover
 // carries the id of the first attempt, so a receiver that keeps the ids
 // it handled (as Standard Webhooks asks) acts on each event exactly once.
+// Deliveries the old leader had completed (and replicated as delivered)
+// are not sent again at all.
 func TestWebhookFailoverDeliversEverything(t *testing.T) {
-	rcv := outboxtest.NewReceiver(t, 1<<30) // down until the leader is gone
+	rcv := outboxtest.NewReceiver(t, 0)
 	procs := startCluster(t, 3, "--webhooks-allow-private", "--webhooks-backoff", "200ms")
 	leader := leaderOf(t, procs)
 	st, body := apiDo(t, "POST", leader.URL+"/api/v1/webhooks", testToken,
@@ -26,6 +28,32 @@ func TestWebhookFailoverDeliversEverything(t *testing.T) {
 		t.Fatalf("POST /api/v1/webhooks: %d %s", st, body)
 	}
 	rcv.SetSecret(w.Secret)
+	done := map[string]bool{}
+	for range 10 {
+		done[mustCreateOn(t, leader, "https://done.test/")] = true
+	}
+	eventually(t, 20*time.Second, "10 deliveries done and known as done on both followers", func() bool {
+		for _, f := range followersOf(procs, leader) {
+			var dl struct {
+				Log []struct{ Code, State string }
+			}
+			st, body := apiDo(t, "GET", f.URL+"/api/v1/webhooks/"+w.ID+"/deliveries", testToken, "")
+			if st != 200 || json.Unmarshal(body, &dl) != nil {
+				return false
+			}
+			n := 0
+			for _, d := range dl.Log {
+				if done[d.Code] && d.State == "delivered" {
+					n++
+				}
+			}
+			if n != len(done) {
+				return false
+			}
+		}
+		return true
+	})
+	rcv.SetFail(1 << 30) // down until the leader is gone
 	want := map[string]bool{}
 	for range 20 {
 		want[mustCreateOn(t, leader, "https://failover.test/")] = true
@@ -55,8 +83,13 @@ func TestWebhookFailoverDeliversEverything(t *testing.T) {
 		}
 		idOf[code] = e.ID
 	}
-	if len(idOf) != 20 {
-		t.Fatalf("%d distinct links announced, want 20", len(idOf))
+	if len(idOf) != 30 {
+		t.Fatalf("%d distinct links announced, want 30", len(idOf))
+	}
+	for code := range done {
+		if n := ids[idOf[code]]; n != 1 {
+			t.Errorf("link %s, delivered before the failover, was delivered %d times", code, n)
+		}
 	}
 	dups := 0
 	for _, n := range ids {

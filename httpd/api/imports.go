@@ -20,12 +20,12 @@ type importRow struct {
 	Problem any `json:"problem,omitempty"`
 }
 
-// importLinks serves POST /imports?from=&collisions=&map=field:column,...
+// importLinks serves POST /imports?from=&collisions=&map=field:column,...&origin=
 // with the file as the body.
 func (a *API) importLinks(ctx *fasthttp.RequestCtx, rq request) {
 	args := ctx.QueryArgs()
 	opt := ops.ImportOptions{Source: string(args.Peek("from")), Collisions: string(args.Peek("collisions")),
-		Domain: string(args.Peek("domain"))}
+		Domain: string(args.Peek("domain")), Origin: string(args.Peek("origin"))}
 	if opt.Collisions == "" {
 		opt.Collisions = ops.CollisionSkip
 	}

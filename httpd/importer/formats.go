@@ -8,8 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,75 +54,165 @@ func readCSV(r io.Reader, mapping map[string]string, fn func(Row) error) error {
 }
 
 // readJSON reads JSON: Kutt's API answers ({"data": [link, ...]}), YOURLS's
-// API answers ({"links": {"link_1": {...}}}), a plain array of links, or
-// JSON lines of links (linkd's export). Keys map as CSV headers do.
+// API answers ({"links": {"link_1": {...}, ...}}), Shlink's API pages
+// ({"shortUrls": {"data": [...]}}), a plain array of links, or JSON lines
+// of links (linkd's export). Keys map as CSV headers do. It streams: a
+// list is read one link at a time and each goes to fn before the next is
+// read, so a large file is never held whole, and the rows before a break
+// in the file are imported (a rerun resumes).
 func readJSON(r io.Reader, fn func(Row) error) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	n := 0
+	link := func(item any) error { n++; return fn(jsonRow(n, item)) }
 	for {
-		var v any
-		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
 			return nil
-		} else if err != nil {
-			return fmt.Errorf("importer: not JSON: %w", err)
 		}
-		for _, item := range jsonItems(v) {
-			n++
-			row := Row{N: n}
-			obj, ok := item.(map[string]any)
-			if !ok {
-				row.Err = errors.New("not a JSON object")
-			}
-			for k, val := range obj {
-				if inner, ok := val.(map[string]any); ok { // Shlink: visitsSummary.total, meta.validUntil
-					for k2, v2 := range inner {
-						set(&row, headers[normalise(k+k2)], jsonString(v2))
-					}
-					continue
-				}
-				set(&row, headers[normalise(k)], jsonString(val))
-			}
-			if err := fn(row); err != nil {
-				return err
-			}
+		if err != nil {
+			return notJSON(err)
+		}
+		switch tok {
+		case json.Delim('['):
+			err = jsonMembers(dec, false, func(_ string, v any) error { return link(v) })
+		case json.Delim('{'):
+			err = jsonObject(dec, link)
+		default:
+			err = link(tok) // a row that is not an object
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
 
-// jsonItems finds the list of links in a decoded JSON value.
-func jsonItems(v any) []any {
-	switch v := v.(type) {
-	case []any:
-		return v
-	case map[string]any:
-		if d, ok := v["data"].([]any); ok {
-			return d
-		}
-		if su, ok := v["shortUrls"].(map[string]any); ok { // Shlink's REST API: {"shortUrls": {"data": [...], "pagination": {...}}}
-			d, _ := su["data"].([]any)
-			return d
-		}
-		if l, ok := v["links"].(map[string]any); ok { // YOURLS: link_1, link_2, ... in order
-			keys := make([]string, 0, len(l))
-			for k := range l {
-				keys = append(keys, k)
-			}
-			sort.Slice(keys, func(i, j int) bool { return linkNum(keys[i]) < linkNum(keys[j]) })
-			out := make([]any, len(keys))
-			for i, k := range keys {
-				out[i] = l[k]
-			}
-			return out
-		}
-		return []any{v}
+func notJSON(err error) error {
+	if err == nil {
+		return nil
 	}
-	return []any{v}
+	return fmt.Errorf("importer: not JSON: %w", err)
 }
 
-func linkNum(k string) int {
-	n, _ := strconv.Atoi(strings.TrimPrefix(k, "link_"))
-	return n
+// jsonRow is the row of one decoded link. Keys are taken in sorted order
+// and the first key of a field wins (as the first column does in a CSV):
+// linkd's "clicks" before its "visits" (the visits counted toward
+// maxVisits), Shlink's "visitsCount" before "visitsSummary".
+func jsonRow(n int, item any) Row {
+	row := Row{N: n}
+	obj, ok := item.(map[string]any)
+	if !ok {
+		row.Err = errors.New("not a JSON object")
+	}
+	flat := map[string]any{}
+	for k, val := range obj {
+		if inner, ok := val.(map[string]any); ok { // Shlink: visitsSummary.total, meta.validUntil
+			for k2, v2 := range inner {
+				flat[k+k2] = v2
+			}
+		} else {
+			flat[k] = val
+		}
+	}
+	seen := map[field]bool{}
+	for _, k := range slices.Sorted(maps.Keys(flat)) {
+		f, v := headers[normalise(k)], jsonString(flat[k])
+		if _, list := flat[k].([]any); list && f >= fOption { // rules, variants: kept as JSON
+			b, _ := json.Marshal(flat[k])
+			v = string(b)
+		}
+		if f == fNone || seen[f] || strings.TrimSpace(v) == "" {
+			continue
+		}
+		seen[f] = true
+		set(&row, f, v)
+	}
+	return row
+}
+
+// jsonMembers reads the rest of an array (keyed false) or an object whose
+// opening delimiter was read, decoding one member at a time (an object's
+// in file order: YOURLS's link_1, link_2, ...).
+func jsonMembers(dec *json.Decoder, keyed bool, fn func(key string, v any) error) error {
+	for dec.More() {
+		var key string
+		if keyed {
+			kt, err := dec.Token()
+			if err != nil {
+				return notJSON(err)
+			}
+			key, _ = kt.(string)
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return notJSON(err)
+		}
+		if err := fn(key, v); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // the closing delimiter
+	return notJSON(err)
+}
+
+// jsonObject reads an object whose '{' was read: a list of links under a
+// known key (Kutt's "data", Shlink's "shortUrls", YOURLS's "links"),
+// streamed, or else one link.
+func jsonObject(dec *json.Decoder, link func(any) error) error {
+	item := func(_ string, v any) error { return link(v) }
+	one, listed := map[string]any{}, false
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return notJSON(err)
+		}
+		key, _ := kt.(string)
+		if key != "data" && key != "links" && key != "shortUrls" {
+			var v any
+			err = notJSON(dec.Decode(&v))
+			one[key] = v
+		} else if tok, terr := dec.Token(); terr != nil {
+			err = notJSON(terr)
+		} else {
+			switch {
+			case key == "data" && tok == json.Delim('['):
+				listed, err = true, jsonMembers(dec, false, item)
+			case key == "links" && tok == json.Delim('{'):
+				listed, err = true, jsonMembers(dec, true, item)
+			case key == "shortUrls" && tok == json.Delim('{'):
+				listed, err = true, jsonObject(dec, link)
+			default: // a link's own field by one of these names
+				one[key], err = jsonRest(dec, tok)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return notJSON(err)
+	}
+	if listed {
+		return nil
+	}
+	return link(one)
+}
+
+// jsonRest reads the rest of a value that starts with tok.
+func jsonRest(dec *json.Decoder, tok json.Token) (any, error) {
+	if tok != json.Delim('[') && tok != json.Delim('{') {
+		return tok, nil
+	}
+	var list []any
+	obj := map[string]any{}
+	err := jsonMembers(dec, tok == json.Delim('{'), func(k string, v any) error {
+		list, obj[k] = append(list, v), v
+		return nil
+	})
+	if tok == json.Delim('{') {
+		return obj, err
+	}
+	return list, err
 }
 
 func jsonString(v any) string {

@@ -6,6 +6,7 @@
 package importer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,7 +34,70 @@ type Row struct {
 	// RedirectStatus is linkd's own field (301, 302, 307, 308); 0: the default.
 	RedirectStatus int
 	Custom         *bool // linkd's own exports say whether the code was chosen
-	Err            error // the record could not be read; the other fields may be partial
+	// Options are linkd's own link options (its exports' columns and
+	// keys: startsAt, fallbackUrl, maxVisits, ...) as the JSON values of
+	// the API's link options.
+	Options map[string]json.RawMessage
+	// Domain is the host the link is on at the source (linkd's export,
+	// Shlink's multi-domain exports); "" when the source does not say.
+	Domain string
+	// Protected means a password guards the link at the source (linkd's
+	// passwordProtected, Kutt's password): no export carries the password.
+	Protected bool
+	Err       error // the record could not be read; the other fields may be partial
+}
+
+// SourceClicks is the row's click total at its source: its clicks, plus,
+// from linkd's own export, the clicks that link had itself imported. Nil
+// when the source gives neither.
+func (r Row) SourceClicks() *uint64 {
+	if r.Clicks == nil && r.Imported == nil {
+		return nil
+	}
+	var n uint64
+	for _, c := range []*uint64{r.Clicks, r.Imported} {
+		if c != nil {
+			n += *c
+		}
+	}
+	return &n
+}
+
+// LinkdJSON is the row as a line of linkd's JSON-lines export, which
+// Read("linkd") reads back as the same row (linkd import sends rows so):
+// its clicks are SourceClicks, the whole history at the source.
+func (r Row) LinkdJSON() map[string]any {
+	m := map[string]any{"url": r.URL}
+	for k, v := range r.Options {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"code": r.Code, "title": r.Title, "domain": r.Domain} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(r.Tags) > 0 {
+		m["tags"] = r.Tags
+	}
+	if !r.CreatedAt.IsZero() {
+		m["createdAt"] = r.CreatedAt.Format(time.RFC3339Nano)
+	}
+	if !r.ExpiresAt.IsZero() {
+		m["expiresAt"] = r.ExpiresAt.Format(time.RFC3339Nano)
+	}
+	if r.RedirectStatus != 0 {
+		m["redirectStatus"] = r.RedirectStatus
+	}
+	if r.Custom != nil {
+		m["custom"] = *r.Custom
+	}
+	if c := r.SourceClicks(); c != nil {
+		m["clicks"] = *c
+	}
+	if r.Protected {
+		m["passwordProtected"] = true
+	}
+	return m
 }
 
 // Sources are the accepted --from values.
@@ -74,8 +138,26 @@ const (
 	fClicks
 	fRedirect
 	fCustom
-	fImported // linkd's export: clicks the link had brought in by an earlier import
+	fImported  // linkd's export: clicks the link had brought in by an earlier import
+	fProtected // a password guards the link at the source
+	fDomain
+	fOption // linkOptions[f-fOption]
 )
+
+// linkOptions are the link options of linkd's exports, by their API
+// names; text ones are JSON strings, the others JSON as written (numbers,
+// booleans, and the rules and variants lists).
+var linkOptions = []struct {
+	name string
+	text bool
+}{{"startsAt", true}, {"fallbackUrl", true}, {"maxVisits", false}, {"forwardQuery", false}, {"forwardPath", false},
+	{"queryPrecedence", true}, {"rules", false}, {"variants", false}}
+
+func init() {
+	for i, o := range linkOptions {
+		headers[normalise(o.name)] = fOption + field(i)
+	}
+}
 
 // headers maps normalised header names (lower case, without spaces, '_'
 // and '-') of every supported source to fields: Bitly (link, long_url,
@@ -96,6 +178,7 @@ var headers = map[string]field{
 	"redirectstatus": fRedirect, "custom": fCustom, "importedclicks": fImported, "importedclicksclicks": fImported,
 	"visitssummarytotal": fClicks, "metavaliduntil": fExpires,
 	"clicks": fClicks, "totalclicks": fClicks, "visits": fClicks, "visitscount": fClicks, "visitcount": fClicks, "userclicks": fClicks,
+	"passwordprotected": fProtected, "password": fProtected, "domain": fDomain,
 }
 
 // linkdFields are the names a --map may use.
@@ -168,6 +251,10 @@ func set(row *Row, f field, v string) {
 		row.Custom = &b
 	case fRedirect:
 		row.RedirectStatus, err = strconv.Atoi(v)
+	case fDomain:
+		row.Domain = v
+	case fProtected: // never an error: the value may be a password itself, kept out of reports
+		row.Protected = v != "false" && v != "0"
 	case fClicks, fImported:
 		var n uint64
 		n, err = strconv.ParseUint(v, 10, 64)
@@ -175,6 +262,16 @@ func set(row *Row, f field, v string) {
 			row.Clicks = &n
 		} else {
 			row.Imported = &n
+		}
+	default:
+		if f >= fOption {
+			o := linkOptions[f-fOption]
+			if row.Options == nil {
+				row.Options = map[string]json.RawMessage{}
+			}
+			if row.Options[o.name] = json.RawMessage(v); o.text {
+				row.Options[o.name], _ = json.Marshal(v)
+			}
 		}
 	}
 	if err != nil && row.Err == nil {

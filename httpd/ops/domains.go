@@ -232,6 +232,17 @@ func (o *Ops) linkDomain(p Principal, domain string, errs *Fields) string {
 	return host
 }
 
+// servesLinks reports whether domain is a configured links domain (not
+// the default one).
+func (o *Ops) servesLinks(domain string) bool {
+	host := o.domainKeyHost(domain)
+	if host == "" {
+		return false
+	}
+	d, ok := o.st.Domains().Lookup([]byte(host))
+	return ok && d.Kind.Links()
+}
+
 // classifyDomain maps the domain errors.
 func classifyDomain(err error) *Error {
 	switch {

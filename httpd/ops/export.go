@@ -28,11 +28,17 @@ const (
 
 // LinkExportColumns is the header row of a CSV link export: every field
 // of the link view, in this order. Tags are joined with ",", times are
-// RFC 3339 (UTC), expiresAt is empty when the link never expires.
+// RFC 3339 (UTC), expiresAt and startsAt are empty when unset.
 // importedClicks and importedFrom are the click total an import brought
 // from another shortener (empty when none): apart from clicks, linkd's own.
-var LinkExportColumns = []string{"code", "shortUrl", "url", "title", "tags", "createdAt", "updatedAt",
-	"expiresAt", "redirectStatus", "status", "custom", "clicks", "importedClicks", "importedFrom", "domain"}
+// The link options follow (linkOptionColumns); rules and variants are
+// JSON, empty when there are none.
+var LinkExportColumns = append([]string{"code", "shortUrl", "url", "title", "tags", "createdAt", "updatedAt",
+	"expiresAt", "redirectStatus", "status", "custom", "clicks", "importedClicks", "importedFrom", "domain"}, linkOptionColumns...)
+
+// linkOptionColumns are the CSV columns of LinkOptionsView, in its order.
+var linkOptionColumns = []string{"passwordProtected", "startsAt", "fallbackUrl", "maxVisits", "exhausted", "visits",
+	"forwardQuery", "forwardPath", "queryPrecedence", "rules", "variants"}
 
 // LinkExport is a checked link export request.
 type LinkExport struct {
@@ -102,10 +108,27 @@ func linkRow(row []string, v Link) []string {
 	if v.ImportedClicks != nil {
 		imported, from = strconv.FormatUint(v.ImportedClicks.Clicks, 10), v.ImportedClicks.Source
 	}
+	o := v.LinkOptionsView
+	starts := ""
+	if o.StartsAt != nil {
+		starts = *o.StartsAt
+	}
 	copy(row, []string{v.Code, v.ShortURL, v.URL, v.Title, strings.Join(v.Tags, ","), v.CreatedAt, v.UpdatedAt,
 		exp, strconv.Itoa(v.RedirectStatus), v.Status, strconv.FormatBool(v.Custom), strconv.FormatUint(v.Clicks, 10),
-		imported, from, v.Domain})
+		imported, from, v.Domain,
+		strconv.FormatBool(o.PasswordProtected), starts, o.FallbackURL, strconv.FormatUint(o.MaxVisits, 10),
+		strconv.FormatBool(o.Exhausted), strconv.FormatUint(o.Visits, 10), strconv.FormatBool(o.ForwardQuery),
+		strconv.FormatBool(o.ForwardPath), o.QueryPrecedence, jsonList(o.Rules), jsonList(o.Variants)})
 	return row
+}
+
+// jsonList is a list as JSON, or "" when it is empty.
+func jsonList[T any](l []T) string {
+	if len(l) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
 }
 
 // AnalyticsExportColumns is the header row of an analytics export: one

@@ -1,17 +1,22 @@
 package ops
 
 import (
+	"cmp"
+	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/httpd/importer"
 	"github.com/linkd/linkd/httpd/validate"
+	"github.com/linkd/linkd/node/mint"
 	"github.com/linkd/linkd/store"
 )
 
@@ -21,11 +26,13 @@ import (
 // expiry. An import is idempotent and so resumable: a row whose code
 // already holds the same destination for the same owner is "unchanged",
 // so rerunning a file (after an interruption, or twice) changes nothing
-// and reports every row it had done. Rows without a code get a minted one
-// and an idempotency record keyed by the row's content (24 h, as for
-// Idempotency-Key). A code held by something else is a collision,
-// settled per row by the policy: skip it, rename (a minted code), or fail
-// the row.
+// and reports every row it had done. Rows without a usable code (none in
+// the source, or renamed after a collision) get a code derived from the
+// row (importCode), so a rerun, however much later, finds the link under
+// the same code; no idempotency record is involved, which would expire
+// after 24 h and would make the link's creation time the import's. A code
+// held by something else is a collision, settled per row by the policy:
+// skip it, rename (a derived code), or fail the row.
 
 // Collision policies.
 const (
@@ -51,6 +58,11 @@ type ImportOptions struct {
 	Mapping    map[string]string
 	// Domain is where the imported codes go (default: the default domain).
 	Domain string
+	// Origin names the system the rows first came from when it is not
+	// Source: linkd import reads a Bitly file itself and sends its rows as
+	// linkd JSON lines, and their click totals are still Bitly's. It
+	// labels the click totals only; empty means Source.
+	Origin string
 }
 
 // ImportRow is one row of an import report.
@@ -68,12 +80,11 @@ type ImportRow struct {
 // CheckImport validates options before a body is read.
 func CheckImport(opt ImportOptions) error {
 	var errs Fields
-	ok := false
-	for _, s := range importer.Sources {
-		ok = ok || s == opt.Source
-	}
-	if !ok {
+	if !slices.Contains(importer.Sources, opt.Source) {
 		errs.Add("from", errors.New("must be one of "+strings.Join(importer.Sources, ", ")))
+	}
+	if opt.Origin != "" && !slices.Contains(importer.Sources, opt.Origin) {
+		errs.Add("origin", errors.New("must be one of "+strings.Join(importer.Sources, ", ")))
 	}
 	switch opt.Collisions {
 	case CollisionSkip, CollisionRename, CollisionFail:
@@ -85,8 +96,8 @@ func CheckImport(opt ImportOptions) error {
 
 // Import reads r and imports every row, calling progress (if set) after
 // each batch with the report so far. It returns the report in row
-// order; a file that cannot be read at all is an error (rows before it
-// stay imported, and a rerun finds them unchanged).
+// order; a file that cannot be read to its end is an error, after the
+// rows read before the break are imported (a rerun finds them unchanged).
 func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(report []ImportRow)) ([]ImportRow, error) {
 	if err := CheckImport(opt); err != nil {
 		return nil, err
@@ -96,7 +107,7 @@ func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(
 	flush := func() error {
 		rows, err := o.importBatch(p, opt, batch)
 		if err == nil {
-			err = o.keepSourceClicks(p, opt.Source, rows)
+			err = o.keepSourceClicks(p, cmp.Or(opt.Origin, opt.Source), rows)
 		}
 		report = append(report, rows...)
 		batch = batch[:0]
@@ -111,8 +122,10 @@ func (o *Ops) Import(p Principal, opt ImportOptions, r io.Reader, progress func(
 		}
 		return nil
 	})
-	if err == nil && len(batch) > 0 {
-		err = flush()
+	if len(batch) > 0 { // the last rows, or those read before a break in the file
+		if ferr := flush(); ferr != nil {
+			err = ferr
+		}
 	}
 	if err != nil {
 		var e *Error
@@ -134,10 +147,10 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 	now := time.Now()
 	out := make([]ImportRow, len(rows))
 	cmds := make([]*fsm.CreateLink, len(rows))
-	minted := make([]bool, len(rows)) // the code is minted here, not the source's
+	derived := make([]int, len(rows)) // importCode attempts made for the row; 0: the source's code
 	var pending []int
 	for i, row := range rows {
-		out[i] = ImportRow{Row: row.N, SourceClicks: sourceClicks(row), From: row.Code}
+		out[i] = ImportRow{Row: row.N, SourceClicks: row.SourceClicks(), From: row.Code}
 		cmd, err := o.importCommand(p, row, opt.Domain, now)
 		if err == nil && row.Code != "" && cmd.Code != row.Code {
 			// The source's code cannot be a linkd alias (too short, reserved).
@@ -153,17 +166,18 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 			pending = append(pending, i)
 		}
 	}
+	key, err := o.st.PermKey()
+	if err != nil {
+		return out[:0], err
+	}
 	wctx, cancel := WriteCtx()
 	defer cancel()
 	for round := 0; round < mintAttempts && len(pending) > 0; round++ {
 		batch := &fsm.CreateLinks{}
 		for _, i := range pending {
-			if cmds[i].Code == "" || minted[i] {
-				code, err := o.minter.Code(wctx)
-				if err != nil {
-					return out[:0], err
-				}
-				cmds[i].Code, minted[i] = code, true
+			if cmds[i].Code == "" || derived[i] > 0 {
+				cmds[i].Code = importCode(key, cmds[i], rows[i], derived[i])
+				derived[i]++
 			}
 			batch.Items = append(batch.Items, *cmds[i])
 		}
@@ -185,10 +199,10 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 				if out[i].Status == "" {
 					out[i].Status = ImportCreated
 				}
-			case errors.Is(r.Err, fsm.ErrExists) && minted[i]:
-				again = append(again, i) // a minted code an alias holds: mint another
 			case errors.Is(r.Err, fsm.ErrExists) && o.sameLink(p, cmd):
 				out[i].Status, out[i].Code = ImportUnchanged, store.DomainCode(cmd.Domain, cmd.Code)
+			case errors.Is(r.Err, fsm.ErrExists) && derived[i] > 0:
+				again = append(again, i) // another link holds the derived code: derive the next
 			case errors.Is(r.Err, fsm.ErrExists):
 				if err := o.collide(opt, &out[i], cmd, r.Err); err != nil {
 					out[i].Status, out[i].Err = ImportFailed, err
@@ -210,21 +224,6 @@ func (o *Ops) importBatch(p Principal, opt ImportOptions, rows []importer.Row) (
 		}
 	}
 	return out, nil
-}
-
-// sourceClicks is a row's click total at its source: its clicks, plus,
-// from linkd's own export, the clicks that link had itself imported.
-func sourceClicks(row importer.Row) *uint64 {
-	if row.Clicks == nil && row.Imported == nil {
-		return nil
-	}
-	var n uint64
-	for _, c := range []*uint64{row.Clicks, row.Imported} {
-		if c != nil {
-			n += *c
-		}
-	}
-	return &n
 }
 
 // keepSourceClicks records the source click totals (above zero) of a
@@ -257,7 +256,23 @@ func (o *Ops) importCommand(p Principal, row importer.Row, domain string, now ti
 	if row.Err != nil {
 		return nil, Fail(KindValidation, "The row could not be read: "+row.Err.Error()+".")
 	}
+	if row.Protected {
+		return nil, Fail(KindValidation, "A password protects the link at the source, and no export carries it: the link was not imported, so that it does not become public.",
+			FieldError{Field: "password", Message: "set at the source; create the link here with a password of your choice"})
+	}
+	if domain == "" && row.Domain != "" && o.servesLinks(row.Domain) {
+		domain = row.Domain // the link's own domain (a linkd export), when this cluster has it
+	}
 	req := NewLink{URL: row.URL, Title: row.Title, Tags: row.Tags, Domain: domain}
+	if len(row.Options) > 0 { // linkd's own export: its link options, as the API takes them
+		b, err := json.Marshal(row.Options)
+		if err == nil {
+			err = json.Unmarshal(b, &req.LinkOptions)
+		}
+		if err != nil {
+			return nil, Fail(KindValidation, "The row's link options could not be read.", FieldError{Field: "options", Message: err.Error()})
+		}
+	}
 	if row.RedirectStatus != 0 {
 		req.RedirectStatus = &row.RedirectStatus
 	}
@@ -276,22 +291,28 @@ func (o *Ops) importCommand(p Principal, row importer.Row, domain string, now ti
 	if c := row.CreatedAt.UnixMilli(); !row.CreatedAt.IsZero() && c > 0 && c < cmd.Now {
 		cmd.Now = c
 	}
-	if !cmd.Custom {
-		mintedIdem(cmd, row.N, now)
-	} else if row.Custom != nil && !*row.Custom {
+	if cmd.Custom && row.Custom != nil && !*row.Custom {
 		cmd.Custom = false // a minted code in linkd's own export: kept, and still not an alias
 	}
 	return cmd, nil
 }
 
-// mintedIdem gives a row that gets a minted code an idempotency record
-// keyed by its content, so a rerun within 24 h finds the link made the
-// first time instead of making another. Idempotency records expire from
-// Now, so the creation time becomes the import's.
-func mintedIdem(cmd *fsm.CreateLink, n int, now time.Time) {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%s\x00%s", n, cmd.Code, cmd.URL, cmd.Title)))
-	cmd.IdemKey, cmd.BodyHash = "import#"+hex.EncodeToString(sum[:16]), sum[:]
-	cmd.Now = now.UnixMilli()
+// importCode is the code of a row that cannot keep the source's (it has
+// none, or it is renamed): a keyed hash of what identifies the row (owner,
+// domain, the source's code, destination, title, creation time; not its
+// row number, which the CLI's chunks and an edited file change) and of the
+// attempt, written like a minted code. A rerun at any later time derives
+// the same code and finds its own link there (unchanged), so no
+// idempotency record is needed and the row's creation time is kept. The
+// key is the cluster's code permutation key, so these codes are no more
+// guessable than minted ones; a minted code that one of them holds is
+// minted again like one an alias holds. Two rows alike in all of these
+// are one link.
+func importCode(key []byte, cmd *fsm.CreateLink, row importer.Row, attempt int) string {
+	h := hmac.New(sha256.New, key)
+	fmt.Fprintf(h, "linkd import code\x00%d\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d",
+		cmd.Owner, cmd.Domain, row.Code, cmd.URL, cmd.Title, row.CreatedAt.UnixMilli(), attempt)
+	return mint.Encode(binary.BigEndian.Uint64(h.Sum(nil)) % mint.Space)
 }
 
 // sameLink reports whether cmd's code already holds the same destination
@@ -302,13 +323,12 @@ func (o *Ops) sameLink(p Principal, cmd *fsm.CreateLink) bool {
 }
 
 // collide applies the collision policy to a row whose code is taken (or
-// unusable): skip it, fail it with cause, or rename it (mint a code).
+// unusable): skip it, fail it with cause, or rename it (importCode).
 func (o *Ops) collide(opt ImportOptions, row *ImportRow, cmd *fsm.CreateLink, cause error) error {
 	switch opt.Collisions {
 	case CollisionSkip:
 		row.Status, row.Err = ImportSkipped, cause
 	case CollisionRename:
-		mintedIdem(cmd, row.Row, time.Now())
 		row.Status, cmd.Custom, cmd.Code = ImportRenamed, false, ""
 	default:
 		return cause
