@@ -117,6 +117,15 @@ func (b *browser) saved(button string) chromedp.Action {
 		chromedp.Click(button, chromedp.ByQuery), chromedp.WaitVisible(".alert.ok", chromedp.ByQuery)}
 }
 
+// login logs in through the form and waits for the console page it leads
+// to (its Log out button): the login page has a "main h1" too, and
+// navigating away before the POST is answered aborts it.
+func (b *browser) login(email, password string) {
+	b.t.Helper()
+	b.run("log in", chromedp.Navigate(b.url+"/app/login"), b.fill("#f-email", email), b.fill("#f-password", password),
+		chromedp.Submit("#f-password", chromedp.ByQuery), chromedp.WaitVisible(`form[action="/app/logout"]`, chromedp.ByQuery))
+}
+
 func (b *browser) fill(sel, value string) chromedp.Action {
 	return chromedp.Tasks{chromedp.WaitVisible(sel, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector(`+jsString(sel)+`).value=""`, nil), chromedp.SendKeys(sel, value, chromedp.ByQuery)}

@@ -74,7 +74,7 @@ func TestAnalyticsPageClassesAddUp(t *testing.T) {
 		return strings.Contains(page, "All 5 requests")
 	})
 	// 3 humans (2 of them QR scans) + 1 bot + 1 preview.
-	for _, want := range []string{"All 5 requests: 3 humans + 1 bots + 1 link previews.",
+	for _, want := range []string{"All 5 requests: 3 humans + 1 bot + 1 link preview.",
 		"Humans 3 (60.0%), Bots 1 (20.0%), Link previews 1 (20.0%).",
 		"<b>4</b><span>clicks in this period", "<b>2</b><span>QR scans (included in the clicks)",
 		"Clicks appear within 1 s (the analytics lag)"} {

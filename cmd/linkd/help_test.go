@@ -38,3 +38,25 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 }
+
+// The usage text's command list is two columns: every description starts
+// at the same column, on the command's line or on the next one.
+func TestUsageColumns(t *testing.T) {
+	var b bytes.Buffer
+	usage(&b)
+	const col = len("  linkd [serve] [flags]    ")
+	_, list, _ := strings.Cut(b.String(), "Usage:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	for _, l := range strings.Split(list, "\n") {
+		if strings.HasPrefix(l, strings.Repeat(" ", col)) {
+			continue // the description of a long command, on its own line
+		}
+		_, rest, ok := strings.Cut(strings.TrimPrefix(l, "  "), "  ")
+		if !ok {
+			continue // a long command: its description is on the next line
+		}
+		if got := len(l) - len(strings.TrimLeft(rest, " ")); got != col {
+			t.Errorf("%q: description at column %d, want %d", l, got, col)
+		}
+	}
+}

@@ -111,7 +111,7 @@ Usage:
   linkd user create EMAIL  create an account (admins; also: list)
   linkd blocklist add KIND VALUE
                            block a url, host or domain (admins; also: list, delete)
-  linkd domain add HOST     serve links or profiles on another domain (admins; also: list, get, update, rm)
+  linkd domain add HOST    serve links or profiles on another domain (admins; also: list, get, update, rm)
   linkd feed add NAME FORMAT URL
                            subscribe to a threat feed: hosts, list or urlhaus (admins; also: list, delete)
   linkd import --from SOURCE FILE

@@ -118,6 +118,14 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
+	// count writes a number with its noun in the singular or plural
+	// ("1 bot", "3 bots"), so sentences built from counts read right.
+	"count": func(n any, one, many string) string {
+		if fmt.Sprint(n) == "1" {
+			return "1 " + one
+		}
+		return fmt.Sprint(n) + " " + many
+	},
 	"deref": func(p *string) string {
 		if p == nil {
 			return ""
