@@ -211,3 +211,28 @@ func TestProfileHostWithDomains(t *testing.T) {
 	mustStatusIs(t, "profile host root", n.Do("GET", "/", nil, "Host", "me.example"), 200)
 	mustStatusIs(t, "unknown host root", n.Do("GET", "/", nil, "Host", "other.example"), 404)
 }
+
+// With --redirect-max-age a domain's links are cacheable, but its root and
+// not-found redirects are not: they follow the domain's settings, whose
+// changes purge nothing, so a CDN must not keep the old answer.
+func TestDomainRedirectsNotCached(t *testing.T) {
+	n := httpdtest.StartWith(t, httpdtest.Options{RedirectMaxAge: 300 * time.Second})
+	mustStatusIs(t, "add", n.Do("POST", "/api/v1/domains", []byte(`{"host":"go.example","kind":"links",`+
+		`"rootUrl":"https://home.test/","notFoundUrl":"https://home.test/missing"}`)), http.StatusCreated)
+	mustStatusIs(t, "link", n.Do("POST", "/api/v1/links", []byte(`{"url":"https://a.test/","alias":"abc","domain":"go.example"}`)), http.StatusCreated)
+	for _, c := range []struct{ path, loc, cache string }{
+		{"/abc", "https://a.test/", "public, max-age=300, s-maxage=300"},
+		{"/", "https://home.test/", "no-store"},
+		{"/nope", "https://home.test/missing", "no-store"},
+	} {
+		r := n.Do("GET", c.path, nil, "Host", "go.example")
+		if r.Status != http.StatusFound || r.Header.Get("Location") != c.loc || r.Header.Get("Cache-Control") != c.cache {
+			t.Errorf("GET go.example%s: %d %q Cache-Control %q, want 302 %q %q", c.path, r.Status,
+				r.Header.Get("Location"), r.Header.Get("Cache-Control"), c.loc, c.cache)
+		}
+	}
+	mustStatusIs(t, "change root", n.Do("PATCH", "/api/v1/domains/go.example", []byte(`{"rootUrl":"https://home2.test/"}`)), 200)
+	if r := n.Do("GET", "/", nil, "Host", "go.example"); r.Header.Get("Location") != "https://home2.test/" {
+		t.Errorf("changed root: %q", r.Header.Get("Location"))
+	}
+}

@@ -170,3 +170,48 @@ func TestPurgeRepeat(t *testing.T) {
 		t.Fatalf("purged %d times, want 2", c)
 	}
 }
+
+// Each kind of change to what a short URL answers is purged at the cache
+// by the leader, on a link of the default domain and on one of another
+// domain (under that domain's host): edit, redirect-rule change, takedown
+// and its lifting, a blocklist entry matching the destination, and
+// delete; a BAN target gets the same paths as BAN requests.
+func TestPurgeOnEveryChangeKind(t *testing.T) {
+	vn, ban := outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
+	ps, err := outbox.ParsePurge("varnish="+vn.URL+",ban="+ban.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, wire.Outbox{Purgers: ps})
+	mustDo(t, n, 201, "POST", "/api/v1/domains", `{"host":"go.example","kind":"links"}`)
+	for _, c := range []struct{ domain, host string }{{"", "sho.rt"}, {"go.example", "go.example"}} {
+		q, field := "", ""
+		if c.domain != "" {
+			q, field = "?domain="+c.domain, `,"domain":"`+c.domain+`"`
+		}
+		dest := "https://" + strings.ReplaceAll(c.host, ".", "-") + ".test/"
+		mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"`+dest+`","alias":"kinds"`+field+`}`)
+		want := "PURGE " + c.host + "/kinds"
+		// step runs one change and waits for its purge (a PURGE of the
+		// short URL and of its preview more than before).
+		step := func(what, method, path, body string, status int) {
+			t.Helper()
+			before := count(vn.Requests(), want)
+			mustDo(t, n, status, method, path, body)
+			eventually(t, 10*time.Second, c.host+": the purge of the "+what, func() bool {
+				got := vn.Requests()
+				return count(got, want) > before && count(got, want+"+") > before
+			})
+		}
+		eventually(t, 10*time.Second, c.host+": the create's purge", func() bool { return count(vn.Requests(), want) > 0 })
+		step("edit", "PATCH", "/api/v1/links/kinds"+q, `{"url":"`+dest+`2"}`, 200)
+		step("rule change", "PATCH", "/api/v1/links/kinds"+q, `{"rules":[{"if":{"os":["iOS"]},"url":"https://kinds.test/ios"}]}`, 200)
+		step("takedown", "PUT", "/api/v1/links/kinds/takedown"+q, `{"reason":"phishing"}`, 200)
+		step("lifted takedown", "DELETE", "/api/v1/links/kinds/takedown"+q, `{}`, 204)
+		step("blocklist entry", "POST", "/api/v1/blocklist", `{"kind":"host","value":"`+dest[len("https://"):len(dest)-1]+`"}`, 201)
+		step("delete", "DELETE", "/api/v1/links/kinds"+q, "", 204)
+		eventually(t, 10*time.Second, c.host+": the BAN target's requests", func() bool {
+			return count(ban.Requests(), "BAN "+c.host+"/kinds") == count(vn.Requests(), want)
+		})
+	}
+}

@@ -265,6 +265,11 @@ func (c *acmeCluster) dump(t *testing.T) {
 	}
 }
 
+// firstTry is how soon an order must be served: a failed validation waits
+// out certmagic's one-minute retry, which a follower answering before it
+// applied the challenge used to cause.
+const firstTry = 45 * time.Second
+
 // issued waits until all live nodes serve one certificate for acmeHost
 // other than not (nil: any) that chains to pebble's root, and returns it.
 func (c *acmeCluster) issued(t *testing.T, nodes []*acmeNode, not *x509.Certificate) *x509.Certificate {
@@ -331,8 +336,71 @@ func (c *acmeCluster) refusesUnknownNames(t *testing.T) {
 	}
 }
 
+// domainAtRuntime adds a domain through the API, with its own redirect and
+// HSTS opt-ins (the cluster runs without --https-redirect and --hsts): the
+// leader orders its certificate without a restart (validated through a
+// follower, the redirect notwithstanding), every node serves it, and the
+// opt-ins apply to that host alone. Deleting the domain makes every node
+// refuse the name again.
+func (c *acmeCluster) domainAtRuntime(t *testing.T) {
+	t.Helper()
+	const host = "go.test"
+	api := leaderOf(t, c.procs).URL + "/api/v1/domains"
+	start := time.Now()
+	mustAPI(t, 201, "POST", api, testToken, `{"host":"`+host+`","kind":"links","httpsRedirect":true,"hsts":true}`)
+	eventually(t, 90*time.Second, host+"'s certificate on every node", func() bool {
+		for _, n := range c.nodes {
+			if _, err := servedCert(n.httpsAddr, host, c.issuing); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	took := time.Since(start)
+	t.Logf("domain %s added over the API: its certificate served by all three nodes %s later", host, took.Round(time.Millisecond))
+	if took > firstTry {
+		t.Errorf("%s's certificate took %s: a validation failed (validations by node: %v)", host, took, c.httpLB.count())
+	}
+	for _, n := range c.nodes {
+		for _, h := range []string{host, acmeHost} {
+			tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: h, RootCAs: c.issuing}}
+			req, _ := http.NewRequest("GET", "https://"+n.httpsAddr+"/_/healthz", nil)
+			req.Host = h
+			resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatalf("%s: HTTPS for %s: %v", n.id, h, err)
+			}
+			resp.Body.Close()
+			tr.CloseIdleConnections()
+			if hsts := resp.Header.Get("Strict-Transport-Security"); (h == host) != (hsts != "") {
+				t.Errorf("%s: HTTPS for %s: Strict-Transport-Security %q", n.id, h, hsts)
+			}
+			req, _ = http.NewRequest("GET", n.URL+"/x?y=1", nil)
+			req.Host = h
+			if resp, err = noRedirect.Do(req); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if redirected := resp.StatusCode == http.StatusPermanentRedirect; (h == host) != redirected ||
+				redirected && !strings.HasPrefix(resp.Header.Get("Location"), "https://"+host+":") {
+				t.Errorf("%s: plain HTTP for %s: %d %q", n.id, h, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+	}
+	mustAPI(t, 204, "DELETE", api+"/"+host, testToken, "")
+	eventually(t, 10*time.Second, host+" refused on every node once deleted", func() bool {
+		for _, n := range c.nodes {
+			if _, err := servedCert(n.httpsAddr, host, nil); err == nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // HTTP-01: issued through followers, served by all three nodes; an unknown
-// name is refused without an order; after the leader is killed the new
+// name is refused without an order; a domain added over the API gets its
+// certificate and its own redirect and HSTS; after the leader is killed the new
 // leader renews (60-second certificates: pebble's ARI window is their
 // whole life); when pebble validates again (it may reuse the account's
 // valid authorization), only the follower left is asked.
@@ -340,14 +408,19 @@ func TestACMEHTTP01IssueServeFailoverRenew(t *testing.T) {
 	c := startACMECluster(t, "http-01")
 	start := time.Now()
 	first := c.issued(t, c.nodes, nil)
-	t.Logf("issued in %s: serial %x, valid %s to %s", time.Since(start).Round(time.Millisecond), first.SerialNumber,
+	took := time.Since(start)
+	t.Logf("issued in %s: serial %x, valid %s to %s", took.Round(time.Millisecond), first.SerialNumber,
 		first.NotBefore.Format(time.TimeOnly), first.NotAfter.Format(time.TimeOnly))
+	if took > firstTry {
+		t.Errorf("issuance took %s: a validation failed", took)
+	}
 	leader := leaderOf(t, c.procs)
 	c.challengesViaFollowers(t, c.httpLB, leader)
 	if n := c.tlsLB.count(); len(n) > 0 {
 		t.Errorf("TLS-ALPN-01 validations %v with --acme-challenge http-01", n)
 	}
 	c.refusesUnknownNames(t)
+	c.domainAtRuntime(t)
 
 	// pebble's renewal window (ARI) for a 60-second certificate spans its
 	// whole life, so the old leader may have renewed already: what counts
@@ -385,8 +458,13 @@ func TestACMEHTTP01IssueServeFailoverRenew(t *testing.T) {
 // replicated storage, and the certificate by all three nodes.
 func TestACMETLSALPN01Issue(t *testing.T) {
 	c := startACMECluster(t, "tls-alpn-01")
+	start := time.Now()
 	first := c.issued(t, c.nodes, nil)
-	t.Logf("issued: serial %x", first.SerialNumber)
+	took := time.Since(start)
+	t.Logf("issued in %s: serial %x", took.Round(time.Millisecond), first.SerialNumber)
+	if took > firstTry {
+		t.Errorf("issuance took %s: a validation failed", took)
+	}
 	c.challengesViaFollowers(t, c.tlsLB, leaderOf(t, c.procs))
 	if n := c.httpLB.count(); len(n) > 0 {
 		t.Errorf("HTTP-01 validations %v with --acme-challenge tls-alpn-01", n)

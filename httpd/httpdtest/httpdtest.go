@@ -53,6 +53,8 @@ type Options struct {
 	ProfileHost   string
 	MaxConnsPerIP int   // 0: httpd.DefaultMaxConnsPerIP, as linkd serve
 	UploadQuota   int64 // 0: httpd.DefaultUploadQuota
+	// RedirectMaxAge is linkd serve's --redirect-max-age (0: no-store).
+	RedirectMaxAge time.Duration
 	// TLS, when set, also serves HTTPS on Node.HTTPSAddr (its HTTPSPort
 	// is filled in).
 	TLS    *tlsd.Config
@@ -122,7 +124,7 @@ func StartWith(t testing.TB, o Options) *Node {
 		HTTP: httpd.Config{PublicURL: "http://sho.rt", Limits: o.Limits, Registration: o.Registration,
 			ProfileHost: o.ProfileHost, MaxConnsPerIP: o.MaxConnsPerIP, UploadQuota: o.UploadQuota,
 			FeedMinInterval: o.FeedMinInterval, UserDailyLinks: o.UserDailyLinks,
-			ReviewNewUsers: o.ReviewNewUsers},
+			ReviewNewUsers: o.ReviewNewUsers, RedirectMaxAge: o.RedirectMaxAge},
 		Feeds:         o.Feeds,
 		TLS:           o.TLS,
 		ShutdownGrace: 5 * time.Second,

@@ -105,7 +105,7 @@ func (h *Handler) Site(ctx *fasthttp.RequestCtx) {
 		h.unknownHost(ctx)
 	case len(path) <= 1 && d != nil && d.RootURL != "":
 		h.m.Redirects.Inc()
-		h.redirectTo(ctx, fasthttp.StatusFound, []byte(d.RootURL))
+		h.domainRedirect(ctx, d.RootURL)
 	case len(path) <= 1:
 		h.Home(ctx)
 	case d != nil && d.Kind == store.DomainProfiles:
@@ -137,11 +137,21 @@ func (h *Handler) notFound(ctx *fasthttp.RequestCtx, d *store.Domain, code []byt
 		h.Profile(ctx, string(code))
 	case d != nil && d.NotFoundURL != "":
 		h.m.NotFound.Inc()
-		h.redirectTo(ctx, fasthttp.StatusFound, []byte(d.NotFoundURL))
+		h.domainRedirect(ctx, d.NotFoundURL)
 	default:
 		h.m.NotFound.Inc()
 		httpx.WriteHTML(ctx, fasthttp.StatusNotFound, h.pages.NotFound)
 	}
+}
+
+// domainRedirect answers with a domain's root or not-found redirect, never
+// cacheable (whatever --redirect-max-age says): the answer follows the
+// domain's settings, and no domain change purges the CDN (the outbox
+// purges the URLs of links and profiles), so a cached copy would outlive
+// a changed rootUrl or notFoundUrl by up to the max-age.
+func (h *Handler) domainRedirect(ctx *fasthttp.RequestCtx, loc string) {
+	h.redirectTo(ctx, fasthttp.StatusFound, []byte(loc))
+	ctx.Response.Header.SetCanonical(hdrCacheControl, valNoStore)
 }
 
 // linkKey appends the store key of code on the site (host and d from

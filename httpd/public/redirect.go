@@ -18,6 +18,7 @@ var (
 	hdrCacheControl = []byte("Cache-Control")
 	hdrRobots       = []byte("X-Robots-Tag")
 	valNoIndex      = []byte("noindex")
+	valNoStore      = []byte("no-store")
 )
 
 // redirect serves GET/HEAD /{code} and /{code}+ (preview) on a site (host

@@ -62,14 +62,17 @@ func (s *Server) redirect(ctx *fasthttp.RequestCtx, host string) {
 }
 
 // challengeHandler answers HTTP-01 challenges with certmagic's distributed
-// solver (the token is looked up in the replicated storage); 404 for
-// anything else under the challenge path. nil without ACME.
+// solver (the token is looked up in the replicated storage, after catching
+// up with the leader if it is not there); 404 for anything else under the
+// challenge path. nil without ACME.
 func (s *Server) challengeHandler() fasthttp.RequestHandler {
 	if s.issuer == nil {
 		return nil
 	}
 	return fasthttpadaptor.NewFastHTTPHandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.issuer.HandleHTTPChallenge(w, r) {
+		// A miss (nothing written) may be a challenge this node has not
+		// applied yet: catch up with the leader and look once more.
+		if !s.issuer.HandleHTTPChallenge(w, r) && !(s.caughtUp() && s.issuer.HandleHTTPChallenge(w, r)) {
 			http.NotFound(w, r)
 		}
 	})

@@ -22,10 +22,19 @@ type manager struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	mu sync.Mutex
+	// settled is set once this leader has applied what earlier leaders
+	// committed; manage does nothing before, so a domain change arriving
+	// in between cannot order what storage may already hold.
+	settled bool
+	// hosts are the managed hosts, each with the cancel of its own
+	// context (its order's retries, up to certmagic's 30 days).
+	hosts map[string]context.CancelFunc
 }
 
 func (s *Server) startManager() *manager {
-	m := &manager{log: s.log}
+	m := &manager{log: s.log, hosts: map[string]context.CancelFunc{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.cache = certmagic.NewCache(certmagic.CacheOptions{
 		GetConfigForCert:   func(certmagic.Certificate) (*certmagic.Config, error) { return m.cfg, nil },
@@ -33,7 +42,6 @@ func (s *Server) startManager() *manager {
 		Logger:             zapLogger(s.log),
 	})
 	m.cfg, _ = s.certmagicConfig(m.cache)
-	hosts := s.cfg.Policy.Hosts()
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -47,17 +55,54 @@ func (s *Server) startManager() *manager {
 			m.log.Info("not managing certificates: leadership not settled", "err", err)
 			return
 		}
+		m.mu.Lock()
+		m.settled = true
+		m.mu.Unlock()
+		hosts := s.cfg.Policy.Hosts()
 		m.log.Info("leader: managing certificates", "hosts", hosts)
 		m.manage(hosts)
 	}()
 	return m
 }
 
-// manage starts managing hosts: each is loaded from storage, or ordered,
-// and renewed in time from then on.
+// manage makes hosts the managed set. A host not managed yet is loaded
+// from storage, or ordered, and renewed in time from then on, under a
+// context of its own; a host no longer in the list (a deleted domain) has
+// its order cancelled and leaves the renewal cache, so it is never ordered
+// or renewed again. A host already managed starts nothing: certmagic
+// queues a new obtain job on every ManageAsync for a host it holds no
+// certificate for yet, so handing it the whole list on each domain change
+// would pile up one 30-day retry loop per change for a host whose
+// validation fails.
 func (m *manager) manage(hosts []string) {
-	if err := m.cfg.ManageAsync(m.ctx, hosts); err != nil {
-		m.log.Warn("managing certificates", "hosts", hosts, "err", err)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.settled {
+		return // the settling goroutine manages Policy's hosts of that moment
+	}
+	want := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		want[h] = true
+		if _, ok := m.hosts[h]; ok {
+			continue
+		}
+		ctx, cancel := context.WithCancel(m.ctx)
+		m.hosts[h] = cancel
+		if err := m.cfg.ManageAsync(ctx, []string{h}); err != nil {
+			m.log.Warn("managing certificate", "host", h, "err", err)
+		}
+	}
+	var gone []certmagic.SubjectIssuer
+	for h, cancel := range m.hosts {
+		if !want[h] {
+			cancel()
+			delete(m.hosts, h)
+			gone = append(gone, certmagic.SubjectIssuer{Subject: h})
+			m.log.Info("stopped managing certificate: host no longer configured", "host", h)
+		}
+	}
+	if len(gone) > 0 {
+		m.cache.RemoveManaged(gone)
 	}
 }
 

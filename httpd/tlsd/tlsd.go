@@ -20,6 +20,7 @@ import (
 
 	"github.com/caddyserver/certmagic"
 	"github.com/mholt/acmez/v3"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/linkd/linkd/store"
 )
@@ -68,7 +69,13 @@ type Config struct {
 	ACME *ACME
 	// HTTPSPort is the port plain-HTTP redirects name ("" for 443).
 	HTTPSPort string
-	Logger    *slog.Logger
+	// CatchUp, when set, waits until this node has applied every write
+	// the leader had committed when it was called (cluster's ReadIndex).
+	// A challenge lookup that finds nothing calls it and looks again: the
+	// CA may ask a follower for a challenge the leader stored a moment
+	// before, which the follower has not applied yet.
+	CatchUp func(ctx context.Context) error
+	Logger  *slog.Logger
 }
 
 // Server holds the certificates a node serves and, on the leader, runs
@@ -91,6 +98,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	manager *manager // non-nil while this node leads and manages
+
+	// catchUps shares one CatchUp among concurrent challenge misses, so
+	// requests for unknown tokens cost the leader one read at a time.
+	catchUps singleflight.Group
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -195,12 +206,38 @@ func (s *Server) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, e
 		return c, nil
 	}
 	if s.solver != nil && len(hello.SupportedProtos) == 1 && hello.SupportedProtos[0] == acmez.ACMETLS1Protocol {
-		return s.solver.GetCertificate(hello)
+		c, err := s.solver.GetCertificate(hello)
+		if err != nil && s.caughtUp() {
+			c, err = s.solver.GetCertificate(hello)
+		}
+		return c, err
 	}
 	if c := (*s.acmeCerts.Load())[name]; c != nil {
 		return c, nil
 	}
 	return nil, fmt.Errorf("tlsd: no certificate for %s yet", name)
+}
+
+// challengeCatchUp bounds the wait of a challenge lookup for this node to
+// catch up with the leader (the CA's own timeout is about 10 s).
+const challengeCatchUp = 3 * time.Second
+
+// caughtUp runs CatchUp (one at a time, shared by concurrent callers) and
+// reports whether it succeeded, so that a challenge lookup that found
+// nothing is worth repeating.
+func (s *Server) caughtUp() bool {
+	if s.cfg.CatchUp == nil {
+		return false
+	}
+	_, err, _ := s.catchUps.Do("", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), challengeCatchUp)
+		defer cancel()
+		return nil, s.cfg.CatchUp(ctx)
+	})
+	if err != nil {
+		s.log.Warn("challenge lookup: could not catch up with the leader", "err", err)
+	}
+	return err == nil
 }
 
 // Refresh re-reads Policy's hosts: loads their certificates and, on the

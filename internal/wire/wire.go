@@ -136,7 +136,7 @@ func Start(cfg Config) (*Node, error) {
 	}
 	if cfg.TLS != nil {
 		tc := *cfg.TLS
-		tc.Node, tc.Propose, tc.Logger = n, n.Propose, cfg.Logger
+		tc.Node, tc.Propose, tc.CatchUp, tc.Logger = n, n.Propose, w.Cluster.ReadIndex, cfg.Logger
 		tc.Policy = tlsd.WithDomains(tc.Policy, n.Store())
 		if w.TLS, err = tlsd.New(tc); err != nil {
 			w.close()

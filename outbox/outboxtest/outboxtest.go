@@ -141,6 +141,9 @@ func NewRecorder(t testing.TB) *Recorder {
 	return r
 }
 
+// SetFail makes the next n requests fail with 500 (safe while serving).
+func (r *Recorder) SetFail(n int) { r.mu.Lock(); r.Fail = n; r.mu.Unlock() }
+
 // Times returns when each request arrived, in the order of Requests.
 func (r *Recorder) Times() []time.Time {
 	r.mu.Lock()
