@@ -19,13 +19,42 @@ type Hosts struct {
 	Domains func() *store.DomainSet
 }
 
+// Batch is what one pass purges: URLs, and hosts whose every URL goes (a
+// domain changed or was deleted).
+type Batch struct {
+	URLs  []string
+	Hosts []string
+}
+
+// Batch maps queued changes to what to purge, without repeats.
+func (h Hosts) Batch(cs []*store.Change) Batch {
+	var b Batch
+	seen := map[string]bool{}
+	add := func(to *[]string, s string) {
+		if !seen[s] {
+			seen[s] = true
+			*to = append(*to, s)
+		}
+	}
+	for _, c := range cs {
+		if c.Kind == store.ChangeDomain {
+			add(&b.Hosts, c.Host)
+			continue
+		}
+		for _, u := range h.AffectedURLs(c) {
+			add(&b.URLs, u)
+		}
+	}
+	return b
+}
+
 // AffectedURLs returns every public URL whose answer c changes: a link's
 // short URL and its preview (/{code}+); a profile's page, its share image
 // and, on the profile host, /{handle}, for the handle before and after.
 func (h Hosts) AffectedURLs(c *store.Change) []string {
 	switch c.Kind {
-	case store.ChangeClicks:
-		return nil
+	case store.ChangeClicks, store.ChangeDomain:
+		return nil // a domain's host is purged whole (Batch)
 	case store.ChangeProfile:
 		var out []string
 		for _, handle := range []string{c.Handle, c.OldHandle} {
