@@ -13,7 +13,7 @@ type Metrics struct {
 	purgedURLs *prometheus.CounterVec
 	// purgedHosts counts whole hosts purged (a domain changed or deleted).
 	purgedHosts *prometheus.CounterVec
-	deliveries *prometheus.CounterVec
+	deliveries  *prometheus.CounterVec
 	// Collectors are all of them, for registration.
 	Collectors []prometheus.Collector
 }

@@ -28,7 +28,6 @@ type Purger interface {
 // req.http.host == the Host (README, "CDN purge").
 const BanScopeHeader = "X-Ban-Scope"
 
-
 // Environment variables of the CDN APIs: tokens never go on the command
 // line; the API bases are overridable (tests point them at a local server).
 const (
@@ -173,7 +172,9 @@ type cloudflare struct {
 
 func (p *cloudflare) Name() string { return "cloudflare:" + p.zone }
 
-func (p *cloudflare) Purge(ctx context.Context, urls []string) error { return p.purge(ctx, "files", urls) }
+func (p *cloudflare) Purge(ctx context.Context, urls []string) error {
+	return p.purge(ctx, "files", urls)
+}
 
 func (p *cloudflare) PurgeHosts(ctx context.Context, hosts []string) error {
 	return p.purge(ctx, "hosts", hosts)
