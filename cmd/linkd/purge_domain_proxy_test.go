@@ -44,7 +44,12 @@ func TestProxyPurgeDomainChange(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(b), "linkd_purge_hosts_total{")
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "linkd_purge_hosts_total{") && !strings.HasSuffix(l, " 0") {
+				return true
+			}
+		}
+		return false
 	}
 	for i := 0; !hostPurges(); i++ {
 		if i == 100 {
@@ -63,8 +68,14 @@ func TestProxyPurgeDomainChange(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("X-Varnish")
 	}
+	// cached waits until the link is a cache hit, after every purge sent
+	// so far and its repeat (--purge-repeat, 500 ms) have reached Varnish:
+	// a late repeat would otherwise evict it and pass for the purge under
+	// test.
 	cached := func(what string) {
 		t.Helper()
+		eventually(t, 10*time.Second, "an empty purge queue", func() bool { return metric(t, leader, "linkd_purge_queue") == "0" })
+		time.Sleep(700 * time.Millisecond)
 		eventually(t, 10*time.Second, what+" cached by Varnish", func() bool {
 			st, _, xv := get()
 			return st == 302 && len(strings.Fields(xv)) == 2
