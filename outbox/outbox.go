@@ -225,6 +225,9 @@ func (r *Runner) purges(ctx context.Context) {
 			continue
 		}
 		b := r.cfg.Hosts.Batch(cs)
+		if err := r.enumerate(&b); err != nil {
+			r.log.Warn("listing a purged domain's links", "err", err)
+		}
 		for attempt := uint32(1); !r.purgeAll(ctx, b); attempt++ {
 			if !sleep(ctx, r.backoff(attempt)) {
 				return
@@ -268,7 +271,7 @@ func (r *Runner) purgeAll(ctx context.Context, b Batch) bool {
 			err = p.Purge(ctx, b.URLs)
 		}
 		if err == nil && len(b.Hosts) > 0 {
-			err = p.PurgeHosts(ctx, b.Hosts)
+			err = p.PurgeHosts(ctx, b.Hosts, b.HostURLs)
 		}
 		r.Metrics.purged(p.Name(), b, err)
 		if err != nil {

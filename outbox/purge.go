@@ -19,8 +19,10 @@ type Purger interface {
 	Name() string
 	Purge(ctx context.Context, urls []string) error
 	// PurgeHosts removes every cached URL of each host, or as much as
-	// the target can address (see each implementation).
-	PurgeHosts(ctx context.Context, hosts []string) error
+	// the target can address (see each implementation): known are the
+	// URLs on those hosts the runner could name (each host's root, its
+	// links' short URLs and previews), for a target that takes single URLs.
+	PurgeHosts(ctx context.Context, hosts, known []string) error
 }
 
 // BanScopeHeader marks a BAN of a whole host: the request is BAN / with
@@ -133,12 +135,17 @@ func (p *httpPurger) Purge(ctx context.Context, urls []string) error {
 }
 
 // PurgeHosts sends, per host, BAN / with "X-Ban-Scope: host" (the VCL
-// bans everything of that Host), or PURGE / : a PURGE addresses one URL,
-// so a PURGE-only cache drops the host's root and keeps its other cached
-// answers until their max-age (README says so; use ban= for domains).
-func (p *httpPurger) PurgeHosts(ctx context.Context, hosts []string) error {
+// bans everything of that Host). A PURGE addresses one URL, so a PURGE
+// target is sent the known URLs: the hosts' roots and the links the
+// runner enumerated; other cached answers (profile pages on a profile
+// domain, links past the enumeration's bound) stay until their max-age
+// (README says so; use ban= for domains).
+func (p *httpPurger) PurgeHosts(ctx context.Context, hosts, known []string) error {
+	if p.method != "BAN" {
+		return p.Purge(ctx, known)
+	}
 	for _, h := range hosts {
-		if err := p.send(ctx, h, "/", p.method == "BAN"); err != nil {
+		if err := p.send(ctx, h, "/", true); err != nil {
 			return err
 		}
 	}
@@ -176,7 +183,7 @@ func (p *cloudflare) Purge(ctx context.Context, urls []string) error {
 	return p.purge(ctx, "files", urls)
 }
 
-func (p *cloudflare) PurgeHosts(ctx context.Context, hosts []string) error {
+func (p *cloudflare) PurgeHosts(ctx context.Context, hosts, _ []string) error {
 	return p.purge(ctx, "hosts", hosts)
 }
 
@@ -232,7 +239,7 @@ func (p *fastly) Purge(ctx context.Context, urls []string) error {
 // PurgeHosts calls POST /service/{id}/purge_all once: linkd sets no
 // Surrogate-Key header, so Fastly has no handle on one host's objects, and
 // a domain change empties the service's cache.
-func (p *fastly) PurgeHosts(ctx context.Context, hosts []string) error {
+func (p *fastly) PurgeHosts(ctx context.Context, _, _ []string) error {
 	return p.post(ctx, "/service/"+url.PathEscape(p.service)+"/purge_all")
 }
 

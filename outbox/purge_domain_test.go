@@ -14,8 +14,9 @@ import (
 )
 
 // Each target purges a whole host in its own way: BAN / marked
-// "X-Ban-Scope: host", PURGE / (all a PURGE can address), Cloudflare's
-// purge_cache by hosts, Fastly's purge_all for the service.
+// "X-Ban-Scope: host", PURGE of the URLs the runner named (a PURGE
+// addresses one URL), Cloudflare's purge_cache by hosts, Fastly's
+// purge_all for the service.
 func TestPurgeHostRequestShapes(t *testing.T) {
 	cf, fa, vn, ban := outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
 	env := map[string]string{outbox.EnvCloudflareToken: "cf-token", outbox.EnvCloudflareAPI: cf.URL,
@@ -25,7 +26,8 @@ func TestPurgeHostRequestShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range ps {
-		if err := p.PurgeHosts(context.Background(), []string{"go.example", "bio.example"}); err != nil {
+		known := []string{"https://go.example/", "https://go.example/dom", "https://go.example/dom+", "https://bio.example/"}
+		if err := p.PurgeHosts(context.Background(), []string{"go.example", "bio.example"}, known); err != nil {
 			t.Fatalf("%s: %v", p.Name(), err)
 		}
 	}
@@ -34,7 +36,7 @@ func TestPurgeHostRequestShapes(t *testing.T) {
 		rec  *outboxtest.Recorder
 		want []string
 	}{
-		{"varnish", vn, []string{"PURGE go.example/", "PURGE bio.example/"}},
+		{"varnish", vn, []string{"PURGE go.example/", "PURGE go.example/dom", "PURGE go.example/dom+", "PURGE bio.example/"}},
 		{"ban", ban, []string{"BAN go.example/ host", "BAN bio.example/ host"}},
 		{"cloudflare", cf, []string{"POST " + cf.Host() + `/client/v4/zones/zone123/purge_cache Bearer cf-token {"hosts":["go.example","bio.example"]}`}},
 		{"fastly", fa, []string{"POST " + fa.Host() + "/service/svc9/purge_all fa-token"}},
@@ -52,7 +54,6 @@ func TestPurgeHostRequestShapes(t *testing.T) {
 // nothing.
 func TestPurgeOnDomainChangeAndDelete(t *testing.T) {
 	cf, fa, vn, ban := outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
-	ban.Fail = 1
 	env := map[string]string{outbox.EnvCloudflareToken: "cf-token", outbox.EnvCloudflareAPI: cf.URL,
 		outbox.EnvFastlyToken: "fa-token", outbox.EnvFastlyAPI: fa.URL}
 	ps, err := outbox.ParsePurge("varnish="+vn.URL+",ban="+ban.URL+",cloudflare=zone123,fastly=svc9", func(k string) string { return env[k] })
@@ -64,11 +65,21 @@ func TestPurgeOnDomainChangeAndDelete(t *testing.T) {
 		return n.Node.ClusterUnderstands(fsm.TypeUpdateDomain, 2) && n.Node.ClusterUnderstands(fsm.TypeDeleteDomain, 2)
 	})
 	mustDo(t, n, 201, "POST", "/api/v1/domains", `{"host":"go.example","kind":"links","rootUrl":"https://root.test/"}`)
+	mustDo(t, n, 201, "POST", "/api/v1/links", `{"url":"https://dom.test/","alias":"dom","domain":"go.example"}`)
+	eventually(t, 10*time.Second, "the link create's purge", func() bool {
+		return count(vn.Requests(), "PURGE go.example/dom") == 1 && count(ban.Requests(), "BAN go.example/dom+") == 1
+	})
+	ban.SetFail(1) // the domain change's first try fails at the BAN target
 	cfHost := "POST " + cf.Host() + `/client/v4/zones/zone123/purge_cache Bearer cf-token {"hosts":["go.example"]}`
 	faAll := "POST " + fa.Host() + "/service/svc9/purge_all fa-token"
 	counts := func() [4]int {
-		return [4]int{count(ban.Requests(), "BAN go.example/ host"), count(vn.Requests(), "PURGE go.example/"),
-			count(cf.Requests(), cfHost), count(fa.Requests(), faAll)}
+		// The PURGE target gets the host's root and its link (found in the
+		// store, after the delete too), short URL and preview.
+		v := count(vn.Requests(), "PURGE go.example/")
+		if count(vn.Requests(), "PURGE go.example/dom+") != v+1 || count(vn.Requests(), "PURGE go.example/dom") != v+1 {
+			v = -1
+		}
+		return [4]int{count(ban.Requests(), "BAN go.example/ host"), v, count(cf.Requests(), cfHost), count(fa.Requests(), faAll)}
 	}
 	// The same root URL again changes nothing (fsm TestDomainPurgeVersions
 	// checks that it queues nothing).

@@ -20,10 +20,34 @@ type Hosts struct {
 }
 
 // Batch is what one pass purges: URLs, and hosts whose every URL goes (a
-// domain changed or was deleted).
+// domain changed or was deleted) with the URLs on them the runner could
+// name, for targets that purge single URLs only.
 type Batch struct {
-	URLs  []string
-	Hosts []string
+	URLs     []string
+	Hosts    []string
+	HostURLs []string
+}
+
+// MaxHostLinks bounds the links of one purged host named to a target that
+// purges single URLs (a bounded prefix scan per host, per batch).
+const MaxHostLinks = 1000
+
+// enumerate sets b.HostURLs: each purged host's root, and the short URL
+// and preview of up to MaxHostLinks of its links (a deleted domain's links
+// stay in the store, so they are found too).
+func (r *Runner) enumerate(b *Batch) error {
+	for _, host := range b.Hosts {
+		b.HostURLs = append(b.HostURLs, r.cfg.Hosts.base(host)+"/")
+		keys, err := r.st.DomainLinkKeys(host, MaxHostLinks)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			u := store.ShortURL(r.cfg.Hosts.Public, k)
+			b.HostURLs = append(b.HostURLs, u, u+"+")
+		}
+	}
+	return nil
 }
 
 // Batch maps queued changes to what to purge, without repeats.
