@@ -47,7 +47,12 @@ type CreateDomain struct {
 }
 
 // UpdateDomain changes the fields that are set. Delegate 0 takes the
-// delegation back (admins only).
+// delegation back (admins only). Version 2 (same fields) also queues a
+// purge of every URL on the host when what the host answers changed (kind,
+// root or not-found URL, HTTPS redirect, HSTS; not the delegation, which
+// only decides who may create links). Version 1 queues nothing: a node
+// that applies only version 1 would write a different purge queue, so the
+// proposer writes version 2 once every member understands it.
 type UpdateDomain struct {
 	Header
 	Now           int64   `codec:"now"`
@@ -61,7 +66,9 @@ type UpdateDomain struct {
 }
 
 // DeleteDomain removes a domain. Its links stay in the store, unreachable
-// (the host answers 404) until the domain is added again.
+// (the host answers 404) until the domain is added again. Version 2 (same
+// fields) also queues a purge of every URL on the host; version 1 does not
+// (see UpdateDomain).
 type DeleteDomain struct {
 	Header
 	Now  int64  `codec:"now"`
@@ -145,6 +152,7 @@ func applyUpdateDomain(txn *store.Txn, c *UpdateDomain) (*Result, error) {
 		}
 		d.Delegate = *c.Delegate
 	}
+	before := *d
 	if c.Kind != nil {
 		d.Kind = store.DomainKind(*c.Kind)
 	}
@@ -154,7 +162,23 @@ func applyUpdateDomain(txn *store.Txn, c *UpdateDomain) (*Result, error) {
 	patch.Set(&d.HSTS, c.HSTS)
 	d.UpdatedAt = c.Now
 	txn.PutDomain(d)
+	if c.V >= 2 && answersDiffer(&before, d) {
+		notePurgeHost(txn, c.Host, c.Now)
+	}
 	return &Result{Domain: d}, nil
+}
+
+// answersDiffer reports whether a domain change changes what its host
+// answers (the delegation does not).
+func answersDiffer(a, b *store.Domain) bool {
+	return a.Kind != b.Kind || a.RootURL != b.RootURL || a.NotFoundURL != b.NotFoundURL ||
+		a.HTTPSRedirect != b.HTTPSRedirect || a.HSTS != b.HSTS
+}
+
+// notePurgeHost queues a purge of every URL on host (emit writes it to the
+// purge queue in this entry).
+func notePurgeHost(txn *store.Txn, host string, now int64) {
+	txn.NoteChange(store.Change{Kind: store.ChangeDomain, At: now, Host: host})
 }
 
 func applyDeleteDomain(txn *store.Txn, c *DeleteDomain) (*Result, error) {
@@ -164,6 +188,9 @@ func applyDeleteDomain(txn *store.Txn, c *DeleteDomain) (*Result, error) {
 		return nil, err
 	}
 	txn.DeleteDomain(c.Host)
+	if c.V >= 2 {
+		notePurgeHost(txn, c.Host, c.Now)
+	}
 	return &Result{}, nil
 }
 

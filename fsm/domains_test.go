@@ -18,14 +18,25 @@ func domainGoldenSamples() map[string]Command {
 	return map[string]Command{
 		"80-create-domain": &CreateDomain{Now: 1700000000080, Actor: 1, Host: "sho.rt", Kind: 1, RootURL: root,
 			NotFoundURL: nf, Delegate: 2, HTTPSRedirect: true, HSTS: true, Max: 100},
-		"81-update-domain": &UpdateDomain{Now: 1700000000081, Host: "sho.rt", Kind: &kind, RootURL: &root,
-			NotFoundURL: &nf, Delegate: &dlg, HTTPSRedirect: &yes, HSTS: &yes},
-		"82-delete-domain": &DeleteDomain{Now: 1700000000082, Host: "sho.rt"},
+		"81-update-domain": &UpdateDomain{Header: Header{V: 1}, Now: 1700000000081, Host: "sho.rt", Kind: &kind, RootURL: &root,
+			NotFoundURL: &nf, Delegate: &dlg, HTTPSRedirect: &yes, HSTS: &yes}, // v2 in domainV2GoldenSamples
+		"82-delete-domain": &DeleteDomain{Header: Header{V: 1}, Now: 1700000000082, Host: "sho.rt"},
 		"03-create-link": &CreateLink{Now: 1700000000002, Code: "abc1234", Custom: true, URL: "https://example.com/x",
 			Owner: 7, RedirectStatus: 302, Domain: "sho.rt", Admin: true},
 		"70-create-links": &CreateLinks{Items: []CreateLink{
 			{Now: 1700000000100, Code: "abc1234", URL: "https://example.com/1", Owner: 7, RedirectStatus: 302, Domain: "sho.rt"},
 			{Now: 1700000000100, Code: "abc1235", URL: "https://example.com/2", Owner: 7, RedirectStatus: 302}}},
+	}
+}
+
+// domainV2GoldenSamples are UpdateDomain and DeleteDomain at version 2:
+// the same fields, and Apply also queues a purge of the host.
+func domainV2GoldenSamples() map[string]Command {
+	kind, root, nf, dlg, yes := uint8(3), "https://root.test", "https://nf.test", uint64(2), true
+	return map[string]Command{
+		"81-update-domain": &UpdateDomain{Now: 1700000000081, Host: "sho.rt", Kind: &kind, RootURL: &root,
+			NotFoundURL: &nf, Delegate: &dlg, HTTPSRedirect: &yes, HSTS: &yes},
+		"82-delete-domain": &DeleteDomain{Now: 1700000000082, Host: "sho.rt"},
 	}
 }
 

@@ -42,7 +42,7 @@ var versions = map[Type]uint8{
 	TypeSetProfile: 3, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted), v3: Hold
 	TypeCreateChildKey: 1, TypeUploadImage: 1,
 	TypeCreateLinks: 3, TypeUpdateLinks: 1, TypeDeleteLinks: 1, TypeSetImportedClicks: 1, // CreateLinks v2: items with a Domain, v3: items with v4 fields
-	TypeCreateDomain: 1, TypeUpdateDomain: 1, TypeDeleteDomain: 1,
+	TypeCreateDomain: 1, TypeUpdateDomain: 2, TypeDeleteDomain: 2, // Update/DeleteDomain v2: purge the host
 	TypeCreateWebhook: 1, TypeUpdateWebhook: 1, TypeDeleteWebhook: 1, TypeWebhookAttempt: 1,
 	TypeOutboxTick: 1, TypePurgeAck: 1, TypeResendDelivery: 1,
 	TypeGroup: 1,

@@ -283,8 +283,8 @@ func emit(txn *store.Txn, index uint64) error {
 				return err
 			}
 		}
-		if h.Endpoints == 0 {
-			continue // no endpoint anywhere (every create counts one): nothing to look up
+		if h.Endpoints == 0 || c.Kind == store.ChangeDomain {
+			continue // no endpoint anywhere (every create counts one), or no webhook event: nothing to look up
 		}
 		if err := q.queue(p, c); err != nil {
 			return err

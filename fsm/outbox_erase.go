@@ -63,7 +63,7 @@ func eraseOutbox(txn *store.Txn, user uint64, handle string, now int64) error {
 // destination, title, tags, expiry and takedown reason go.
 func redactChange(c *store.Change) {
 	*c = store.Change{Kind: c.Kind, At: c.At, Owner: c.Owner, Code: c.Code, Status: c.Status,
-		Handle: c.Handle, OldHandle: c.OldHandle, Minute: c.Minute, Clicks: c.Clicks}
+		Handle: c.Handle, OldHandle: c.OldHandle, Minute: c.Minute, Clicks: c.Clicks, Host: c.Host}
 }
 
 // dropEndpoint deletes an endpoint with its deliveries and takes it off

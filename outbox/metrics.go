@@ -11,7 +11,9 @@ import (
 type Metrics struct {
 	purges     *prometheus.CounterVec
 	purgedURLs *prometheus.CounterVec
-	deliveries *prometheus.CounterVec
+	// purgedHosts counts whole hosts purged (a domain changed or deleted).
+	purgedHosts *prometheus.CounterVec
+	deliveries  *prometheus.CounterVec
 	// Collectors are all of them, for registration.
 	Collectors []prometheus.Collector
 }
@@ -22,6 +24,8 @@ func newMetrics(st *store.Store) *Metrics {
 			Help: "CDN purge calls by target and result (sent by the leader)."}, []string{"target", "result"}),
 		purgedURLs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkd_purge_urls_total",
 			Help: "URLs purged at a CDN by target."}, []string{"target"}),
+		purgedHosts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkd_purge_hosts_total",
+			Help: "Whole hosts purged at a CDN by target (a domain changed or was deleted)."}, []string{"target"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkd_webhook_deliveries_total",
 			Help: "Webhook delivery attempts by result (sent by the leader)."}, []string{"result"}),
 	}
@@ -34,7 +38,7 @@ func newMetrics(st *store.Store) *Metrics {
 			return float64(f(h))
 		}
 	}
-	m.Collectors = []prometheus.Collector{m.purges, m.purgedURLs, m.deliveries,
+	m.Collectors = []prometheus.Collector{m.purges, m.purgedURLs, m.purgedHosts, m.deliveries,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkd_purge_queue",
 			Help: "Changes waiting in the replicated purge queue."}, head(func(h *store.OutboxHead) uint64 { return h.Purges })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkd_purge_dropped_total",
@@ -45,13 +49,14 @@ func newMetrics(st *store.Store) *Metrics {
 	return m
 }
 
-func (m *Metrics) purged(target string, urls int, err error) {
+func (m *Metrics) purged(target string, b Batch, err error) {
 	if err != nil {
 		m.purges.WithLabelValues(target, "error").Inc()
 		return
 	}
 	m.purges.WithLabelValues(target, "ok").Inc()
-	m.purgedURLs.WithLabelValues(target).Add(float64(urls))
+	m.purgedURLs.WithLabelValues(target).Add(float64(len(b.URLs)))
+	m.purgedHosts.WithLabelValues(target).Add(float64(len(b.Hosts)))
 }
 
 func (m *Metrics) delivered(err error) {

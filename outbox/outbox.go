@@ -74,10 +74,10 @@ type Runner struct {
 	again   chan repeat // purges to send a second time
 }
 
-// repeat is a batch of URLs to purge again at a time.
+// repeat is a batch to purge again at a time.
 type repeat struct {
-	at   time.Time
-	urls []string
+	at    time.Time
+	batch Batch
 }
 
 // maxRepeats bounds the purges waiting for their repeat; past it a repeat
@@ -224,26 +224,20 @@ func (r *Runner) purges(ctx context.Context) {
 			r.waitApplied(ctx, seen, time.Time{})
 			continue
 		}
-		var urls []string
-		dedup := map[string]bool{}
-		for _, c := range cs {
-			for _, u := range r.cfg.Hosts.AffectedURLs(c) {
-				if !dedup[u] {
-					dedup[u] = true
-					urls = append(urls, u)
-				}
-			}
+		b := r.cfg.Hosts.Batch(cs)
+		if err := r.enumerate(&b); err != nil {
+			r.log.Warn("listing a purged domain's links", "err", err)
 		}
-		for attempt := uint32(1); !r.purgeAll(ctx, urls); attempt++ {
+		for attempt := uint32(1); !r.purgeAll(ctx, b); attempt++ {
 			if !sleep(ctx, r.backoff(attempt)) {
 				return
 			}
 		}
 		if r.cfg.PurgeRepeat > 0 && len(r.cfg.Purgers) > 0 {
 			select {
-			case r.again <- repeat{at: time.Now().Add(r.cfg.PurgeRepeat), urls: urls}:
+			case r.again <- repeat{at: time.Now().Add(r.cfg.PurgeRepeat), batch: b}:
 			default:
-				r.log.Warn("too many purges waiting for their repeat; skipping one", "urls", len(urls))
+				r.log.Warn("too many purges waiting for their repeat; skipping one", "urls", len(b.URLs), "hosts", len(b.Hosts))
 			}
 		}
 		last := ps[len(ps)-1]
@@ -263,20 +257,26 @@ func (r *Runner) repeats(ctx context.Context) {
 			if !sleep(ctx, time.Until(rp.at)) {
 				return
 			}
-			r.purgeAll(ctx, rp.urls)
+			r.purgeAll(ctx, rp.batch)
 		}
 	}
 }
 
-// purgeAll purges urls at every target; it reports whether all succeeded.
-func (r *Runner) purgeAll(ctx context.Context, urls []string) bool {
+// purgeAll purges b at every target; it reports whether all succeeded.
+func (r *Runner) purgeAll(ctx context.Context, b Batch) bool {
 	ok := true
 	for _, p := range r.cfg.Purgers {
-		err := p.Purge(ctx, urls)
-		r.Metrics.purged(p.Name(), len(urls), err)
+		var err error
+		if len(b.URLs) > 0 {
+			err = p.Purge(ctx, b.URLs)
+		}
+		if err == nil && len(b.Hosts) > 0 {
+			err = p.PurgeHosts(ctx, b.Hosts, b.HostURLs)
+		}
+		r.Metrics.purged(p.Name(), b, err)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.log.Warn("CDN purge failed; retrying", "target", p.Name(), "urls", len(urls), "err", err)
+				r.log.Warn("CDN purge failed; retrying", "target", p.Name(), "urls", len(b.URLs), "hosts", len(b.Hosts), "err", err)
 			}
 			ok = false
 		}

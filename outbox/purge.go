@@ -18,7 +18,17 @@ type Purger interface {
 	// Name labels the target in logs and metrics.
 	Name() string
 	Purge(ctx context.Context, urls []string) error
+	// PurgeHosts removes every cached URL of each host, or as much as
+	// the target can address (see each implementation): known are the
+	// URLs on those hosts the runner could name (each host's root, its
+	// links' short URLs and previews), for a target that takes single URLs.
+	PurgeHosts(ctx context.Context, hosts, known []string) error
 }
+
+// BanScopeHeader marks a BAN of a whole host: the request is BAN / with
+// the host's Host and "X-Ban-Scope: host"; a VCL bans
+// req.http.host == the Host (README, "CDN purge").
+const BanScopeHeader = "X-Ban-Scope"
 
 // Environment variables of the CDN APIs: tokens never go on the command
 // line; the API bases are overridable (tests point them at a local server).
@@ -117,19 +127,51 @@ func (p *httpPurger) Purge(ctx context.Context, urls []string) error {
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, p.method, p.base+u.EscapedPath(), nil)
-		if err != nil {
-			return err
-		}
-		req.Host = u.Host
-		if _, err := do(p.hc, req, p.method+" "+raw); err != nil {
+		if err := p.send(ctx, u.Host, u.EscapedPath(), false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// cloudflare calls POST /client/v4/zones/{zone}/purge_cache {"files": [...]}.
+// PurgeHosts sends, per host, BAN / with "X-Ban-Scope: host" (the VCL
+// bans everything of that Host). A PURGE addresses one URL, so a PURGE
+// target is sent the known URLs: the hosts' roots and the links the
+// runner enumerated; other cached answers (profile pages on a profile
+// domain, links past the enumeration's bound) stay until their max-age
+// (README says so; use ban= for domains).
+func (p *httpPurger) PurgeHosts(ctx context.Context, hosts, known []string) error {
+	if p.method != "BAN" {
+		return p.Purge(ctx, known)
+	}
+	for _, h := range hosts {
+		if err := p.send(ctx, h, "/", true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send sends one PURGE or BAN of path with Host host; wholeHost marks a
+// BAN of the whole host.
+func (p *httpPurger) send(ctx context.Context, host, path string, wholeHost bool) error {
+	req, err := http.NewRequestWithContext(ctx, p.method, p.base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Host = host
+	if wholeHost {
+		req.Header.Set(BanScopeHeader, "host")
+	}
+	_, err = do(p.hc, req, p.method+" "+host+path)
+	return err
+}
+
+// cloudflare calls POST /client/v4/zones/{zone}/purge_cache with
+// {"files": [...]} for URLs and {"hosts": [...]} for whole hosts (purge by
+// hostname, once Enterprise-only; a zone whose plan lacks it answers an
+// error, which is retried and shows in
+// linkd_purge_requests_total{result="error"}).
 type cloudflare struct {
 	zone, token, api string
 	hc               *http.Client
@@ -138,10 +180,19 @@ type cloudflare struct {
 func (p *cloudflare) Name() string { return "cloudflare:" + p.zone }
 
 func (p *cloudflare) Purge(ctx context.Context, urls []string) error {
-	for len(urls) > 0 {
-		n := min(len(urls), cloudflareBatch)
-		body, _ := json.Marshal(map[string][]string{"files": urls[:n]})
-		urls = urls[n:]
+	return p.purge(ctx, "files", urls)
+}
+
+func (p *cloudflare) PurgeHosts(ctx context.Context, hosts, _ []string) error {
+	return p.purge(ctx, "hosts", hosts)
+}
+
+// purge names items under key, cloudflareBatch per call.
+func (p *cloudflare) purge(ctx context.Context, key string, items []string) error {
+	for len(items) > 0 {
+		n := min(len(items), cloudflareBatch)
+		body, _ := json.Marshal(map[string][]string{key: items[:n]})
+		items = items[n:]
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost,
 			p.api+"/client/v4/zones/"+url.PathEscape(p.zone)+"/purge_cache", bytes.NewReader(body))
 		if err != nil {
@@ -178,15 +229,27 @@ func (p *fastly) Purge(ctx context.Context, urls []string) error {
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.api+"/purge/"+u.Host+u.EscapedPath(), nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Fastly-Key", p.token)
-		req.Header.Set("Accept", "application/json")
-		if _, err := do(p.hc, req, "fastly purge"); err != nil {
+		if err := p.post(ctx, "/purge/"+u.Host+u.EscapedPath()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// PurgeHosts calls POST /service/{id}/purge_all once: linkd sets no
+// Surrogate-Key header, so Fastly has no handle on one host's objects, and
+// a domain change empties the service's cache.
+func (p *fastly) PurgeHosts(ctx context.Context, _, _ []string) error {
+	return p.post(ctx, "/service/"+url.PathEscape(p.service)+"/purge_all")
+}
+
+func (p *fastly) post(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.api+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Fastly-Key", p.token)
+	req.Header.Set("Accept", "application/json")
+	_, err = do(p.hc, req, "fastly purge")
+	return err
 }

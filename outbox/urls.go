@@ -19,13 +19,66 @@ type Hosts struct {
 	Domains func() *store.DomainSet
 }
 
+// Batch is what one pass purges: URLs, and hosts whose every URL goes (a
+// domain changed or was deleted) with the URLs on them the runner could
+// name, for targets that purge single URLs only.
+type Batch struct {
+	URLs     []string
+	Hosts    []string
+	HostURLs []string
+}
+
+// MaxHostLinks bounds the links of one purged host named to a target that
+// purges single URLs (a bounded prefix scan per host, per batch).
+const MaxHostLinks = 1000
+
+// enumerate sets b.HostURLs: each purged host's root, and the short URL
+// and preview of up to MaxHostLinks of its links (a deleted domain's links
+// stay in the store, so they are found too).
+func (r *Runner) enumerate(b *Batch) error {
+	for _, host := range b.Hosts {
+		b.HostURLs = append(b.HostURLs, r.cfg.Hosts.base(host)+"/")
+		keys, err := r.st.DomainLinkKeys(host, MaxHostLinks)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			u := store.ShortURL(r.cfg.Hosts.Public, k)
+			b.HostURLs = append(b.HostURLs, u, u+"+")
+		}
+	}
+	return nil
+}
+
+// Batch maps queued changes to what to purge, without repeats.
+func (h Hosts) Batch(cs []*store.Change) Batch {
+	var b Batch
+	seen := map[string]bool{}
+	add := func(to *[]string, s string) {
+		if !seen[s] {
+			seen[s] = true
+			*to = append(*to, s)
+		}
+	}
+	for _, c := range cs {
+		if c.Kind == store.ChangeDomain {
+			add(&b.Hosts, c.Host)
+			continue
+		}
+		for _, u := range h.AffectedURLs(c) {
+			add(&b.URLs, u)
+		}
+	}
+	return b
+}
+
 // AffectedURLs returns every public URL whose answer c changes: a link's
 // short URL and its preview (/{code}+); a profile's page, its share image
 // and, on the profile host, /{handle}, for the handle before and after.
 func (h Hosts) AffectedURLs(c *store.Change) []string {
 	switch c.Kind {
-	case store.ChangeClicks:
-		return nil
+	case store.ChangeClicks, store.ChangeDomain:
+		return nil // a domain's host is purged whole (Batch)
 	case store.ChangeProfile:
 		var out []string
 		for _, handle := range []string{c.Handle, c.OldHandle} {

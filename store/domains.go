@@ -257,3 +257,21 @@ func (s *Store) ClicksByDomain() (map[string]uint64, error) {
 	})
 	return out, err
 }
+
+// DomainLinkKeys returns the store keys ("<host>/<code>") of at most limit
+// links on host, in key order: a prefix scan of the link table, so a purge
+// of the host at a cache that takes only single URLs can name them.
+func (s *Store) DomainLinkKeys(host string, limit int) ([]string, error) {
+	prefix := linkKey(DomainCode(host, ""))
+	var out []string
+	err := s.view(func(db *pebble.DB) error {
+		return scan(db, prefix, prefixEnd(prefix), func(k, _ []byte) error {
+			if len(out) == limit {
+				return errStopScan
+			}
+			out = append(out, string(k[1:]))
+			return nil
+		})
+	})
+	return out, err
+}

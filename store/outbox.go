@@ -33,6 +33,10 @@ const (
 	ChangeProfile     uint8 = 5
 	ChangeClicks      uint8 = 6
 	ChangeLinkTimer   uint8 = 7 // a link's expiry or start time passed: what it answers changed
+	// ChangeDomain: a domain was changed or deleted, so every URL on its
+	// host (Change.Host) may answer differently. Only a purge, never a
+	// webhook event (UpdateDomain and DeleteDomain version 2 note it).
+	ChangeDomain uint8 = 8
 )
 
 // Timer kinds (the byte after the due time in an E key).
@@ -78,12 +82,21 @@ type Change struct {
 	Minute    int64 // clicks: start of the minute, Unix ms
 	Clicks    uint64
 	Reason    string // blocked: the takedown reason
+	Host      string // ChangeDomain: the domain's host (record version 2)
 }
 
-// MarshalChange encodes a change record (version 1).
+// changeV2 is the change record version that adds Host.
+const changeV2 = recordV1 + 1
+
+// MarshalChange encodes a change record: version 1 without a Host (the
+// bytes every change had before ChangeDomain), version 2 with one.
 func MarshalChange(c *Change) []byte {
 	e := encoder{}
-	e.u8(recordV1)
+	v := uint8(recordV1)
+	if c.Host != "" {
+		v = changeV2
+	}
+	e.u8(v)
 	e.u8(c.Kind)
 	e.iv(c.At)
 	e.uv(c.Owner)
@@ -98,16 +111,22 @@ func MarshalChange(c *Change) []byte {
 	e.iv(c.Minute)
 	e.uv(c.Clicks)
 	e.str(c.Reason)
+	if v >= changeV2 {
+		e.str(c.Host)
+	}
 	return e.b
 }
 
 // UnmarshalChange decodes a change record.
 func UnmarshalChange(b []byte) (*Change, error) {
 	d := decoder{b: b}
-	d.version(recordV1)
+	v := d.version(changeV2)
 	c := &Change{Kind: d.u8(), At: d.iv(), Owner: d.uv(), Code: d.str(), URL: d.str(), Title: d.str(),
 		Tags: d.strs(), Status: LinkStatus(d.u8()), ExpiresAt: d.iv(), Handle: d.str(), OldHandle: d.str(),
 		Minute: d.iv(), Clicks: d.uv(), Reason: d.str()}
+	if v >= changeV2 {
+		c.Host = d.str()
+	}
 	return c, d.err
 }
 

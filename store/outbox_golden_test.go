@@ -7,6 +7,8 @@ func outboxRecords() map[string]goldenRecord {
 		OldHandle: "anne", Minute: 1700000000040, Clicks: 12, Reason: "why"}
 	return map[string]goldenRecord{
 		"change.v1": rec(&c, MarshalChange, UnmarshalChange),
+		"change.v2": rec(&Change{Kind: ChangeDomain, At: 1700000000078, Owner: 1, Host: "go.example"},
+			MarshalChange, UnmarshalChange),
 		"endpoint.v1": rec(&Endpoint{ID: 1 << 40, Owner: 7, All: true, URL: "https://hooks.test/in", Events: 0x7e,
 			Secret: "whsec_c2VjcmV0", CreatedAt: 1700000000072, UpdatedAt: 1700000000073, Disabled: true,
 			DisabledReason: "failing for 24h", DisabledAt: 1700000000074, Pending: 3, Done: 100, Dropped: 5},

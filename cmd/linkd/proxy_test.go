@@ -54,12 +54,23 @@ const passRecv = `sub vcl_recv {
 `
 
 // cacheRecv caches what the nodes let it (Cache-Control) and takes PURGE
-// requests from 127.0.0.1, as a CDN in front of linkd would.
+// and BAN requests from 127.0.0.1, as a CDN in front of linkd would: a BAN
+// with "X-Ban-Scope: host" bans everything of its Host (a domain changed),
+// any other BAN the one URL.
 const cacheRecv = `acl purgers { "127.0.0.1"; }
 sub vcl_recv {
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) { return (synth(405)); }
         return (purge);
+    }
+    if (req.method == "BAN") {
+        if (client.ip !~ purgers) { return (synth(405)); }
+        if (req.http.X-Ban-Scope == "host") {
+            ban("req.http.host == " + req.http.host);
+        } else {
+            ban("req.http.host == " + req.http.host + " && req.url == " + req.url);
+        }
+        return (synth(200, "Banned"));
     }
     set req.backend_hint = pool.backend();
     return (hash);

@@ -107,8 +107,10 @@ func (o *Ops) UpdateDomain(p Principal, host string, in DomainInput) (*store.Dom
 	if err := Invalid("The domain was not changed.", errs); err != nil {
 		return nil, err
 	}
-	res, err := o.propose(&fsm.UpdateDomain{Now: time.Now().UnixMilli(), Host: normHost(host), Kind: kind, RootURL: root,
-		NotFoundURL: nf, Delegate: in.Delegate, HTTPSRedirect: in.HTTPSRedirect, HSTS: in.HSTS})
+	c := &fsm.UpdateDomain{Now: time.Now().UnixMilli(), Host: normHost(host), Kind: kind, RootURL: root,
+		NotFoundURL: nf, Delegate: in.Delegate, HTTPSRedirect: in.HTTPSRedirect, HSTS: in.HSTS}
+	c.V = o.domainVersion(fsm.TypeUpdateDomain)
+	res, err := o.propose(c)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +120,21 @@ func (o *Ops) UpdateDomain(p Principal, host string, in DomainInput) (*store.Dom
 // DeleteDomain removes a domain (admins). Its links stay and serve again
 // if the domain is added back.
 func (o *Ops) DeleteDomain(p Principal, host string) error {
-	_, err := o.propose(&fsm.DeleteDomain{Now: time.Now().UnixMilli(), Host: normHost(host)})
+	c := &fsm.DeleteDomain{Now: time.Now().UnixMilli(), Host: normHost(host)}
+	c.V = o.domainVersion(fsm.TypeDeleteDomain)
+	_, err := o.propose(c)
 	return err
+}
+
+// domainVersion is the version of a domain change to write: 2, which also
+// purges the host at the CDNs, once every member applies it; until then 1,
+// which purges nothing (a member applying only version 1 would write a
+// different purge queue).
+func (o *Ops) domainVersion(t fsm.Type) uint8 {
+	if o.cl.Understands(t, 2) {
+		return 2
+	}
+	return 1
 }
 
 // GetDomain returns a configured domain.

@@ -123,7 +123,7 @@ func NewRecorder(t testing.TB) *Recorder {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		auth := req.Header.Get("Authorization") + req.Header.Get("Fastly-Key")
+		auth := req.Header.Get("Authorization") + req.Header.Get("Fastly-Key") + req.Header.Get("X-Ban-Scope")
 		r.at = append(r.at, time.Now())
 		r.reqs = append(r.reqs, strings.TrimSpace(fmt.Sprintf("%s %s%s %s %s", req.Method, req.Host, req.URL.Path, auth, body)))
 		if r.Fail > 0 {
@@ -151,7 +151,8 @@ func (r *Recorder) Times() []time.Time {
 	return append([]time.Time(nil), r.at...)
 }
 
-// Requests returns every request as "METHOD host/path auth body".
+// Requests returns every request as "METHOD host/path auth body" (auth:
+// the Authorization, Fastly-Key and X-Ban-Scope headers).
 func (r *Recorder) Requests() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
