@@ -289,7 +289,7 @@ func applyCreate(txn *store.Txn, c *CreateLink) (*Result, error) {
 	if hold {
 		l.Status = store.StatusHeld
 	}
-	txn.CreateLink(l)
+	txn.CreateUnusedLink(l) // txn.Link(code) found nothing above
 	if idemID != nil {
 		txn.PutIdem(idemID, &store.Idem{BodyHash: c.BodyHash, Code: code,
 			ExpiresAt: c.Now + store.IdemTTL.Milliseconds()})
