@@ -18,13 +18,7 @@ import (
 // addresses one URL), Cloudflare's purge_cache by hosts, Fastly's
 // purge_all for the service.
 func TestPurgeHostRequestShapes(t *testing.T) {
-	cf, fa, vn, ban := outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
-	env := map[string]string{outbox.EnvCloudflareToken: "cf-token", outbox.EnvCloudflareAPI: cf.URL,
-		outbox.EnvFastlyToken: "fa-token", outbox.EnvFastlyAPI: fa.URL}
-	ps, err := outbox.ParsePurge("varnish="+vn.URL+",ban="+ban.URL+",cloudflare=zone123,fastly=svc9", func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps, cf, fa, vn, ban := everyTarget(t)
 	for _, p := range ps {
 		known := []string{"https://go.example/", "https://go.example/dom", "https://go.example/dom+", "https://bio.example/"}
 		if err := p.PurgeHosts(context.Background(), []string{"go.example", "bio.example"}, known); err != nil {
@@ -53,13 +47,7 @@ func TestPurgeHostRequestShapes(t *testing.T) {
 // every target); a change that alters nothing the host answers purges
 // nothing.
 func TestPurgeOnDomainChangeAndDelete(t *testing.T) {
-	cf, fa, vn, ban := outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
-	env := map[string]string{outbox.EnvCloudflareToken: "cf-token", outbox.EnvCloudflareAPI: cf.URL,
-		outbox.EnvFastlyToken: "fa-token", outbox.EnvFastlyAPI: fa.URL}
-	ps, err := outbox.ParsePurge("varnish="+vn.URL+",ban="+ban.URL+",cloudflare=zone123,fastly=svc9", func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps, cf, fa, vn, ban := everyTarget(t)
 	n := startNode(t, wire.Outbox{Purgers: ps})
 	eventually(t, 10*time.Second, "the version gate to admit UpdateDomain and DeleteDomain v2", func() bool {
 		return n.Node.ClusterUnderstands(fsm.TypeUpdateDomain, 2) && n.Node.ClusterUnderstands(fsm.TypeDeleteDomain, 2)
@@ -97,4 +85,18 @@ func TestPurgeOnDomainChangeAndDelete(t *testing.T) {
 	if r := n.Do("GET", "/_/metrics", nil); !strings.Contains(string(r.Body), `linkd_purge_hosts_total{target="ban:`+ban.URL+`"} 2`) {
 		t.Fatalf("metrics lack the host purges:\n%s", grep(string(r.Body), "purge"))
 	}
+}
+
+// everyTarget returns one purger of each kind (varnish=, ban=, cloudflare=,
+// fastly=), each sending to its own recorder.
+func everyTarget(t *testing.T) (ps []outbox.Purger, cf, fa, vn, ban *outboxtest.Recorder) {
+	t.Helper()
+	cf, fa, vn, ban = outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t), outboxtest.NewRecorder(t)
+	env := map[string]string{outbox.EnvCloudflareToken: "cf-token", outbox.EnvCloudflareAPI: cf.URL,
+		outbox.EnvFastlyToken: "fa-token", outbox.EnvFastlyAPI: fa.URL}
+	ps, err := outbox.ParsePurge("varnish="+vn.URL+",ban="+ban.URL+",cloudflare=zone123,fastly=svc9", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps, cf, fa, vn, ban
 }

@@ -8,23 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/linkd/linkd/httpd/httpdtest"
 )
 
 // A domain change and a domain delete are seen through Varnish within a
 // second although its links' redirects are cached for 300 s: the leader
 // bans the whole host (ban= target, "X-Ban-Scope: host").
 func TestProxyPurgeDomainChange(t *testing.T) {
-	listen := httpdtest.FreeAddr(t)
-	procs := startCluster(t, 3, "--redirect-max-age", "300s", "--purge", "ban=http://"+listen,
-		"--public-url", "http://"+listen)
-	var addrs []string
-	for _, p := range procs {
-		addrs = append(addrs, p.httpAddr)
-	}
-	base := startVarnishOn(t, listen, addrs, cacheRecv)
-	leader := leaderOf(t, procs)
+	_, base, leader := cachingCluster(t, "ban")
 	api := func(method, path, body string) {
 		t.Helper()
 		if st, b := apiDo(t, method, leader.URL+path, testToken, body); st >= 300 {

@@ -15,15 +15,7 @@ import (
 // redirects for five minutes; the leader's purges make an edit and a
 // takedown show through Varnish within a second.
 func TestProxyPurgeEditAndTakedown(t *testing.T) {
-	listen := httpdtest.FreeAddr(t)
-	procs := startCluster(t, 3, "--redirect-max-age", "300s", "--purge", "varnish=http://"+listen,
-		"--public-url", "http://"+listen)
-	var addrs []string
-	for _, p := range procs {
-		addrs = append(addrs, p.httpAddr)
-	}
-	base := startVarnishOn(t, listen, addrs, cacheRecv)
-	leader := leaderOf(t, procs)
+	procs, base, leader := cachingCluster(t, "varnish")
 	code := mustCreateOn(t, leader, "https://before.test/")
 	for _, p := range procs {
 		redirectsTo(t, p, code, "https://before.test/")
@@ -69,4 +61,20 @@ func TestProxyPurgeEditAndTakedown(t *testing.T) {
 	if edit > time.Second || takedown > time.Second {
 		t.Fatalf("purge too slow: edit %s, takedown %s (want ≤ 1 s)", edit, takedown)
 	}
+}
+
+// cachingCluster starts three nodes that let caches keep redirects for 300
+// s, behind a Varnish (on a free address, which is also the public URL)
+// that the leader purges through target ("varnish": PURGE, "ban": BAN); it
+// returns the nodes, Varnish's base URL and the leader.
+func cachingCluster(t *testing.T, target string) (procs []*proc, base string, leader *proc) {
+	t.Helper()
+	listen := httpdtest.FreeAddr(t)
+	procs = startCluster(t, 3, "--redirect-max-age", "300s", "--purge", target+"=http://"+listen,
+		"--public-url", "http://"+listen)
+	var addrs []string
+	for _, p := range procs {
+		addrs = append(addrs, p.httpAddr)
+	}
+	return procs, startVarnishOn(t, listen, addrs, cacheRecv), leaderOf(t, procs)
 }
