@@ -52,14 +52,20 @@ func TestDomainHostRoutingOnThreeNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		go s.Serve(ln)
-		t.Cleanup(func() { s.Shutdown(context.Background()) })
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := s.Shutdown(sctx); err != nil {
+				t.Errorf("shutting down node %d's server: %v", i+1, err)
+			}
+		})
 		urls[i] = "http://" + ln.Addr().String()
 	}
 	get := func(base, path, host string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest("GET", base+path, nil)
 		req.Host = host
-		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		resp, err := (&http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

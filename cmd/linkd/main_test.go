@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/httpd/httpdtest"
+	"github.com/linkd/linkd/internal/hangdump"
 )
 
 // binary is the linkd binary the process tests run (the jepsen suite may
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building linkd:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := hangdump.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
