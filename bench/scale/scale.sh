@@ -39,7 +39,9 @@ export LINKD_CLUSTER_SECRET=scale-bench-cluster-secret-0123456789abcdef
 mkdir -p "$DIR"
 BIN="$DIR/bin"
 mkdir -p "$BIN"
-go build -o "$BIN/linkd" ./cmd/linkd
+# Built as shipped (the Docker image, the README): CGO_ENABLED=0, so
+# Pebble's block cache and memtables are on the Go heap, under --memory-limit-mib.
+CGO_ENABLED=0 go build -o "$BIN/linkd" ./cmd/linkd
 go build -o "$BIN/seed" ./bench/seed
 go build -o "$BIN/loadgen" ./bench/loadgen
 DATA="$DIR/data"

@@ -41,7 +41,7 @@ type serveFlags struct {
 	publicURL, adminToken, logLevel, logFormat, join                  string
 	redirectMaxAge, snapshotInterval, heartbeat, maxStaleness         time.Duration
 	snapshotThreshold, trailingLogs                                   uint64
-	hotSetBytes, bootstrapExpect                                      int
+	hotSetBytes, bootstrapExpect, memoryLimitMiB                      int
 	nonVoter, analytics, honorDNT, dayRecords                         bool
 	analyticsLag, keepMinutes, keepHours, drain                       time.Duration
 	trustedProxies, clientIPHeader, registration, profileHost         string
@@ -99,6 +99,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.heartbeat, "raft-heartbeat", time.Second, "raft heartbeat and election timeout")
 	fs.DurationVar(&f.maxStaleness, "max-staleness", cluster.DefaultMaxStaleness, "a follower without leader contact for longer reports not ready")
 	fs.IntVar(&f.hotSetBytes, "hotset-bytes", store.DefaultHotSetBytes, "memory for the redirect hot set")
+	fs.IntVar(&f.memoryLimitMiB, "memory-limit-mib", defaultMemoryLimitMiB, "memory the node aims to stay within, in MiB: the Go runtime's soft limit (GOMEMLIMIT, which wins when set) is this minus the hot set; 0: no limit")
 	fs.BoolVar(&f.analytics, "analytics", true, "record clicks for analytics")
 	fs.BoolVar(&f.dayRecords, "analytics-day-records", true, "apply clicks as one record per link and day (a fraction of the CPU per click), once every member of the cluster runs a release that can (asked of each member; until then clicks are applied the earlier way)")
 	fs.DurationVar(&f.analyticsLag, "analytics-lag", 10*time.Second, "bound on the time from a redirect to its click showing in analytics")
@@ -193,6 +194,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(f.memoryLimitMiB, f.hotSetBytes, log)
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
 		if err != nil {
