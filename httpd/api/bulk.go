@@ -90,7 +90,11 @@ func (a *API) bulkAnswer(ctx *fasthttp.RequestCtx, res []ops.BulkResult, err err
 		}
 		items[i].Status = ok
 		if r.Link != nil {
-			v := a.ops.LinkView(r.Link, now)
+			view := a.ops.LinkView
+			if r.Created {
+				view = a.ops.CreatedLinkView
+			}
+			v := view(r.Link, now)
 			items[i].Link, items[i].Code = &v, v.Code
 		}
 	}

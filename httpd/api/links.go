@@ -93,10 +93,11 @@ func (a *API) createLink(ctx *fasthttp.RequestCtx, rq request) {
 		a.fail(ctx, err)
 		return
 	}
+	v := a.ops.CreatedLinkView(l, time.Now().UnixMilli())
 	if replayed {
 		ctx.Response.Header.Set("Idempotent-Replayed", "true")
+		v = a.ops.LinkView(l, time.Now().UnixMilli())
 	}
-	v := a.ops.LinkView(l, time.Now().UnixMilli())
 	ctx.Response.Header.Set("Location", linkLocation(a.ops, v))
 	httpx.WriteJSON(ctx, fasthttp.StatusCreated, v)
 }

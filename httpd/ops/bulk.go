@@ -22,9 +22,10 @@ const MaxBulk = fsm.MaxBatch
 
 // BulkResult is one item's outcome: the link (nil for deletes), or Err.
 type BulkResult struct {
-	Code string
-	Link *store.Link
-	Err  error
+	Code    string
+	Link    *store.Link
+	Err     error
+	Created bool // the link was created by this request (not a replay)
 }
 
 // bulkCount refuses an empty or oversized batch.
@@ -98,7 +99,7 @@ func (o *Ops) CreateLinks(p Principal, reqs []NewLink, idem Idempotency) ([]Bulk
 				again = append(again, i)
 				continue
 			}
-			out[i] = BulkResult{Code: cmds[i].Code, Link: r.Link, Err: r.Err}
+			out[i] = BulkResult{Code: cmds[i].Code, Link: r.Link, Err: r.Err, Created: r.Err == nil && !r.Replayed}
 		}
 		pending = again
 	}

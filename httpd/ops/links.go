@@ -89,7 +89,16 @@ func importedView(c *store.ImportedClicks) *ImportedClicks {
 }
 
 // LinkView shows l as of now (Unix ms).
-func (o *Ops) LinkView(l *store.Link, now int64) Link {
+func (o *Ops) LinkView(l *store.Link, now int64) Link { return o.linkView(l, now, true) }
+
+// CreatedLinkView is LinkView for a link this request has just created (not
+// an idempotent replay): it has no clicks, visits or imported total yet
+// (imports record theirs in a later entry; a deleted code is never
+// created again), so their reads are skipped. They were an eighth of a
+// bulk load's CPU: two point reads per link of the answer.
+func (o *Ops) CreatedLinkView(l *store.Link, now int64) Link { return o.linkView(l, now, false) }
+
+func (o *Ops) linkView(l *store.Link, now int64, counts bool) Link {
 	host, code := store.SplitDomainCode(l.Code)
 	if host == "" {
 		host = o.defaultHost
@@ -105,14 +114,16 @@ func (o *Ops) LinkView(l *store.Link, now int64) Link {
 	v.DomainQuery = o.DomainQuery(l.Code)
 	v.ExpiresAt = optTime(l.ExpiresAt)
 	v.LinkOptionsView = OptionsView(&l.LinkOptions)
-	if l.MaxVisits > 0 {
-		v.Visits, _ = o.st.Visits(l.Code)
-	}
 	if l.Status == store.StatusActive && l.Expired(now) {
 		v.Status = "expired"
 	}
-	v.Clicks, _ = o.st.Clicks(l.Code)
-	v.ImportedClicks = o.ImportedClicks(l.Code)
+	if counts {
+		if l.MaxVisits > 0 {
+			v.Visits, _ = o.st.Visits(l.Code)
+		}
+		v.Clicks, _ = o.st.Clicks(l.Code)
+		v.ImportedClicks = o.ImportedClicks(l.Code)
+	}
 	return v
 }
 
