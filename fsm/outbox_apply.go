@@ -274,6 +274,15 @@ func emit(txn *store.Txn, index uint64) error {
 		h.PurgesDropped += uint64(len(out) - maxChangesPerEntry)
 		out = out[:maxChangesPerEntry]
 	}
+	purges := 0
+	for i := range out {
+		if out[i].Kind != store.ChangeClicks {
+			purges++
+		}
+	}
+	if err := txn.MakeRoomForPurges(h, purges, MaxPurges); err != nil {
+		return err
+	}
 	q := queuer{txn: txn, eps: map[uint64]*store.Endpoint{}, byOwner: map[uint64][]uint64{}}
 	for i := range out {
 		c := &out[i]

@@ -97,6 +97,42 @@ func (t *Txn) OutboxHead() (*OutboxHead, error) { return readHead(t.b) }
 // PutOutboxHead writes the outbox's counters.
 func (t *Txn) PutOutboxHead(h *OutboxHead) { t.set(keyOutboxHead, marshalHead(h)) }
 
+// MakeRoomForPurges drops (and counts) the oldest queued purges so that n
+// more fit under max, as n EnqueuePurge calls would one at a time, but in
+// one scan: a bulk create's thousand changes over a full queue cost one
+// Pebble iterator instead of a thousand (an eighth of a 10M-link bulk
+// load's CPU). Only entries already queued are dropped; with n > max,
+// EnqueuePurge drops the rest as it goes.
+func (t *Txn) MakeRoomForPurges(h *OutboxHead, n int, max uint64) error {
+	if h.Purges+uint64(n) <= max {
+		return nil
+	}
+	drop := min(h.Purges, h.Purges+uint64(n)-max)
+	if drop == 0 {
+		return nil
+	}
+	var keys [][]byte
+	if err := scan(t.b, t.purgeScanFrom(), []byte{tPurge + 1}, func(k, _ []byte) error {
+		keys = append(keys, append([]byte(nil), k...))
+		if uint64(len(keys)) == drop {
+			return errStopScan
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if uint64(len(keys)) < drop {
+		return ErrCorrupt // the counter and the table disagree
+	}
+	for _, k := range keys {
+		t.del(k)
+	}
+	t.raisePurgeFloor(keys[len(keys)-1])
+	h.Purges -= drop
+	h.PurgesDropped += drop
+	return nil
+}
+
 // EnqueuePurge appends c to the purge queue at p. When the queue holds max
 // entries, the oldest is dropped (and counted) to make room.
 func (t *Txn) EnqueuePurge(h *OutboxHead, p Pos, c *Change, max uint64) error {
