@@ -38,7 +38,9 @@ func TestCreateAnswerIsTheStoredLink(t *testing.T) {
 	if got, want := asMap(r.Body), read("answer-one"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("create answered %v, a read answers %v", got, want)
 	}
-	bulk := mustJSON[struct{ Items []struct{ Link json.RawMessage } }](t,
+	bulk := mustJSON[struct {
+		Items []struct{ Link json.RawMessage }
+	}](t,
 		n.Do("POST", "/api/v1/links/bulk", []byte(`{"links":[{"url":"https://e.test/b1","maxVisits":3},{"url":"https://e.test/b2"}]}`)), 200)
 	for _, it := range bulk.Items {
 		got := asMap(it.Link)
