@@ -4,7 +4,8 @@
 # entry), then:
 #   - load rate (links/s) and the CPU the node spent per link;
 #   - disk bytes (fsm = Pebble, raft = bolt log + snapshots) per link;
-#   - RSS after the load and after a restart (default hot set);
+#   - RSS after the load and after a restart (default hot set), and its
+#     anonymous and file-mapped parts;
 #   - restart time (process start until /_/readyz answers);
 #   - redirects over the whole key space, open loop (bench/loadgen -rate):
 #     uniform over all N codes (nearly every request a hot-set miss) at
@@ -50,7 +51,14 @@ trap cleanup EXIT
 
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+# rss_mib PID: resident MiB, split into anonymous memory (the Go heap, with
+# Pebble's cache and memtables in a CGO_ENABLED=0 build; the hot set) and
+# file pages mapped (bbolt maps the raft log file: page cache the kernel
+# reclaims, not the process's own memory).
+rss_mib() {
+  awk '/^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 } /^RssFile/ { f = $2 }
+    END { printf "%.0f MiB (anonymous %.0f, file-mapped %.0f)", r / 1024, a / 1024, f / 1024 }' "/proc/$1/status"
+}
 now_ms() { date +%s%3N; }
 # start_linkd DATA-DIR [FLAGS...] -> prints ms until ready. Node n1 on core
 # 0; its log (info level: raft's snapshot lines are timed from it) goes to
@@ -156,10 +164,10 @@ echo "| | value |"
 echo "|---|---|"
 awk -v f="$FSM" -v r="$RAFTB" -v n="$N" 'BEGIN {
   printf "| fsm (Pebble) | %.2f GiB, %.0f bytes/link |\n| raft (bolt log + snapshots) | %.2f GiB, %.0f bytes/link |\n", f / 2^30, f / n, r / 2^30, r / n }'
-echo "| RSS after loading | $RSS_LOADED MiB |"
-echo "| RSS after the redirect runs | $RSS_RUN MiB |"
+echo "| RSS after loading | $RSS_LOADED |"
+echo "| RSS after the redirect runs | $RSS_RUN |"
 echo "| restart until ready | $RESTART ms |"
-echo "| RSS after restart | $RSS_RESTART MiB |"
+echo "| RSS after restart | $RSS_RESTART |"
 echo
 # A raft snapshot of the whole state, then a fresh node joining: restart n1
 # with a low snapshot threshold so it snapshots everything within seconds,
@@ -194,7 +202,7 @@ echo "|---|---|"
 awk -v b="$SNAPB" -v n="$N" 'BEGIN { printf "| raft snapshot of the whole state | %.2f GiB, %.0f bytes/link |\n", b / 2^30, b / n }'
 echo "| taking it (raft: starting → complete) | $SNAP_MS ms |"
 echo "| fresh node: start until ready, having caught up from it | $JOIN_MS ms$INSTALL_MS |"
-echo "| fresh node's RSS when ready | $RSS_JOINED MiB |"
+echo "| fresh node's RSS when ready | $RSS_JOINED |"
 echo
 T0=$(now_ms)
 "$BIN/linkd" backup --server http://127.0.0.1:$PORT --token "$TOKEN" -o "$DIR/scale.backup" >/dev/null
