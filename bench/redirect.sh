@@ -11,8 +11,9 @@
 # through the API (bench/seed), in one data directory that both linkd modes
 # then serve in turn. wrk draws codes with bench/codes.lua.
 #
-# Method: each server gets one core (taskset -c 0; linkd with GOMAXPROCS=1,
-# nginx with one worker, access log off); wrk runs on the other core
+# Method: each server gets one core (taskset -c 0; linkd as shipped, which
+# runs two scheduler Ps even on one core (cmd/linkd/procs.go), nginx with
+# one worker, access log off); wrk runs on the other core
 # (taskset -c 1, one thread, $CONNS keep-alive connections, $DUR per run).
 # Before each run a short wrk pass warms the hot set, then the server is
 # left to settle. CPU is the server's utime+stime from /proc/PID/stat:
@@ -72,7 +73,7 @@ DATA="$OUT/data"
 
 # start_linkd EXTRA... : starts linkd on $DATA pinned to core 0, waits for it.
 start_linkd() {
-  GOMAXPROCS=1 taskset -c 0 "$OUT/linkd" serve --data-dir "$DATA" --http-addr 127.0.0.1:$PORT \
+  taskset -c 0 "$OUT/linkd" serve --data-dir "$DATA" --http-addr 127.0.0.1:$PORT \
     --raft-addr 127.0.0.1:$RAFT_PORT --admin-token "$TOKEN" --log-level warn --rate-redirects-per-ip off "$@" \
     >/dev/null 2>>"$OUT/linkd.log" &
   echo $! >"$OUT/linkd.pid"

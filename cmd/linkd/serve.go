@@ -195,6 +195,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	applyMemoryLimit(f.memoryLimitMiB, f.hotSetBytes, log)
+	applyMinProcs(log)
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
 		if err != nil {
