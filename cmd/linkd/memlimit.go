@@ -9,8 +9,11 @@ import (
 // defaultMemoryLimitMiB is the memory linkd aims to stay within by default.
 const defaultMemoryLimitMiB = 1024
 
-// minGoMemoryLimit is the smallest Go heap limit set, whatever the flags.
-const minGoMemoryLimit = 128 << 20
+// minGoMemoryLimit is the smallest Go heap limit set, whatever the flags:
+// Pebble's block cache and memtables alone take 256 MiB of it by default,
+// and a limit below what is live makes the collector run without pause
+// (up to half the CPU) instead of bounding anything.
+const minGoMemoryLimit = 512 << 20
 
 // applyMemoryLimit sets the Go runtime's soft memory limit so that the
 // process stays near limitMiB: the limit covers the Go heap, which in a
@@ -25,7 +28,12 @@ func applyMemoryLimit(limitMiB, hotSetBytes int, log *slog.Logger) int64 {
 	if limitMiB <= 0 || os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
-	limit := max(int64(limitMiB)<<20-int64(hotSetBytes), minGoMemoryLimit)
+	limit := int64(limitMiB)<<20 - int64(hotSetBytes)
+	if limit < minGoMemoryLimit {
+		log.Warn("--memory-limit-mib leaves the Go heap less than its floor beside the hot set; using the floor",
+			"memory_limit_mib", limitMiB, "hotset_bytes", hotSetBytes, "floor_bytes", minGoMemoryLimit)
+		limit = minGoMemoryLimit
+	}
 	debug.SetMemoryLimit(limit)
 	log.Debug("go memory limit", "bytes", limit, "memory_limit_mib", limitMiB, "hotset_bytes", hotSetBytes)
 	return limit

@@ -22,6 +22,7 @@ func TestApplyMemoryLimit(t *testing.T) {
 	}{
 		{"default", 1024, 64 << 20, "", 960 << 20, 960 << 20},
 		{"floor", 100, 64 << 20, "", minGoMemoryLimit, minGoMemoryLimit},
+		{"hot set above the limit", 1024, 2 << 30, "", minGoMemoryLimit, minGoMemoryLimit},
 		{"off", 0, 64 << 20, "", 0, math.MaxInt64},
 		{"GOMEMLIMIT wins", 1024, 64 << 20, "700MiB", 0, math.MaxInt64},
 	} {
