@@ -3,6 +3,7 @@ package node_test
 import (
 	"testing"
 
+	"github.com/linkd/linkd/internal/freeport"
 	"github.com/linkd/linkd/internal/propose/proposetest"
 )
 
@@ -10,7 +11,7 @@ import (
 // commands, and each caller still gets its own result: a created link, or
 // its own refusal when another proposal in the same group took the alias.
 func TestGroupCommitPerCallerResults(t *testing.T) {
-	n := open(t, "n1", t.TempDir(), freeAddr(t), true)
+	n := open(t, "n1", t.TempDir(), freeport.Addr(t), true)
 	waitReady(t, n)
 	before := n.Status().CommitIndex
 	const callers = 200

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/freeport"
 )
 
 type haltLogBuffer struct {
@@ -32,15 +32,6 @@ func (l *haltLogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-func haltFreeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func openHaltNode(t *testing.T, dir, addr string, logs *haltLogBuffer) *Node {
@@ -72,7 +63,7 @@ func haltWaitFor(t *testing.T, what string, cond func() bool) {
 // (no panic, no loop), its state unchanged. ProposeEncoded refuses to
 // append such an entry in the first place.
 func TestNewerEntryMakesNodeNotReadyWithoutCrash(t *testing.T) {
-	dir, addr := t.TempDir(), haltFreeAddr(t)
+	dir, addr := t.TempDir(), freeport.Addr(t)
 	logs := &haltLogBuffer{}
 	n := openHaltNode(t, dir, addr, logs)
 	haltWaitFor(t, "ready", func() bool { return n.Ready() == nil })
@@ -125,7 +116,7 @@ func TestHaltedNodeDoesNotKeepLeadership(t *testing.T) {
 	var logs []*haltLogBuffer
 	for i := range 3 {
 		logs = append(logs, &haltLogBuffer{})
-		id, addr := fmt.Sprintf("n%d", i+1), haltFreeAddr(t)
+		id, addr := fmt.Sprintf("n%d", i+1), freeport.Addr(t)
 		n, err := Open(Config{NodeID: id, DataDir: t.TempDir(), RaftAddr: addr,
 			HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(logs[i], &slog.HandlerOptions{Level: slog.LevelDebug}))})

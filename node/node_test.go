@@ -6,22 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/linkd/linkd/fsm"
+	"github.com/linkd/linkd/internal/freeport"
 	"github.com/linkd/linkd/node"
 )
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 func open(t *testing.T, id, dir, addr string, bootstrap bool) *node.Node {
 	t.Helper()
@@ -58,7 +49,7 @@ func createLink(code string) *fsm.CreateLink {
 // ready, while the fsm's own index stays at the last command; ReadIndex
 // names that command, so a waiter is woken by the fsm, not by raft's queue.
 func TestAppliedCoversNoOpsAndBarriers(t *testing.T) {
-	dir, addr := t.TempDir(), freeAddr(t)
+	dir, addr := t.TempDir(), freeport.Addr(t)
 	n := open(t, "n1", dir, addr, true)
 	waitReady(t, n)
 	if _, err := n.Propose(context.Background(), createLink("abc")); err != nil {
@@ -98,7 +89,7 @@ func TestAppliedCoversNoOpsAndBarriers(t *testing.T) {
 // WaitApplied returns when the fsm applies the index, woken by the fsm, and
 // gives up with the context.
 func TestWaitAppliedWakesOnApply(t *testing.T) {
-	n := open(t, "n1", t.TempDir(), freeAddr(t), true)
+	n := open(t, "n1", t.TempDir(), freeport.Addr(t), true)
 	waitReady(t, n)
 	next := n.Applied() + 1
 	done := make(chan error, 1)
@@ -130,7 +121,7 @@ func TestProposeErrorKinds(t *testing.T) {
 	var nodes []*node.Node
 	var peers []node.Peer
 	for i := range 3 {
-		addr := freeAddr(t)
+		addr := freeport.Addr(t)
 		nodes = append(nodes, open(t, fmt.Sprintf("n%d", i+1), t.TempDir(), addr, false))
 		peers = append(peers, node.Peer{ID: fmt.Sprintf("n%d", i+1), Addr: addr, Voter: true})
 	}

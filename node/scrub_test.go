@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/internal/diskscan"
+	"github.com/linkd/linkd/internal/freeport"
 	"github.com/linkd/linkd/store"
 )
 
@@ -41,7 +42,7 @@ func startScrubCluster(t *testing.T) *scrubCluster {
 	c := &scrubCluster{t: t, nodes: make([]*Node, 3)}
 	var peers []Peer
 	for i := range 3 {
-		c.dirs, c.addrs = append(c.dirs, t.TempDir()), append(c.addrs, haltFreeAddr(t))
+		c.dirs, c.addrs = append(c.dirs, t.TempDir()), append(c.addrs, freeport.Addr(t))
 		peers = append(peers, Peer{ID: fmt.Sprintf("n%d", i+1), Addr: c.addrs[i], Voter: true})
 	}
 	for i := range 3 {

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"reflect"
 	"testing"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/linkd/linkd/cluster"
 	"github.com/linkd/linkd/cluster/peerauth"
+	"github.com/linkd/linkd/internal/freeport"
 	"github.com/linkd/linkd/node"
 )
 
@@ -169,16 +169,9 @@ func (c *Cluster) Followers() []*Node {
 	return out
 }
 
-// FreeAddr returns a loopback address with a port free at the time.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// FreeAddr returns a loopback address with a port free at the time
+// (internal/freeport: outside the ephemeral range).
+func FreeAddr(t testing.TB) string { return freeport.Addr(t) }
 
 // Logger discards logs unless LINKD_TEST_LOG is set. httpd/httpdtest
 // hands these two helpers on to the tests above it.
