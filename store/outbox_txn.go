@@ -102,7 +102,7 @@ func (t *Txn) PutOutboxHead(h *OutboxHead) { t.set(keyOutboxHead, marshalHead(h)
 // one scan: a bulk create's thousand changes over a full queue cost one
 // Pebble iterator instead of a thousand (an eighth of a 10M-link bulk
 // load's CPU). Only entries already queued are dropped; with n > max,
-// EnqueuePurge drops the rest as it goes.
+// EnqueuePurge (which makes room for itself) drops the rest as it goes.
 func (t *Txn) MakeRoomForPurges(h *OutboxHead, n int, max uint64) error {
 	if h.Purges+uint64(n) <= max {
 		return nil
@@ -111,23 +111,11 @@ func (t *Txn) MakeRoomForPurges(h *OutboxHead, n int, max uint64) error {
 	if drop == 0 {
 		return nil
 	}
-	var keys [][]byte
-	if err := scan(t.b, t.purgeScanFrom(), []byte{tPurge + 1}, func(k, _ []byte) error {
-		keys = append(keys, append([]byte(nil), k...))
-		if uint64(len(keys)) == drop {
-			return errStopScan
-		}
-		return nil
-	}); err != nil {
+	if got, err := t.dropOldestPurges([]byte{tPurge + 1}, drop); err != nil {
 		return err
-	}
-	if uint64(len(keys)) < drop {
+	} else if got < drop {
 		return ErrCorrupt // the counter and the table disagree
 	}
-	for _, k := range keys {
-		t.del(k)
-	}
-	t.raisePurgeFloor(keys[len(keys)-1])
 	h.Purges -= drop
 	h.PurgesDropped += drop
 	return nil
@@ -136,12 +124,8 @@ func (t *Txn) MakeRoomForPurges(h *OutboxHead, n int, max uint64) error {
 // EnqueuePurge appends c to the purge queue at p. When the queue holds max
 // entries, the oldest is dropped (and counted) to make room.
 func (t *Txn) EnqueuePurge(h *OutboxHead, p Pos, c *Change, max uint64) error {
-	for h.Purges >= max {
-		if err := t.delFirstPurge(); err != nil {
-			return err
-		}
-		h.Purges--
-		h.PurgesDropped++
+	if err := t.MakeRoomForPurges(h, 1, max); err != nil {
+		return err
 	}
 	t.set(purgeKey(p), MarshalChange(c))
 	h.Purges++
@@ -150,22 +134,9 @@ func (t *Txn) EnqueuePurge(h *OutboxHead, p Pos, c *Change, max uint64) error {
 
 // AckPurges removes the purge entries up to and including through.
 func (t *Txn) AckPurges(h *OutboxHead, through Pos) error {
-	hi := prefixEnd(purgeKey(through))
-	var keys [][]byte
-	if err := scan(t.b, t.purgeScanFrom(), hi, func(k, _ []byte) error {
-		keys = append(keys, append([]byte(nil), k...))
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		t.del(k)
-	}
-	if len(keys) > 0 {
-		t.raisePurgeFloor(keys[len(keys)-1])
-	}
-	h.Purges -= min(h.Purges, uint64(len(keys)))
-	return nil
+	n, err := t.dropOldestPurges(prefixEnd(purgeKey(through)), 0)
+	h.Purges -= min(h.Purges, n)
+	return err
 }
 
 // Endpoint returns a webhook endpoint, or ErrNotFound.
@@ -261,14 +232,28 @@ func (t *Txn) delFirst(prefix []byte) error {
 	return err
 }
 
-// delFirstPurge deletes the purge queue's oldest entry, scanning from the
-// floor (derived.go) rather than over every tombstone below it.
-func (t *Txn) delFirstPurge() error {
-	first, err := t.delFirstIn(t.purgeScanFrom(), []byte{tPurge + 1})
-	if err == nil {
-		t.raisePurgeFloor(first)
+// dropOldestPurges deletes the purge queue's entries below hi, oldest
+// first and at most limit of them (0: no limit), and returns how many it
+// deleted. It scans from the floor (derived.go) rather than over every
+// tombstone below it, and raises the floor to the last key deleted.
+func (t *Txn) dropOldestPurges(hi []byte, limit uint64) (uint64, error) {
+	var keys [][]byte
+	if err := scan(t.b, t.purgeScanFrom(), hi, func(k, _ []byte) error {
+		keys = append(keys, append([]byte(nil), k...))
+		if uint64(len(keys)) == limit {
+			return errStopScan
+		}
+		return nil
+	}); err != nil {
+		return 0, err
 	}
-	return err
+	for _, k := range keys {
+		t.del(k)
+	}
+	if len(keys) > 0 {
+		t.raisePurgeFloor(keys[len(keys)-1])
+	}
+	return uint64(len(keys)), nil
 }
 
 // delFirstIn deletes and returns the first key in [lo, hi), which a
