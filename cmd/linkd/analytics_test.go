@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -122,19 +122,28 @@ func totalClicks(t *testing.T, p *proc, code string) uint64 {
 // metric returns a metric's value from /_/metrics as text.
 func metric(t *testing.T, p *proc, name string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", p.URL+"/_/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
+	text, err := metricsText(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+	for _, l := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
 			return v
 		}
 	}
 	t.Fatalf("%s has no metric %s", p.id, name)
 	return ""
+}
+
+// metricsText returns p's /_/metrics page (read with the test token).
+func metricsText(p *proc) (string, error) {
+	req, _ := http.NewRequest("GET", p.URL+"/_/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }

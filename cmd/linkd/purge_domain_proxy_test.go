@@ -3,7 +3,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,15 +25,11 @@ func TestProxyPurgeDomainChange(t *testing.T) {
 	// The version gate admits UpdateDomain v2 once every node has said it
 	// applies it: change the not-found URL until the leader purges a host.
 	hostPurges := func() bool {
-		req, _ := http.NewRequest("GET", leader.URL+"/_/metrics", nil)
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		resp, err := http.DefaultClient.Do(req)
+		text, err := metricsText(leader)
 		if err != nil {
 			return false
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		for _, l := range strings.Split(string(b), "\n") {
+		for _, l := range strings.Split(text, "\n") {
 			if strings.HasPrefix(l, "linkd_purge_hosts_total{") && !strings.HasSuffix(l, " 0") {
 				return true
 			}
