@@ -185,7 +185,10 @@ type Node struct {
 	bolt  *boltLog // raft's log and stable store (raft.db)
 	snaps raft.SnapshotStore
 	trans raft.Transport
-	scrub *scrubber // erasure scrubs (scrub.go)
+	// stream carries trans; closing it waits for the handlers of the
+	// connections peers opened (stream.go).
+	stream *ownedStream
+	scrub  *scrubber // erasure scrubs (scrub.go)
 
 	barrierTerm atomic.Uint64 // the term in which this leader last committed a barrier
 	logs        raft.LogStore // the raft log, read by Applied and ReadIndex
@@ -326,20 +329,20 @@ func (n *Node) catchUpFromSnapshot(snaps raft.SnapshotStore) error {
 }
 
 func (n *Node) transport(hlog hclog.Logger) (raft.Transport, error) {
-	if n.cfg.Stream != nil {
-		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-			Stream: n.cfg.Stream, MaxPool: transportMaxPool, Timeout: transportTimeout, Logger: hlog,
-		}), nil
+	stream := n.cfg.Stream
+	if stream == nil {
+		adv, err := net.ResolveTCPAddr("tcp", n.cfg.RaftAdvertise)
+		if err != nil {
+			return nil, fmt.Errorf("node: raft advertise address %q: %w", n.cfg.RaftAdvertise, err)
+		}
+		if stream, err = listenTCP(n.cfg.RaftAddr, adv); err != nil {
+			return nil, fmt.Errorf("node: raft transport on %s: %w", n.cfg.RaftAddr, err)
+		}
 	}
-	adv, err := net.ResolveTCPAddr("tcp", n.cfg.RaftAdvertise)
-	if err != nil {
-		return nil, fmt.Errorf("node: raft advertise address %q: %w", n.cfg.RaftAdvertise, err)
-	}
-	t, err := raft.NewTCPTransportWithLogger(n.cfg.RaftAddr, adv, transportMaxPool, transportTimeout, hlog)
-	if err != nil {
-		return nil, fmt.Errorf("node: raft transport on %s: %w", n.cfg.RaftAddr, err)
-	}
-	return t, nil
+	n.stream = ownStream(stream)
+	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: n.stream, MaxPool: transportMaxPool, Timeout: transportTimeout, Logger: hlog,
+	}), nil
 }
 
 func (n *Node) bootstrap(rc *raft.Config, logs raft.LogStore, snaps raft.SnapshotStore) error {
@@ -482,7 +485,14 @@ func (n *Node) closeAll() error {
 	if c, ok := n.trans.(interface{ Close() error }); ok {
 		errs = append(errs, c.Close())
 	}
-	if n.bolt != nil {
+	// The transport's Close does not report the stream's: ask it again.
+	// Only once no handler runs may the raft log close (stream.go).
+	var handlers error
+	if n.stream != nil {
+		handlers = n.stream.Close()
+		errs = append(errs, handlers)
+	}
+	if n.bolt != nil && handlers == nil {
 		errs = append(errs, n.bolt.Close())
 	}
 	if n.st != nil {
