@@ -43,8 +43,11 @@ const (
 	OtherValue = "(other)"
 )
 
-func (t *Txn) addUint64(k []byte, n uint64) error {
-	v, err := getUint64(t.b, k)
+func (t *Txn) addUint64(k []byte, n uint64) error { return t.addUint64Via(t.b, k, n) }
+
+// addUint64Via is addUint64 reading through r (a seqReader in the apply).
+func (t *Txn) addUint64Via(r reader, k []byte, n uint64) error {
+	v, err := getUint64(r, k)
 	if err != nil {
 		return err
 	}
@@ -95,8 +98,13 @@ func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, layout Day
 		return err
 	}
 	defer func() { err = errors.Join(err, p.close()) }()
+	rd, err := t.newClickReads(layout)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, rd.close()) }()
 	for i := range links {
-		l, err := t.addLinkClicks(&links[i], p, layout)
+		l, err := t.addLinkClicks(&links[i], p, rd, layout)
 		if err != nil {
 			return err
 		}
@@ -114,12 +122,47 @@ func (t *Txn) AddLinkClicks(d *LinkClicks, now int64, r Retention) error {
 	return t.AddClicks([]LinkClicks{*d}, now, r)
 }
 
-func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner, layout DayLayout) (*Link, error) {
-	addDay := t.addDay
-	if layout == LayoutRecord {
-		addDay = t.addDayAgg
+// clickReads are the sequential readers of one apply (seqread.go), one per
+// table it reads a key of per link.
+type clickReads struct {
+	link, minute, hour, total, dayAgg *seqReader
+}
+
+func (t *Txn) newClickReads(layout DayLayout) (*clickReads, error) {
+	rd := &clickReads{}
+	tables := []struct {
+		r     **seqReader
+		table byte
+	}{{&rd.link, tLink}, {&rd.minute, tMinute}, {&rd.hour, tHour}, {&rd.total, tTotal}, {&rd.dayAgg, tDayAgg}}
+	for _, tb := range tables {
+		if tb.table == tDayAgg && layout != LayoutRecord {
+			continue
+		}
+		r, err := newSeqReader(t.b, tb.table)
+		if err != nil {
+			return nil, errors.Join(err, rd.close())
+		}
+		*tb.r = r
 	}
-	l, err := t.Link(d.Code)
+	return rd, nil
+}
+
+func (rd *clickReads) close() error {
+	var err error
+	for _, r := range []*seqReader{rd.link, rd.minute, rd.hour, rd.total, rd.dayAgg} {
+		if r != nil {
+			err = errors.Join(err, r.Close())
+		}
+	}
+	return err
+}
+
+func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner, rd *clickReads, layout DayLayout) (*Link, error) {
+	addDay := func(code string, d *DayClicks) error { return t.addDay(rd, code, d) }
+	if layout == LayoutRecord {
+		addDay = func(code string, d *DayClicks) error { return t.addDayAgg(rd, code, d) }
+	}
+	l, err := getLink(rd.link, d.Code)
 	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
 		return nil, nil
 	}
@@ -128,12 +171,12 @@ func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner, layout DayLayout) (*Link, 
 	}
 	for _, b := range d.Minutes {
 		if b.T >= p.minute.cut {
-			if err := t.addUint64(bucketKey(tMinute, d.Code, b.T), b.N); err != nil {
+			if err := t.addUint64Via(rd.minute, bucketKey(tMinute, d.Code, b.T), b.N); err != nil {
 				return nil, err
 			}
 		}
 		if h := b.T * MinuteMs / HourMs; h >= p.hour.cut {
-			if err := t.addUint64(bucketKey(tHour, d.Code, h), b.N); err != nil {
+			if err := t.addUint64Via(rd.hour, bucketKey(tHour, d.Code, h), b.N); err != nil {
 				return nil, err
 			}
 		}
@@ -212,7 +255,7 @@ func (p *pruner) close() error {
 	return err
 }
 
-func (t *Txn) addDay(code string, d *DayClicks) error {
+func (t *Txn) addDay(rd *clickReads, code string, d *DayClicks) error {
 	k := bucketKey(tDay, code, d.Day)
 	var c DayCounts
 	if v, err := get(t.b, k); err == nil {
@@ -227,7 +270,7 @@ func (t *Txn) addDay(code string, d *DayClicks) error {
 	c.Previews += d.Previews
 	c.Scans += d.Scans
 	t.set(k, marshalDayCounts(c))
-	if err := t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots); err != nil {
+	if err := t.addUint64Via(rd.total, append([]byte{tTotal}, code...), d.Humans+d.Bots); err != nil {
 		return err
 	}
 	var sets []capped // one per dimension in the delta; usually five

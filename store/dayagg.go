@@ -163,10 +163,10 @@ func mergeSketches(have, delta []byte) ([]byte, error) {
 }
 
 // addDayAgg merges d into code's DayAgg of d.Day: one read, one write.
-func (t *Txn) addDayAgg(code string, d *DayClicks) error {
+func (t *Txn) addDayAgg(rd *clickReads, code string, d *DayClicks) error {
 	k := bucketKey(tDayAgg, code, d.Day)
 	a := &DayAgg{}
-	if v, err := get(t.b, k); err == nil {
+	if v, err := get(rd.dayAgg, k); err == nil {
 		if a, err = unmarshalDayAgg(v); err != nil {
 			return err
 		}
@@ -177,5 +177,5 @@ func (t *Txn) addDayAgg(code string, d *DayClicks) error {
 		return err
 	}
 	t.set(k, marshalDayAgg(a))
-	return t.addUint64(append([]byte{tTotal}, code...), d.Humans+d.Bots)
+	return t.addUint64Via(rd.total, append([]byte{tTotal}, code...), d.Humans+d.Bots)
 }
