@@ -24,7 +24,6 @@ type seqReader struct {
 	b    *pebble.Batch
 	it   *pebble.Iterator
 	last []byte
-	err  error
 }
 
 func newSeqReader(b *pebble.Batch, table byte) (*seqReader, error) {
