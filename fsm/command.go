@@ -216,6 +216,15 @@ type DelMember struct {
 // per link). A Clicks is written at version 1 unless its proposer sets
 // V to 2, which a node does only when its operator turned the record
 // layout on (an older node cannot apply version 2).
+//
+// Version 3 (record layout) may carry a segment in parts: the segment's
+// links, sorted by code, split into several entries, each but the last with
+// More set; the last carries the orphans. The fsm remembers how far (up to
+// which code) a segment in progress has been applied and skips the links
+// up to there, so a part proposed again, or the segment proposed again
+// split differently (after a restart), applies each link once. One part is
+// one short apply: a segment of 100,000 links is no longer one apply of
+// more than a second that holds the core redirects need (issue 18, p99).
 type Clicks struct {
 	Header
 	Now       int64               `codec:"now"`
@@ -224,6 +233,7 @@ type Clicks struct {
 	Retention store.Retention     `codec:"ret"`
 	Links     []store.LinkClicks  `codec:"l,omitempty"`
 	Orphans   []store.OrphanCount `codec:"o,omitempty"`
+	More      bool                `codec:"more,omitempty"` // v3: a later part of the segment follows
 }
 
 // SetSalt sets the visitor-hash salt of a UTC day (the first one wins).

@@ -36,7 +36,7 @@ func (h *Header) header() *Header { return h }
 // together with Apply code for it.
 var versions = map[Type]uint8{
 	TypeInit: 1, TypeAllocRange: 1, TypeCreateLink: 4, TypeUpdateLink: 2, TypeDeleteLink: 1, // CreateLink v3: Domain, v4: DailyQuota, Hold
-	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 2, TypeSetSalt: 1, // Clicks v2: one record per link and day
+	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 3, TypeSetSalt: 1, // Clicks v2: one record per link and day, v3: parts
 	TypeCreateUser: 1, TypeUpdateUser: 1, TypeDeleteUser: 2, TypeCreateAPIKey: 1, TypeDeleteAPIKey: 1, // DeleteUser v2: erases the outbox too
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
 	TypeSetProfile: 3, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted), v3: Hold

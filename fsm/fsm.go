@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/hashicorp/raft"
@@ -303,18 +305,39 @@ func applyClicks(txn *store.Txn, c *Clicks) (*Result, error) {
 	if err != nil || c.Segment <= last {
 		return &Result{Replayed: true}, err
 	}
-	if err := txn.ApplyClicks(c.Links, c.Now, c.Retention, c.layout(), countVisits(txn)); err != nil {
+	// A segment in progress (Clicks v3 parts): skip what is applied.
+	links := c.Links
+	partSeg, upTo, err := txn.ClickPart(c.Source)
+	if err != nil {
 		return nil, err
+	}
+	if partSeg == c.Segment {
+		links = slices.DeleteFunc(slices.Clone(links), func(l store.LinkClicks) bool { return l.Code <= upTo })
+	}
+	if c.More && len(links) == 0 {
+		return &Result{Replayed: true}, nil
+	}
+	if err := txn.ApplyClicks(links, c.Now, c.Retention, c.layout(), countVisits(txn)); err != nil {
+		return nil, err
+	}
+	if err := addDigests(txn, links); err != nil {
+		return nil, err
+	}
+	if c.More { // links holds codes above upTo only
+		txn.SetClickPart(c.Source, c.Segment, slices.MaxFunc(links, byCode).Code)
+		return &Result{}, nil
 	}
 	if err := txn.AddOrphans(c.Orphans); err != nil {
 		return nil, err
 	}
-	if err := addDigests(txn, c.Links); err != nil {
-		return nil, err
+	if partSeg != 0 {
+		txn.ClearClickPart(c.Source)
 	}
 	txn.SetClickSegment(c.Source, c.Segment)
 	return &Result{}, nil
 }
+
+func byCode(a, b store.LinkClicks) int { return strings.Compare(a.Code, b.Code) }
 
 // countVisits adds a rollup's human clicks to the visit count of each
 // link with a visit limit, and marks the link exhausted when the count

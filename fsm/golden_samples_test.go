@@ -91,6 +91,14 @@ func clicksV2() *Clicks {
 	return &c
 }
 
+// clicksV3Samples is the Clicks sample at version 3: a part of a segment
+// with more to follow.
+func clicksV3Samples() map[string]Command {
+	c := clicksV2()
+	c.V, c.More, c.Orphans = 3, true, nil
+	return map[string]Command{"08-clicks": c}
+}
+
 // outboxSamples are the outbox commands (types 90–96).
 func outboxSamples() map[string]Command {
 	url := "https://hooks.test/v2"

@@ -17,6 +17,7 @@ import (
 // (codes never contain it).
 const (
 	tSegment = 'S' // S<source>                         last applied click segment of a log
+	tPart    = 'p' // p<source>                         <segment:8><code>: a segment applied in parts, up to code
 	tMinute  = 'M' // M<code>\0<unix minute>            clicks
 	tHour    = 'H' // H<code>\0<unix hour>              clicks
 	tDay     = 'D' // D<code>\0<unix day>               DayCounts record

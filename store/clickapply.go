@@ -65,6 +65,31 @@ func (t *Txn) SetClickSegment(source string, n uint64) {
 	t.setUint64(append([]byte{tSegment}, source...), n)
 }
 
+// ClickPart returns the segment of source that is being applied in parts
+// and the last code applied of it (0 and "" when none is).
+func (t *Txn) ClickPart(source string) (segment uint64, code string, err error) {
+	v, err := get(t.b, append([]byte{tPart}, source...))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return 0, "", nil
+	case err != nil:
+		return 0, "", err
+	case len(v) < 8:
+		return 0, "", ErrCorrupt
+	}
+	return binary.BigEndian.Uint64(v), string(v[8:]), nil
+}
+
+// SetClickPart records that source's segment has been applied up to and
+// including the links with code; ClearClickPart forgets it once the
+// segment is applied whole.
+func (t *Txn) SetClickPart(source string, segment uint64, code string) {
+	t.set(append([]byte{tPart}, source...), append(binary.BigEndian.AppendUint64(nil, segment), code...))
+}
+
+// ClearClickPart: see SetClickPart.
+func (t *Txn) ClearClickPart(source string) { t.del(append([]byte{tPart}, source...)) }
+
 // AddClicks merges the deltas of one click segment into the links'
 // rollups. Clicks for links that do not exist (any more) are dropped:
 // deleting a link deletes its analytics. now and r decide which

@@ -34,6 +34,7 @@
 //	I<sha256(bytes):32>              uploaded image, re-encoded by the server
 //	n<nodeID>                        cluster member: public HTTP address
 //	S<source>                        last applied click segment of one node's click log
+//	p<source>                        <segment:8><code>: the segment being applied in parts (Clicks v3), applied up to code
 //	M|H<code>\0<minute|hour:8>       clicks per minute / hour (retention-limited)
 //	Z<code>\0<day:8>                 DayAgg: one UTC day's humans, bots, previews, scans, dimension values (at most 100 per dimension, then "(other)") and visitor sketch, in one record (dayagg.go; written since issue 18)
 //	D<code>\0<day:8>                 humans, bots, previews, scans of one UTC day (older linkds; read, no longer written)

@@ -170,7 +170,8 @@ func (w *Node) startAnalytics(cfg Config, a Analytics) error {
 	}
 	ccfg := clicks.Config{Dir: dir, Source: src, Store: w.Node.Store(), Lag: a.Lag,
 		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger,
-		DayRecords: func() bool { return a.DayRecords && w.Cluster.Understands(fsm.TypeClicks, 2) }}
+		DayRecords: func() bool { return a.DayRecords && w.Cluster.Understands(fsm.TypeClicks, 2) },
+		Parts:      func() bool { return w.Cluster.Understands(fsm.TypeClicks, 3) }}
 	if w.rec, err = clicks.NewRecorder(ccfg); err != nil {
 		return fmt.Errorf("click log: %w", err)
 	}

@@ -2,6 +2,7 @@ package clicks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -263,5 +264,66 @@ func mustPropose(t *testing.T, p propose.Func, c fsm.Command) {
 	t.Helper()
 	if _, err := p(context.Background(), c); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With parts (Clicks v3), a segment of more than PartLinks links goes out
+// as several entries. A proposal that fails after it was applied (the
+// proposer's timeout, say) leaves the segment on disk; the next pass
+// proposes it again, and every click is still counted once.
+func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
+	const n = 2*PartLinks + 500
+	var parts []*fsm.Clicks
+	failNext := 2 // fail the second part, once, after applying it
+	st, apply := applyingStore(t, nil)
+	propose := func(ctx context.Context, c fsm.Command) (*fsm.Result, error) {
+		r, err := apply(ctx, c)
+		if cl, ok := c.(*fsm.Clicks); ok {
+			parts = append(parts, cl)
+			if failNext--; failNext == 0 {
+				return nil, errors.New("proposal timed out")
+			}
+		}
+		return r, err
+	}
+	var items []fsm.CreateLink
+	for i := range n {
+		items = append(items, fsm.CreateLink{Now: 1, Code: fmt.Sprintf("p%05d", i), URL: "https://e.test", Owner: 1, RedirectStatus: 302})
+	}
+	mustPropose(t, apply, &fsm.CreateLinks{Items: items})
+	dir := t.TempDir()
+	yes := func() bool { return true }
+	cfg := Config{Dir: dir, Source: "n1/p", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: yes, Parts: yes}
+	comp := &Compactor{cfg: cfg, dir: dir, source: cfg.Source, st: st, propose: propose, log: quiet}
+	comp.ensureSalts()
+	rec, err := NewRecorder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		for range i%3 + 1 {
+			e := &Event{TimeMs: time.Now().UnixMilli(), Kind: KindClick}
+			e.SetCode(fmt.Appendf(nil, "p%05d", i))
+			rec.Record(e)
+		}
+	}
+	rec.Close()
+	comp.Pass(context.Background())
+	if len(parts) != 2 || len(sealedSegments(dir)) != 1 {
+		t.Fatalf("after the failure: %d parts proposed, %d segments left", len(parts), len(sealedSegments(dir)))
+	}
+	comp.Pass(context.Background())
+	if len(sealedSegments(dir)) != 0 {
+		t.Fatal("the segment was not deleted after its last part")
+	}
+	// 2 parts, then the whole segment again in 3.
+	if len(parts) != 5 || parts[0].V != 3 || !parts[0].More || parts[4].More || len(parts[0].Links) != PartLinks {
+		t.Fatalf("parts: %d, first v%d more=%v", len(parts), parts[0].V, parts[0].More)
+	}
+	for i := range n {
+		code := fmt.Sprintf("p%05d", i)
+		if got, err := st.Clicks(code); err != nil || got != uint64(i%3+1) {
+			t.Fatalf("%s: %d clicks (%v), want %d", code, got, err, i%3+1)
+		}
 	}
 }
