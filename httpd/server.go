@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -155,7 +156,16 @@ type Server struct {
 	public      *public.Handler
 	api         *api.API
 	console     *console.Console
+	// draining makes every response close its connection (see Drain).
+	draining atomic.Bool
 }
+
+// Drain marks the node as about to stop: from now on every response says
+// Connection: close. A proxy that keeps connections to this node open
+// (Varnish, a CDN) then holds none by the time the server stops, so it never
+// sends a request on a connection the stop is closing, which it would
+// answer with its own 503.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // New returns a Server.
 func New(cfg Config) (*Server, error) {
@@ -259,6 +269,9 @@ func (s *Server) bodyLimit(method, uri []byte) int {
 // accept no body: one that declares one is refused before anything else.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
+	if s.draining.Load() {
+		ctx.SetConnectionClose()
+	}
 	if ctx.Request.Header.ConnectionClose() && len(ctx.Request.Header.PeekBytes(hdrRefused)) > 0 {
 		httpx.WriteProblem(ctx, ops.KindTooLarge, "The declared body is larger than this endpoint accepts; it was not read.")
 		ctx.SetConnectionClose()

@@ -6,6 +6,7 @@ package httpdtest
 
 import (
 	"bytes"
+	"context"
 	"github.com/linkd/linkd/cluster/clustertest"
 	"io"
 	"log/slog"
@@ -162,6 +163,11 @@ func hasSalt(st *store.Store) bool {
 	_, err := st.Salt(time.Now().UnixMilli() / store.DayMs)
 	return err == nil
 }
+
+// Drain starts a graceful stop as SIGTERM does (wire.Node.Drain), without
+// the drain period: the node is not ready from now on and closes every
+// connection after its response.
+func (n *Node) Drain() { n.w.Drain(context.Background()) }
 
 // Close stops the node as linkd serve stops it (wire.Node.Close); calling
 // it twice is fine.

@@ -192,6 +192,7 @@ func (w *Node) ServeTLS(ln net.Listener) error { return w.HTTP.ServeTLS(ln, w.TL
 // Close stops accepting connections. Call Close afterwards.
 func (w *Node) Drain(ctx context.Context) {
 	w.Cluster.Drain()
+	w.HTTP.Drain()
 	if w.drain <= 0 {
 		return
 	}
