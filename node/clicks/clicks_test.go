@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -312,7 +313,7 @@ func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
 	if len(parts) != 2 || len(sealedSegments(dir)) != 1 {
 		t.Fatalf("after the failure: %d parts proposed, %d segments left", len(parts), len(sealedSegments(dir)))
 	}
-	comp.Pass(context.Background())
+	comp.pass(context.Background(), true) // paced, as the compactor's loop does
 	if len(sealedSegments(dir)) != 0 {
 		t.Fatal("the segment was not deleted after its last part")
 	}
@@ -325,5 +326,42 @@ func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
 		if got, err := st.Clicks(code); err != nil || got != uint64(i%3+1) {
 			t.Fatalf("%s: %d clicks (%v), want %d", code, got, err, i%3+1)
 		}
+	}
+}
+
+// The pacer rests as long as the stretch of work before it (so the paced
+// work takes at most half of the time), not at all after a short stretch,
+// and never once the compactor is in a hurry (a stopping node's last pass)
+// or stopping.
+func TestPacerRestsAsLongAsItWorked(t *testing.T) {
+	stop := make(chan struct{})
+	var hurry atomic.Bool
+	p := &pacer{on: true, stop: stop, hurry: &hurry, since: time.Now()}
+	if err := p.rest(); err != nil { // a stretch shorter than paceSlice
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // work
+	worked := time.Since(p.since)
+	start := time.Now()
+	if err := p.rest(); err != nil {
+		t.Fatal(err)
+	}
+	if rested := time.Since(start); rested < worked {
+		t.Fatalf("rested %v after %v of work", rested, worked)
+	}
+	p.since = time.Now().Add(-time.Hour)
+	hurry.Store(true)
+	start = time.Now()
+	if err := p.rest(); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("in a hurry: rested %v (%v)", time.Since(start), err)
+	}
+	hurry.Store(false)
+	close(stop)
+	if err := p.rest(); !errors.Is(err, errStopping) {
+		t.Fatalf("stopping: %v", err)
+	}
+	off := &pacer{since: time.Now().Add(-time.Hour)}
+	if err := off.rest(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
@@ -34,6 +35,7 @@ type Compactor struct {
 	stop        chan struct{}
 	wg          sync.WaitGroup
 	mu          sync.Mutex // one pass at a time
+	hurry       atomic.Bool
 }
 
 // NewCompactor starts compacting cfg.Dir every cfg.Lag/4.
@@ -51,7 +53,7 @@ func (c *Compactor) loop() {
 	defer t.Stop()
 	for {
 		c.ensureSalts()
-		c.Pass(context.Background())
+		c.pass(context.Background(), true)
 		select {
 		case <-c.stop:
 			return
@@ -71,17 +73,30 @@ func (c *Compactor) Close() {
 // It stops at the first failure, so segments are applied in order and the
 // fsm can remember just the last one per source.
 func (c *Compactor) Pass(ctx context.Context) {
+	c.hurry.Store(true) // a paced pass in progress stops resting
+	defer c.hurry.Store(false)
+	c.pass(ctx, false)
+}
+
+// pass is Pass, pacing the newest segment if pace (pacer): the loop's
+// passes do, the last pass of a stopping node (its HTTP server stopped
+// already) does not.
+func (c *Compactor) pass(ctx context.Context, pace bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sealed := sealedSegments(c.dir)
 	for i, num := range sealed {
-		cmd, err := c.fold(num)
+		// Pace only the newest segment: with a backlog, catch up.
+		p := &pacer{on: pace && i == len(sealed)-1, stop: c.stop, hurry: &c.hurry, since: time.Now()}
+		cmd, err := c.fold(num, p)
+		if errors.Is(err, errStopping) {
+			return
+		}
 		if err != nil {
 			c.log.Error("reading click segment", "segment", num, "err", err)
 			return
 		}
-		// Pace only the newest segment: with a backlog, catch up.
-		if err := c.proposeParts(ctx, cmd, i == len(sealed)-1); err != nil {
+		if err := c.proposeParts(ctx, cmd, p); err != nil {
 			c.log.Debug("proposing click segment; will retry", "segment", num, "err", err)
 			return
 		}
@@ -98,38 +113,65 @@ const PartLinks = 1000
 
 var errStopping = errors.New("clicks: compactor stopping")
 
+// pacer keeps the compactor's work on the newest segment to about half of
+// a core while it lasts: after every stretch of work it rests as long as
+// the stretch took. Folding a segment and applying it are bursts of up to
+// a second of CPU per 5 s segment under load; unpaced, the redirects
+// served meanwhile got half the core (the scheduler's fair share) and
+// queued behind it at half load (issue 18: p99 at half of max load). With
+// a backlog the compactor does not pace: it catches up.
+type pacer struct {
+	on    bool
+	stop  <-chan struct{}
+	hurry *atomic.Bool // set: no more rests
+	since time.Time    // start of the current stretch of work
+}
+
+// paceSlice is the shortest stretch of work worth a rest.
+const paceSlice = 2 * time.Millisecond
+
+// rest rests if the current stretch is long enough; errStopping if the
+// compactor stops meanwhile.
+func (p *pacer) rest() error {
+	if !p.on || p.hurry.Load() {
+		return nil
+	}
+	worked := time.Since(p.since)
+	if worked < paceSlice {
+		return nil
+	}
+	t := time.NewTimer(worked)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.stop:
+		return errStopping
+	}
+	p.since = time.Now()
+	return nil
+}
+
 // proposeParts proposes cmd, in parts of PartLinks links when it is a
-// version 3 command with more. With pace, it waits after each part for as
-// long as the part took, so that applying a large segment takes at most
-// half of a core while it lasts, in slices, rather than all of it for a
-// second or more: redirects served meanwhile queue behind one part at
-// most. A failure leaves the rest for the next pass, which proposes the
+// version 3 command with more, resting between parts (pacer): the apply of
+// a large segment comes in slices of one part, not as one apply of a second
+// or more. A failure leaves the rest for the next pass, which proposes the
 // segment again; the fsm skips the links it has applied.
-func (c *Compactor) proposeParts(ctx context.Context, cmd *fsm.Clicks, pace bool) error {
+func (c *Compactor) proposeParts(ctx context.Context, cmd *fsm.Clicks, p *pacer) error {
 	parts := []*fsm.Clicks{cmd}
 	if cmd.V >= 3 {
 		parts = splitClicks(cmd, PartLinks)
 	}
-	for i, p := range parts {
-		start := time.Now()
+	for i, part := range parts {
+		if i > 0 {
+			if err := p.rest(); err != nil {
+				return err
+			}
+		}
 		pctx, cancel := context.WithTimeout(ctx, proposeTimeout)
-		_, err := c.propose(pctx, p)
+		_, err := c.propose(pctx, part)
 		cancel()
 		if err != nil {
 			return err
-		}
-		if !pace || i == len(parts)-1 {
-			continue
-		}
-		t := time.NewTimer(time.Since(start))
-		select {
-		case <-t.C:
-		case <-c.stop:
-			t.Stop()
-			return errStopping
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
 		}
 	}
 	return nil
@@ -179,8 +221,20 @@ type dayAgg struct {
 // kind, class, link and every dimension are counted under one key first
 // (one map operation per record, no allocation for repeated keys); minutes
 // and visitors, which differ per record, go straight to their link.
-func (c *Compactor) fold(num uint64) (*fsm.Clicks, error) {
-	cmd, err := c.foldRecords(func(fn func([]byte)) error { return readSegment(c.dir, num, c.log, fn) })
+func (c *Compactor) fold(num uint64, p *pacer) (*fsm.Clicks, error) {
+	var restErr error
+	n := 0
+	cmd, err := c.foldRecords(func(fn func([]byte)) error {
+		return readSegment(c.dir, num, c.log, func(b []byte) {
+			if n++; n%1024 == 0 && restErr == nil {
+				restErr = p.rest()
+			}
+			fn(b)
+		})
+	})
+	if err == nil {
+		err = restErr
+	}
 	if err != nil {
 		return nil, err
 	}
