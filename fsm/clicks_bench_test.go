@@ -107,6 +107,11 @@ func benchApplyClicks(b *testing.B, links int, version uint8) {
 	cpu := float64(cpuTime()-cpu0) / float64(b.N)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(links), "ns/link")
 	b.ReportMetric(cpu/float64(links), "cpu-ns/link")
+	// The raft entry's size per link: what the log, its cache and the
+	// followers carry.
+	if data, err := Encode(segment(0)); err == nil {
+		b.ReportMetric(float64(len(data))/float64(links), "entry-B/link")
+	}
 	if n, err := st.Clicks(codes[links-1]); err != nil || n != uint64(2*(4+b.N)) {
 		b.Fatalf("last link has %d clicks (%v), want %d", n, err, 2*(4+b.N))
 	}
