@@ -9,19 +9,15 @@ import (
 	"time"
 
 	"github.com/linkd/linkd/cluster/peerauth"
+	"github.com/linkd/linkd/internal/freeport"
 )
 
 // listen opens a mux on loopback.
 func listen(t *testing.T, auth *peerauth.Auth) *Mux {
 	t.Helper()
-	// The advertised address needs a fixed port: take a free one.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	m, err := Listen(addr, "", auth, slog.New(slog.DiscardHandler))
+	// The advertised address needs a fixed port: take a free one (below
+	// the ephemeral range, where no outgoing connection takes it first).
+	m, err := Listen(freeport.Addr(t), "", auth, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
