@@ -331,12 +331,12 @@ func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
 
 // The pacer rests as long as the stretch of work before it (so the paced
 // work takes at most half of the time), not at all after a short stretch,
-// and never once the compactor is in a hurry (a stopping node's last pass)
-// or stopping.
+// never more in all than its budget, and never once the compactor is in a
+// hurry (a stopping node's last pass) or stopping.
 func TestPacerRestsAsLongAsItWorked(t *testing.T) {
 	stop := make(chan struct{})
 	var hurry atomic.Bool
-	p := &pacer{on: true, stop: stop, hurry: &hurry, since: time.Now()}
+	p := &pacer{on: true, stop: stop, hurry: &hurry, left: 40 * time.Millisecond, since: time.Now()}
 	if err := p.rest(); err != nil { // a stretch shorter than paceSlice
 		t.Fatal(err)
 	}
@@ -349,6 +349,16 @@ func TestPacerRestsAsLongAsItWorked(t *testing.T) {
 	if rested := time.Since(start); rested < worked {
 		t.Fatalf("rested %v after %v of work", rested, worked)
 	}
+	// The budget: 40 ms in all, about 20 of it rested above.
+	p.since = time.Now().Add(-time.Hour)
+	start = time.Now()
+	if err := p.rest(); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("past an hour of work: rested %v (%v), want the rest of 40 ms", time.Since(start), err)
+	}
+	if p.left != 0 {
+		t.Fatalf("%v of rest left, want none", p.left)
+	}
+	p.left = time.Hour
 	p.since = time.Now().Add(-time.Hour)
 	hurry.Store(true)
 	start = time.Now()

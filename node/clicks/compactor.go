@@ -87,7 +87,7 @@ func (c *Compactor) pass(ctx context.Context, pace bool) {
 	sealed := sealedSegments(c.dir)
 	for i, num := range sealed {
 		// Pace only the newest segment: with a backlog, catch up.
-		p := &pacer{on: pace && i == len(sealed)-1, stop: c.stop, hurry: &c.hurry, since: time.Now()}
+		p := &pacer{on: pace && i == len(sealed)-1, stop: c.stop, hurry: &c.hurry, left: c.cfg.Lag / 8, since: time.Now()}
 		cmd, err := c.fold(num, p)
 		if errors.Is(err, errStopping) {
 			return
@@ -119,12 +119,16 @@ var errStopping = errors.New("clicks: compactor stopping")
 // a second of CPU per 5 s segment under load; unpaced, the redirects
 // served meanwhile got half the core (the scheduler's fair share) and
 // queued behind it at half load (issue 18: p99 at half of max load). With
-// a backlog the compactor does not pace: it catches up.
+// a backlog the compactor does not pace: it catches up. The rests of one
+// segment add up to at most an eighth of the analytics lag (left), so a
+// click still shows within the lag's bound: a segment is sealed after
+// Lag/2 and folded within Lag/4 of that.
 type pacer struct {
 	on    bool
 	stop  <-chan struct{}
-	hurry *atomic.Bool // set: no more rests
-	since time.Time    // start of the current stretch of work
+	hurry *atomic.Bool  // set: no more rests
+	left  time.Duration // rest still allowed
+	since time.Time     // start of the current stretch of work
 }
 
 // paceSlice is the shortest stretch of work worth a rest.
@@ -137,10 +141,12 @@ func (p *pacer) rest() error {
 		return nil
 	}
 	worked := time.Since(p.since)
-	if worked < paceSlice {
+	if worked < paceSlice || p.left <= 0 {
 		return nil
 	}
-	t := time.NewTimer(worked)
+	d := min(worked, p.left)
+	p.left -= d
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
