@@ -120,9 +120,9 @@ var errStopping = errors.New("clicks: compactor stopping")
 // served meanwhile got half the core (the scheduler's fair share) and
 // queued behind it at half load (issue 18: p99 at half of max load). With
 // a backlog the compactor does not pace: it catches up. The rests of one
-// segment add up to at most an eighth of the analytics lag (left), so a
-// click still shows within the lag's bound: a segment is sealed after
-// Lag/2 and folded within Lag/4 of that.
+// segment add up to at most an eighth of the analytics lag (left): a
+// segment is sealed after Lag/2 and the compactor looks every Lag/4, so
+// the rests still leave room within the lag's bound for the work itself.
 type pacer struct {
 	on    bool
 	stop  <-chan struct{}
