@@ -172,10 +172,9 @@ func (w *Node) startAnalytics(cfg Config, a Analytics) error {
 		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger,
 		DayRecords: func() bool { return a.DayRecords && w.Cluster.Understands(fsm.TypeClicks, 2) },
 		Parts:      func() bool { return w.Cluster.Understands(fsm.TypeClicks, 3) }}
-	if w.rec, err = clicks.NewRecorder(ccfg); err != nil {
+	if w.rec, w.comp, err = clicks.Start(ccfg, a.Retention, w.Cluster.Propose); err != nil {
 		return fmt.Errorf("click log: %w", err)
 	}
-	w.comp = clicks.NewCompactor(ccfg, a.Retention, w.Cluster.Propose)
 	return nil
 }
 

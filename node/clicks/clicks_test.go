@@ -375,3 +375,35 @@ func TestPacerRestsAsLongAsItWorked(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The compactor runs when the writer seals a segment, not on a timer: with
+// an hour's lag (a pass every 15 minutes, were it polling), the clicks of a
+// sealed segment are applied at once.
+func TestSealWakesTheCompactor(t *testing.T) {
+	st, propose := applyingStore(t, nil)
+	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "wake", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
+	cfg := Config{Dir: t.TempDir(), Source: "n1/w", Store: st, Lag: time.Hour, Logger: quiet}
+	rec, comp, err := Start(cfg, store.Retention{}, propose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer comp.Close()
+	for range 5 {
+		e := &Event{TimeMs: time.Now().UnixMilli(), Kind: KindClick}
+		e.SetCode([]byte("wake"))
+		rec.Record(e)
+	}
+	rec.Close() // seals the segment
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, _ := st.Clicks("wake"); n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			n, _ := st.Clicks("wake")
+			t.Fatalf("%d clicks applied 10 s after the seal, want 5", n)
+		}
+	}
+	if len(sealedSegments(cfg.Dir)) != 0 {
+		t.Fatal("the applied segment is still on disk")
+	}
+}

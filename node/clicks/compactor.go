@@ -36,29 +36,62 @@ type Compactor struct {
 	wg          sync.WaitGroup
 	mu          sync.Mutex // one pass at a time
 	hurry       atomic.Bool
+	kicked      chan struct{} // a segment was sealed (cap 1)
 }
 
-// NewCompactor starts compacting cfg.Dir every cfg.Lag/4.
-func NewCompactor(cfg Config, r store.Retention, propose propose.Func) *Compactor {
+// saltEvery is how often an idle compactor checks that today's and
+// tomorrow's visitor salts exist.
+const saltEvery = time.Hour
+
+// Start opens the click log in cfg.Dir and starts its writer (the
+// Recorder) and its compactor, which the writer wakes each time it seals a
+// segment: no pass runs while nothing is sealed.
+func Start(cfg Config, r store.Retention, propose propose.Func) (*Recorder, *Compactor, error) {
 	c := &Compactor{cfg: cfg, dir: cfg.Dir, source: cfg.Source, st: cfg.Store, propose: propose, retention: r,
-		every: max(cfg.Lag/4, 10*time.Millisecond), log: cfg.Logger, stop: make(chan struct{})}
+		every: max(cfg.Lag/4, 10*time.Millisecond), log: cfg.Logger, stop: make(chan struct{}), kicked: make(chan struct{}, 1)}
+	cfg.sealed = c.kick
+	rec, err := NewRecorder(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
 	c.wg.Add(1)
 	go c.loop()
-	return c
+	return rec, c, nil
 }
 
+// kick wakes the compactor's loop (a segment was sealed).
+func (c *Compactor) kick() {
+	select {
+	case c.kicked <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// loop passes at start (segments sealed before), whenever the writer seals
+// a segment, and again Lag/4 after a pass that left segments behind (a
+// proposal failed: no leader, say). It checks the salts on each wake, and
+// at least every saltEvery.
 func (c *Compactor) loop() {
 	defer c.wg.Done()
-	t := time.NewTicker(c.every)
-	defer t.Stop()
+	salts := time.NewTicker(saltEvery)
+	defer salts.Stop()
+	retry := time.NewTimer(c.every)
+	defer retry.Stop()
 	for {
 		c.ensureSalts()
-		c.pass(context.Background(), true)
+		var retryC <-chan time.Time
+		if c.pass(context.Background(), true) {
+			retry.Reset(c.every)
+			retryC = retry.C
+		}
 		select {
 		case <-c.stop:
 			return
-		case <-t.C:
+		case <-c.kicked:
+		case <-retryC:
+		case <-salts.C:
 		}
+		retry.Stop()
 	}
 }
 
@@ -80,8 +113,8 @@ func (c *Compactor) Pass(ctx context.Context) {
 
 // pass is Pass, pacing the newest segment if pace (pacer): the loop's
 // passes do, the last pass of a stopping node (its HTTP server stopped
-// already) does not.
-func (c *Compactor) pass(ctx context.Context, pace bool) {
+// already) does not. It reports whether it left a sealed segment behind.
+func (c *Compactor) pass(ctx context.Context, pace bool) (left bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sealed := sealedSegments(c.dir)
@@ -90,21 +123,22 @@ func (c *Compactor) pass(ctx context.Context, pace bool) {
 		p := &pacer{on: pace && i == len(sealed)-1, stop: c.stop, hurry: &c.hurry, left: c.cfg.Lag / 8, since: time.Now()}
 		cmd, err := c.fold(num, p)
 		if errors.Is(err, errStopping) {
-			return
+			return true
 		}
 		if err != nil {
 			c.log.Error("reading click segment", "segment", num, "err", err)
-			return
+			return true
 		}
 		if err := c.proposeParts(ctx, cmd, p); err != nil {
 			c.log.Debug("proposing click segment; will retry", "segment", num, "err", err)
-			return
+			return true
 		}
 		if err := removeSegment(c.dir, num); err != nil {
 			c.log.Error("removing applied click segment", "segment", num, "err", err)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // PartLinks is how many links one part of a segment carries (Clicks v3):
@@ -121,8 +155,8 @@ var errStopping = errors.New("clicks: compactor stopping")
 // queued behind it at half load (issue 18: p99 at half of max load). With
 // a backlog the compactor does not pace: it catches up. The rests of one
 // segment add up to at most an eighth of the analytics lag (left): a
-// segment is sealed after Lag/2 and the compactor looks every Lag/4, so
-// the rests still leave room within the lag's bound for the work itself.
+// segment is sealed after Lag/2 and folded as it is sealed, so the rests
+// leave room within the lag's bound for the work itself.
 type pacer struct {
 	on    bool
 	stop  <-chan struct{}

@@ -48,11 +48,10 @@ func TestMaxVisitsBoundOnThreeNodes(t *testing.T) {
 	for _, nd := range c.Nodes {
 		st := nd.Node.Store()
 		cfg := clicks.Config{Dir: t.TempDir(), Source: nd.ID + "/t", Store: st, Lag: lag, Logger: clustertest.Logger()}
-		rec, err := clicks.NewRecorder(cfg)
+		rec, comp, err := clicks.Start(cfg, store.Retention{}, nd.Cluster.Propose)
 		if err != nil {
 			t.Fatal(err)
 		}
-		comp := clicks.NewCompactor(cfg, store.Retention{}, nd.Cluster.Propose)
 		defer rec.Close()
 		defer comp.Close()
 		wg.Add(1)

@@ -48,8 +48,9 @@ type Config struct {
 	Dir    string // the node's click log directory
 	Source string // this log's identity: node id plus a per-directory random id
 	Store  *store.Store
-	// Lag is the analytics lag bound: segments are sealed after Lag/2 and
-	// the compactor runs every Lag/4.
+	// Lag is the analytics lag bound: segments are sealed after Lag/2, the
+	// compactor folds each as it is sealed, and retries a failed proposal
+	// after Lag/4.
 	Lag time.Duration
 	// HonorDNT records no dimensions and no visitor hash for requests with
 	// DNT: 1 or Sec-GPC: 1 (the click itself is still counted).
@@ -62,6 +63,9 @@ type Config struct {
 	// node answers true only while every member can (the version gate) and
 	// --analytics-day-records is on. nil: version 1.
 	DayRecords func() bool
+	// sealed, when set, is called by the writer after it seals a segment
+	// (Start sets it to the compactor's kick).
+	sealed func()
 	// Parts, asked once per segment when DayRecords answers true, makes
 	// the compactor propose a segment of more than PartLinks links in
 	// parts (Clicks version 3), paced so that the apply never holds the
@@ -198,11 +202,11 @@ func (r *Recorder) run() {
 				lastSync = time.Now()
 			}
 			if r.seg.f != nil && time.Since(r.seg.openedAt) >= r.cfg.Lag/2 {
-				r.check(r.seg.seal())
+				r.seal()
 			}
 		case <-r.stop:
 			r.drain()
-			r.check(r.seg.seal())
+			r.seal()
 			return
 		}
 	}
@@ -239,7 +243,19 @@ func (r *Recorder) write(e *Event) {
 	}
 	r.written.Add(1)
 	if r.seg.size >= maxSegmentBytes {
-		r.check(r.seg.seal())
+		r.seal()
+	}
+}
+
+// seal seals the open segment, if any, and tells the compactor.
+func (r *Recorder) seal() {
+	if r.seg.f == nil {
+		return
+	}
+	err := r.seg.seal()
+	r.check(err)
+	if err == nil && r.cfg.sealed != nil {
+		r.cfg.sealed()
 	}
 }
 
