@@ -69,8 +69,9 @@ func (c *Compactor) kick() {
 
 // loop passes at start (segments sealed before), whenever the writer seals
 // a segment, and again Lag/4 after a pass that left segments behind (a
-// proposal failed: no leader, say). It checks the salts on each wake, and
-// at least every saltEvery.
+// proposal failed: no leader, say). It checks the salts on each wake, at
+// least every saltEvery, and again Lag/4 after it could not propose one (a
+// node starting, before there is a leader).
 func (c *Compactor) loop() {
 	defer c.wg.Done()
 	salts := time.NewTicker(saltEvery)
@@ -78,9 +79,9 @@ func (c *Compactor) loop() {
 	retry := time.NewTimer(c.every)
 	defer retry.Stop()
 	for {
-		c.ensureSalts()
+		saltsMissing := !c.ensureSalts()
 		var retryC <-chan time.Time
-		if c.pass(context.Background(), true) {
+		if c.pass(context.Background(), true) || saltsMissing {
 			retry.Reset(c.every)
 			retryC = retry.C
 		}
@@ -419,9 +420,10 @@ func (l *linkAgg) delta(code string) store.LinkClicks {
 	return out
 }
 
-// ensureSalts proposes today's and tomorrow's visitor salts when missing.
-// Any node may; the first applied wins.
-func (c *Compactor) ensureSalts() {
+// ensureSalts proposes today's and tomorrow's visitor salts when missing
+// and reports whether both exist now. Any node may; the first applied wins.
+func (c *Compactor) ensureSalts() (ok bool) {
+	ok = true
 	today := time.Now().UnixMilli() / store.DayMs
 	for _, day := range []int64{today, today + 1} {
 		if _, err := c.st.Salt(day); err == nil {
@@ -432,7 +434,9 @@ func (c *Compactor) ensureSalts() {
 		ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
 		if _, err := c.propose(ctx, &fsm.SetSalt{Now: time.Now().UnixMilli(), Day: day, Salt: salt}); err != nil {
 			c.log.Debug("proposing visitor salt", "day", day, "err", err)
+			ok = false
 		}
 		cancel()
 	}
+	return ok
 }
