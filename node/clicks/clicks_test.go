@@ -407,3 +407,34 @@ func TestSealWakesTheCompactor(t *testing.T) {
 		t.Fatal("the applied segment is still on disk")
 	}
 }
+
+// A salt that cannot be proposed yet (a node starting before there is a
+// leader) is proposed again after Lag/4, not at the next hourly check.
+func TestSaltRetriedUntilProposed(t *testing.T) {
+	st, apply := applyingStore(t, nil)
+	var failures atomic.Int32
+	propose := func(ctx context.Context, c fsm.Command) (*fsm.Result, error) {
+		if _, ok := c.(*fsm.SetSalt); ok && failures.Add(1) <= 3 {
+			return nil, errors.New("no leader")
+		}
+		return apply(ctx, c)
+	}
+	cfg := Config{Dir: t.TempDir(), Source: "n1/s", Store: st, Lag: 200 * time.Millisecond, Logger: quiet}
+	rec, comp, err := Start(cfg, store.Retention{}, propose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer comp.Close()
+	defer rec.Close()
+	today := time.Now().UnixMilli() / store.DayMs
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, err1 := st.Salt(today)
+		_, err2 := st.Salt(today + 1)
+		if err1 == nil && err2 == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("salts after 10 s of retries: %v, %v", err1, err2)
+		}
+	}
+}
