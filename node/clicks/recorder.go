@@ -63,14 +63,15 @@ type Config struct {
 	// node answers true only while every member can (the version gate) and
 	// --analytics-day-records is on. nil: version 1.
 	DayRecords func() bool
-	// sealed, when set, is called by the writer after it seals a segment
-	// (Start sets it to the compactor's kick).
-	sealed func()
 	// Parts, asked once per segment when DayRecords answers true, makes
 	// the compactor propose a segment of more than PartLinks links in
 	// parts (Clicks version 3), paced so that the apply never holds the
 	// core for long. True only while every member can apply version 3.
 	Parts func() bool
+
+	// sealed, when set, is called by the writer after it seals a segment
+	// (Start sets it to the compactor's kick).
+	sealed func()
 }
 
 // LoadSource returns the identity of the click log in dir, creating it on
