@@ -228,8 +228,18 @@ func (t *Txn) logDelivery(ep *Endpoint, dl *Delivery, maxDone uint32) error {
 
 // delFirst deletes the first key with prefix, which a counter says exists.
 func (t *Txn) delFirst(prefix []byte) error {
-	_, err := t.delFirstIn(prefix, prefixEnd(prefix))
-	return err
+	var first []byte
+	if err := scan(t.b, prefix, prefixEnd(prefix), func(k, _ []byte) error {
+		first = append([]byte(nil), k...)
+		return errStopScan
+	}); err != nil {
+		return err
+	}
+	if first == nil {
+		return ErrCorrupt // the counter and the table disagree
+	}
+	t.del(first)
+	return nil
 }
 
 // dropOldestPurges deletes the purge queue's entries below hi, oldest
@@ -254,23 +264,6 @@ func (t *Txn) dropOldestPurges(hi []byte, limit uint64) (uint64, error) {
 		t.raisePurgeFloor(keys[len(keys)-1])
 	}
 	return uint64(len(keys)), nil
-}
-
-// delFirstIn deletes and returns the first key in [lo, hi), which a
-// counter says exists.
-func (t *Txn) delFirstIn(lo, hi []byte) ([]byte, error) {
-	var first []byte
-	if err := scan(t.b, lo, hi, func(k, _ []byte) error {
-		first = append([]byte(nil), k...)
-		return errStopScan
-	}); err != nil {
-		return nil, err
-	}
-	if first == nil {
-		return nil, ErrCorrupt // the counter and the table disagree
-	}
-	t.del(first)
-	return first, nil
 }
 
 // RequeueDelivery moves a logged delivery back to the pending queue (a
