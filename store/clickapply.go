@@ -183,10 +183,6 @@ func (rd *clickReads) close() error {
 }
 
 func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner, rd *clickReads, layout DayLayout) (*Link, error) {
-	addDay := func(code string, d *DayClicks) error { return t.addDay(rd, code, d) }
-	if layout == LayoutRecord {
-		addDay = func(code string, d *DayClicks) error { return t.addDayAgg(rd, code, d) }
-	}
 	l, err := getLink(rd.link, d.Code)
 	if errors.Is(err, ErrNotFound) || err == nil && l.Status == StatusDeleted {
 		return nil, nil
@@ -207,7 +203,11 @@ func (t *Txn) addLinkClicks(d *LinkClicks, p *pruner, rd *clickReads, layout Day
 		}
 	}
 	for i := range d.Days {
-		if err := addDay(d.Code, &d.Days[i]); err != nil {
+		add := t.addDay
+		if layout == LayoutRecord {
+			add = t.addDayAgg
+		}
+		if err := add(rd, d.Code, &d.Days[i]); err != nil {
 			return nil, err
 		}
 	}
