@@ -194,7 +194,7 @@ func testRecorderCompactorExactlyOnce(t *testing.T, dayRecords bool) {
 	mustPropose(t, propose, &fsm.CreateLink{Now: 1, Code: "abc", URL: "https://e.test", Owner: 1, RedirectStatus: 302})
 	dir := t.TempDir()
 	cfg := Config{Dir: dir, Source: "n1/x", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: func() bool { return dayRecords }}
-	comp := &Compactor{cfg: cfg, dir: dir, source: cfg.Source, st: st, propose: propose, log: quiet}
+	comp := newCompactor(cfg, store.Retention{}, propose)
 	comp.ensureSalts()
 	for round := range 2 {
 		rec, err := NewRecorder(cfg)
@@ -295,7 +295,7 @@ func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
 	dir := t.TempDir()
 	yes := func() bool { return true }
 	cfg := Config{Dir: dir, Source: "n1/p", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: yes, Parts: yes}
-	comp := &Compactor{cfg: cfg, dir: dir, source: cfg.Source, st: st, propose: propose, log: quiet}
+	comp := newCompactor(cfg, store.Retention{}, propose)
 	comp.ensureSalts()
 	rec, err := NewRecorder(cfg)
 	if err != nil {

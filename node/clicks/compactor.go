@@ -47,8 +47,7 @@ const saltEvery = time.Hour
 // Recorder) and its compactor, which the writer wakes each time it seals a
 // segment: no pass runs while nothing is sealed.
 func Start(cfg Config, r store.Retention, propose propose.Func) (*Recorder, *Compactor, error) {
-	c := &Compactor{cfg: cfg, dir: cfg.Dir, source: cfg.Source, st: cfg.Store, propose: propose, retention: r,
-		every: max(cfg.Lag/4, 10*time.Millisecond), log: cfg.Logger, stop: make(chan struct{}), kicked: make(chan struct{}, 1)}
+	c := newCompactor(cfg, r, propose)
 	cfg.sealed = c.kick
 	rec, err := NewRecorder(cfg)
 	if err != nil {
@@ -57,6 +56,13 @@ func Start(cfg Config, r store.Retention, propose propose.Func) (*Recorder, *Com
 	c.wg.Add(1)
 	go c.loop()
 	return rec, c, nil
+}
+
+// newCompactor returns a compactor of cfg.Dir that is not running yet
+// (Start runs it; tests call Pass).
+func newCompactor(cfg Config, r store.Retention, propose propose.Func) *Compactor {
+	return &Compactor{cfg: cfg, dir: cfg.Dir, source: cfg.Source, st: cfg.Store, propose: propose, retention: r,
+		every: max(cfg.Lag/4, 10*time.Millisecond), log: cfg.Logger, stop: make(chan struct{}), kicked: make(chan struct{}, 1)}
 }
 
 // kick wakes the compactor's loop (a segment was sealed).
