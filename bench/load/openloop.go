@@ -60,7 +60,8 @@ func (r OpenResult) String() string {
 // of hiding (no coordinated omission). Redirects are not followed; an
 // answer other than status want counts as a failure. At most conns
 // connections are open (linkd caps connections per client address); a
-// request waiting for one counts that wait.
+// request waiting for one counts that wait. The sender waits for each due
+// time on a timerfd where a Go timer would be late (sleeper).
 //
 // The client is fasthttp's: at the rates of bench/redirect.sh (half of
 // what wrk reaches, ~35k/s) Go's net/http client on the generator's one
@@ -102,18 +103,25 @@ func OpenLoop(base string, codes Codes, rate float64, d time.Duration, want, con
 		}()
 	}
 	interval := time.Duration(float64(time.Second) / rate)
-	start := time.Now()
 	n := int(d.Seconds() * rate)
-	for i := range n {
-		t := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(t); wait > 0 {
-			time.Sleep(wait)
+	sleep, err := newSleeper()
+	if err == nil {
+		defer sleep.close()
+	}
+	sent := 0
+	start := time.Now()
+	for ; sent < n && err == nil; sent++ {
+		t := start.Add(time.Duration(sent) * interval)
+		if err = sleep.until(t); err == nil {
+			due <- t
 		}
-		due <- t
 	}
 	close(due)
 	wg.Wait()
-	res := OpenResult{Rate: rate, Sent: n, Elapsed: time.Since(start), Failures: map[string]int{}}
+	res := OpenResult{Rate: rate, Sent: sent, Elapsed: time.Since(start), Failures: map[string]int{}}
+	if err != nil {
+		res.Failures["sleeper: "+err.Error()] = 1
+	}
 	for w := range workers {
 		res.Latency = append(res.Latency, lats[w]...)
 		for k, v := range fails[w] {
