@@ -36,6 +36,9 @@
 #        DUR=10s CONNS=64 ROUNDS=2 ZIPF_N=1000000 bench/redirect.sh
 #        ON_FLAGS=--analytics-day-records=false bench/redirect.sh   (extra flags of the analytics-on runs)
 #        PORT=18080 NGINX_PORT=18081 RAFT_PORT=17000 (ports, to run beside another copy)
+#        LINKD_BIN=/tmp/linkd-old SEED_BULK=0 bench/redirect.sh   (another build, e.g. an
+#          earlier release: SEED_BULK=0 seeds one create per request, for a
+#          release without the bulk API)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10s}
@@ -61,7 +64,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$OUT/linkd" ./cmd/linkd
+if [ -n "${LINKD_BIN:-}" ]; then cp "$LINKD_BIN" "$OUT/linkd"; else go build -o "$OUT/linkd" ./cmd/linkd; fi
 go build -o "$OUT/seed" ./bench/seed
 go build -o "$OUT/loadgen" ./bench/loadgen
 TOKEN=lk_bench_token
@@ -89,7 +92,7 @@ stop_linkd() {
 echo "seeding $UNIFORM_N + $ZIPF_N links through the API..."
 start_linkd
 "$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix u -n "$UNIFORM_N" -url "$DEST"
-"$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix z -n "$ZIPF_N" -url "$DEST" -bulk 1000 -c 4
+"$OUT/seed" -server http://127.0.0.1:$PORT -token "$TOKEN" -prefix z -n "$ZIPF_N" -url "$DEST" -bulk "${SEED_BULK:-1000}" -c 4
 [ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$PORT/z0000000)" = "302 $DEST" ]
 stop_linkd
 

@@ -10,7 +10,9 @@
 #   - redirects over the whole key space, open loop (bench/loadgen -rate):
 #     uniform over all N codes (nearly every request a hot-set miss) at
 #     $RATE/s, and Zipf (s = 1.1) over all N codes at $RATE/s: p50/p99 and
-#     server CPU per redirect (analytics on, as shipped);
+#     server CPU per redirect (analytics on, as shipped); then the same two
+#     runs against linkd --analytics=false and against nginx's `return 302`
+#     (one worker, on the node's core) as baselines;
 #   - listing and analytics query latency for the user who owns all N links
 #     (the admin): first page, 100 pages deep by cursor, a search that
 #     matches nothing (bounded scan), one link's analytics;
@@ -27,6 +29,9 @@
 #        N=1000000 RATE=2000 DIR=/var/tmp/scale bench/scale/scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+for tool in nginx taskset curl go; do
+  command -v "$tool" >/dev/null || { echo "scale: $tool is missing (apt-get install -y nginx)" >&2; exit 1; }
+done
 N=${N:-10000000}
 RATE=${RATE:-2000}
 DUR=${DUR:-20s}
@@ -34,6 +39,7 @@ CONC=${CONC:-4}
 DIR=${DIR:-$(mktemp -d /var/tmp/linkd-scale.XXXXXX)}
 PORT=${PORT:-18090}
 RAFT=${RAFT:-17090}
+NGINX_PORT=${NGINX_PORT:-18093}
 TOKEN=lk_scale_bench_token
 # The node runs with a cluster secret so a second node can join it later.
 export LINKD_CLUSTER_SECRET=scale-bench-cluster-secret-0123456789abcdef
@@ -46,7 +52,7 @@ CGO_ENABLED=0 go build -o "$BIN/linkd" ./cmd/linkd
 go build -o "$BIN/seed" ./bench/seed
 go build -o "$BIN/loadgen" ./bench/loadgen
 DATA="$DIR/data"
-cleanup() { [ -f "$DIR/linkd.pid" ] && kill "$(cat "$DIR/linkd.pid")" 2>/dev/null || true; }
+cleanup() { for f in "$DIR"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 TICK=$(getconf CLK_TCK)
@@ -95,17 +101,22 @@ latency_ms() {
     awk '{ printf "%.1f", $1 * 1000 }'
 }
 du_bytes() { du -sb "$1" | awk '{ print $1 }'; }
-# redirects NAME LOADGEN-ARGS...: open-loop run, prints the line and CPU/redirect
+# redirects NAME PORT PID LOADGEN-ARGS...: open-loop run against the server
+# on PORT, prints the line and the CPU per redirect of process PID
 redirects() {
-  local name=$1 pid c0 c1 out sent; shift
-  pid=$(cat "$DIR/linkd.pid")
-  taskset -c 1 "$BIN/loadgen" -server http://127.0.0.1:$PORT -prefix s -codes "$N" -d 5s "$@" >/dev/null # warm
+  local name=$1 port=$2 pid=$3 c0 c1 out sent; shift 3
+  taskset -c 1 "$BIN/loadgen" -server http://127.0.0.1:$port -prefix s -codes "$N" -d 5s "$@" >/dev/null # warm
   c0=$(cpu_ticks "$pid")
-  out=$(taskset -c 1 "$BIN/loadgen" -server http://127.0.0.1:$PORT -prefix s -codes "$N" -d "$DUR" "$@")
+  out=$(taskset -c 1 "$BIN/loadgen" -server http://127.0.0.1:$port -prefix s -codes "$N" -d "$DUR" "$@")
   sleep 3 # let the click pipeline seal and apply what the run recorded
   c1=$(cpu_ticks "$pid")
   sent=$(echo "$out" | sed -E 's/.*: ([0-9]+) sent.*/\1/')
   echo "| $name | $out | $(awk -v d=$((c1 - c0)) -v hz="$TICK" -v q="$sent" 'BEGIN { printf "%.1f", d / hz * 1e6 / q }') |"
+}
+# both_workloads SERVER PORT PID [LINKD-FLAGS]: the uniform and the Zipf run
+both_workloads() {
+  redirects "$1, uniform, $RATE/s" "$2" "$3" -rate "$RATE"
+  redirects "$1, Zipf s=1.1, $RATE/s" "$2" "$3" -rate "$RATE" -zipf 1.1
 }
 
 echo "# linkd scale benchmark: $N links"
@@ -129,10 +140,9 @@ echo
 RSS_LOADED=$(rss_mib "$PID")
 echo "## Redirects over all $N codes (open loop, analytics on)"
 echo
-echo "| workload | loadgen | node CPU µs/redirect |"
+echo "| server, workload | loadgen | server CPU µs/redirect |"
 echo "|---|---|---|"
-redirects "uniform, $RATE/s" -rate "$RATE"
-redirects "Zipf s=1.1, $RATE/s" -rate "$RATE" -zipf 1.1
+both_workloads "linkd" $PORT "$PID"
 RSS_RUN=$(rss_mib "$PID")
 echo
 echo "## Queries for the user who owns all $N links"
@@ -168,6 +178,27 @@ echo "| RSS after loading | $RSS_LOADED |"
 echo "| RSS after the redirect runs | $RSS_RUN |"
 echo "| restart until ready | $RESTART ms |"
 echo "| RSS after restart | $RSS_RESTART |"
+echo
+# Baselines for the redirect runs, at the same rate over the same codes:
+# linkd with --analytics=false, and nginx's `return 302` on the same core.
+stop_linkd
+start_linkd "$DATA" --analytics=false >/dev/null
+echo "## Baselines for the redirect runs"
+echo
+echo "| server, workload | loadgen | server CPU µs/redirect |"
+echo "|---|---|---|"
+both_workloads "linkd --analytics=false" $PORT "$(cat "$DIR/linkd.pid")"
+cat >"$DIR/nginx.conf" <<CONF
+worker_processes 1;
+pid $DIR/nginx.pid;
+error_log $DIR/nginx-error.log warn;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$NGINX_PORT; location / { return 302 'https://example.com/'; } } }
+CONF
+taskset -c 0 nginx -c "$DIR/nginx.conf" -p "$DIR"
+for _ in $(seq 50); do [ -s "$DIR/nginx.pid" ] && break; sleep 0.1; done
+both_workloads "nginx return 302" $NGINX_PORT "$(pgrep -P "$(cat "$DIR/nginx.pid")" | head -1)"
+stop_pid "$DIR/nginx.pid"
 echo
 # A raft snapshot of the whole state, then a fresh node joining: restart n1
 # with a low snapshot threshold so it snapshots everything within seconds,
