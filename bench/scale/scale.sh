@@ -83,9 +83,10 @@ wait_ready() { # PORT LOG T0 -> prints ms since T0 when /_/readyz answers 200
   done
   echo "scale: linkd did not become ready; its log:" >&2; tail -20 "$2" >&2; exit 1
 }
-stop_pid() { # PID-FILE
-  kill "$(cat "$1")"
-  while kill -0 "$(cat "$1")" 2>/dev/null; do sleep 0.1; done
+stop_pid() { # PID-FILE (read once: nginx removes its own as it exits)
+  local pid; pid=$(cat "$1")
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   rm -f "$1"
 }
 stop_linkd() { stop_pid "$DIR/linkd.pid"; }
