@@ -26,7 +26,7 @@
 # redirects at a fixed rate, half of the highest req/s linkd (analytics on)
 # reached in that workload, to nginx and to linkd in turn, for $OPEN_DUR;
 # latency counts from each request's due time (no coordinated omission),
-# reported as p50/p99 (Debian has no wrk2). loadgen is Go's net/http
+# reported as p50/p99 (Debian has no wrk2). loadgen is fasthttp's
 # client on core 1; at high rates it is part of what is measured.
 # The per-address redirect budget is off (--rate-redirects-per-ip off):
 # all of wrk's requests come from one address. The machine is shared and

@@ -110,11 +110,12 @@ func OpenLoop(base string, codes Codes, rate float64, d time.Duration, want, con
 	}
 	sent := 0
 	start := time.Now()
-	for ; sent < n && err == nil; sent++ {
+	for ; err == nil && sent < n; sent++ {
 		t := start.Add(time.Duration(sent) * interval)
-		if err = sleep.until(t); err == nil {
-			due <- t
+		if err = sleep.until(t); err != nil {
+			break
 		}
+		due <- t
 	}
 	close(due)
 	wg.Wait()

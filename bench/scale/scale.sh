@@ -114,7 +114,7 @@ redirects() {
   sent=$(echo "$out" | sed -E 's/.*: ([0-9]+) sent.*/\1/')
   echo "| $name | $out | $(awk -v d=$((c1 - c0)) -v hz="$TICK" -v q="$sent" 'BEGIN { printf "%.1f", d / hz * 1e6 / q }') |"
 }
-# both_workloads SERVER PORT PID [LINKD-FLAGS]: the uniform and the Zipf run
+# both_workloads NAME PORT PID: the uniform and the Zipf run
 both_workloads() {
   redirects "$1, uniform, $RATE/s" "$2" "$3" -rate "$RATE"
   redirects "$1, Zipf s=1.1, $RATE/s" "$2" "$3" -rate "$RATE" -zipf 1.1
