@@ -115,6 +115,16 @@ const (
 	// transportMaxPool and transportTimeout configure raft's TCP transport.
 	transportMaxPool = 3
 	transportTimeout = 10 * time.Second
+	// transportInFlight 1 turns raft's pipelined replication off: every
+	// AppendEntries waits for its answer. hashicorp/raft v1.7.3's pipeline
+	// can deadlock (a follower answers Success=false, the pipeline's
+	// decoder returns, and one more send parks on a channel nobody reads):
+	// the leader then stops replicating to that follower for good while
+	// heartbeats still reach it, and raft's Shutdown waits forever. A -race
+	// CI run hung exactly there (httpd, node Close in waitShutdown). Group
+	// commit already batches; raft's own docs find pipelining of little use
+	// with batching.
+	transportInFlight = 1
 )
 
 // Config configures a node.
@@ -348,6 +358,7 @@ func (n *Node) transport(hlog hclog.Logger) (raft.Transport, error) {
 	n.stream = ownStream(stream)
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: n.stream, MaxPool: transportMaxPool, Timeout: transportTimeout, Logger: hlog,
+		MaxRPCsInFlight: transportInFlight,
 	}), nil
 }
 

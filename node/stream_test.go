@@ -2,11 +2,13 @@ package node
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
 	"github.com/linkd/linkd/internal/freeport"
@@ -81,5 +83,21 @@ func TestStreamCloseReportsAHandlerStillRunning(t *testing.T) {
 	}
 	if err := s.Close(); !errors.Is(err, errHandlersRunning) {
 		t.Fatalf("second Close = %v, want the same answer", err)
+	}
+}
+
+// Replication must not use raft's pipeline (see transportInFlight): the
+// transport refuses to open one, so raft replicates with one synchronous
+// AppendEntries at a time.
+func TestTransportRefusesPipelines(t *testing.T) {
+	addr := freeport.Addr(t)
+	n := &Node{cfg: Config{RaftAddr: addr, RaftAdvertise: addr}}
+	trans, err := n.transport(hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trans.(io.Closer).Close()
+	if _, err := trans.AppendEntriesPipeline("peer", raft.ServerAddress(addr)); !errors.Is(err, raft.ErrPipelineReplicationNotSupported) {
+		t.Fatalf("AppendEntriesPipeline: %v, want %v", err, raft.ErrPipelineReplicationNotSupported)
 	}
 }
