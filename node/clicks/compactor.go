@@ -304,6 +304,14 @@ func (c *Compactor) fold(num uint64, p *pacer) (*fsm.Clicks, error) {
 // its source and segment).
 func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, error) {
 	links := map[string]*linkAgg{}
+	linkOf := func(code []byte) *linkAgg {
+		l := links[string(code)]
+		if l == nil {
+			l = &linkAgg{}
+			links[string(code)] = l
+		}
+		return l
+	}
 	profiles := map[string]uint64{}
 	var key []byte
 	err := each(func(b []byte) {
@@ -319,11 +327,7 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 			return // no minute bucket, no visitor
 		}
 		f, _ := v.fields()
-		l := links[string(f[0])]
-		if l == nil {
-			l = &linkAgg{}
-			links[string(f[0])] = l
-		}
+		l := linkOf(f[0])
 		l.minutes = addBucket(l.minutes, v.timeMs/store.MinuteMs)
 		if v.visitor != 0 {
 			l.day(v.timeMs / store.DayMs).visitors().InsertHash(v.visitor)
@@ -341,12 +345,7 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 			orphans[store.OrphanCount{Day: day, Host: string(f[1])}] += n
 			continue
 		}
-		l := links[string(f[0])]
-		if l == nil {
-			l = &linkAgg{}
-			links[string(f[0])] = l
-		}
-		l.day(day).add(v.kind, v.class, f, n)
+		linkOf(f[0]).day(day).add(v.kind, v.class, f, n)
 	}
 	cmd := &fsm.Clicks{Now: time.Now().UnixMilli(), Retention: c.retention}
 	for _, code := range slices.Sorted(maps.Keys(links)) {
