@@ -1,6 +1,9 @@
 package fsm
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/linkd/linkd/store"
 )
 
@@ -217,6 +220,10 @@ type DelMember struct {
 // V to 2, which a node does only when its operator turned the record
 // layout on (an older node cannot apply version 2).
 //
+// Version 4 is version 3 with the links and orphans in one packed byte
+// string (Packed, store.MarshalClickDeltas): no reflection to encode or
+// decode them, and none to skip them when only the version is read.
+//
 // Version 3 (record layout) may carry a segment in parts: the segment's
 // links, sorted by code, split into several entries, each but the last with
 // More set; the last carries the orphans. The fsm remembers how far (up to
@@ -234,6 +241,38 @@ type Clicks struct {
 	Links     []store.LinkClicks  `codec:"l,omitempty"`
 	Orphans   []store.OrphanCount `codec:"o,omitempty"`
 	More      bool                `codec:"more,omitempty"` // v3: a later part of the segment follows
+	// Packed (v4) carries Links and Orphans in store's packed layout
+	// (store.MarshalClickDeltas) instead of "l" and "o". Encode fills it
+	// and Decode empties it: in memory a Clicks always holds Links.
+	Packed []byte `codec:"lb,omitempty"`
+}
+
+// pack returns the command as it is encoded: from version 4, with its
+// links and orphans packed.
+func (c *Clicks) pack() Command {
+	if c.V < 4 {
+		return c
+	}
+	p := *c
+	p.Packed = store.MarshalClickDeltas(c.Links, c.Orphans)
+	p.Links, p.Orphans = nil, nil
+	return &p
+}
+
+// unpack undoes pack after decoding.
+func (c *Clicks) unpack() error {
+	switch {
+	case c.V < 4 && c.Packed == nil:
+		return nil
+	case c.V < 4 || len(c.Links) > 0 || len(c.Orphans) > 0:
+		return errors.New("fsm: clicks: packed and unpacked deltas mixed")
+	}
+	links, orphans, err := store.UnmarshalClickDeltas(c.Packed)
+	if err != nil {
+		return fmt.Errorf("fsm: clicks: packed deltas: %w", err)
+	}
+	c.Links, c.Orphans, c.Packed = links, orphans, nil
+	return nil
 }
 
 // SetSalt sets the visitor-hash salt of a UTC day (the first one wins).

@@ -36,7 +36,7 @@ func (h *Header) header() *Header { return h }
 // together with Apply code for it.
 var versions = map[Type]uint8{
 	TypeInit: 1, TypeAllocRange: 1, TypeCreateLink: 4, TypeUpdateLink: 2, TypeDeleteLink: 1, // CreateLink v3: Domain, v4: DailyQuota, Hold
-	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 3, TypeSetSalt: 1, // Clicks v2: one record per link and day, v3: parts
+	TypeSetMember: 1, TypeDelMember: 1, TypeClicks: 4, TypeSetSalt: 1, // Clicks v2: one record per link and day, v3: parts, v4: packed deltas
 	TypeCreateUser: 1, TypeUpdateUser: 1, TypeDeleteUser: 2, TypeCreateAPIKey: 1, TypeDeleteAPIKey: 1, // DeleteUser v2: erases the outbox too
 	TypeCreateSession: 1, TypeDeleteSession: 1, TypeCreateInvite: 1, TypeDeleteInvite: 1,
 	TypeSetProfile: 3, TypePutImage: 1, // SetProfile v2: RetireAt (dropped links expire, not deleted), v3: Hold
@@ -74,6 +74,14 @@ var mh = func() *codec.MsgpackHandle {
 // a mixed cluster then still apply it.
 type versioner interface{ version() uint8 }
 
+// packer is a command that encodes part of itself in its own layout (a
+// byte string in the msgpack body): pack returns what to encode, unpack
+// restores the decoded command.
+type packer interface {
+	pack() Command
+	unpack() error
+}
+
 // Encode serialises a command: one type byte, then the msgpack body. A
 // command whose version is unset is written at the newest version, or at
 // the oldest that holds it (versioner).
@@ -91,6 +99,9 @@ func Encode(c Command) ([]byte, error) {
 	}
 	if h.V > newest {
 		return nil, fmt.Errorf("fsm: encode %T: version %d, newest is %d", c, h.V, newest)
+	}
+	if p, ok := c.(packer); ok {
+		c = p.pack()
 	}
 	var body []byte
 	if err := codec.NewEncoderBytes(&body, mh).Encode(c); err != nil {
@@ -169,6 +180,11 @@ func Decode(b []byte) (Command, error) {
 	h.V = max(h.V, 1)
 	if err := checkVersion(t, h.V); err != nil {
 		return nil, err
+	}
+	if p, ok := c.(packer); ok {
+		if err := p.unpack(); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

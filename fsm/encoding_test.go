@@ -28,7 +28,7 @@ const goldenDir = "../testdata/golden/fsm"
 // logs and snapshots would be read differently.
 func TestGoldenCommands(t *testing.T) {
 	newest := map[Type]bool{}
-	for _, samples := range []map[string]Command{goldenSamples(), moderationGoldenSamples(), batchSamples(), goldenV2Samples(), clicksV3Samples(), domainGoldenSamples(), domainV2GoldenSamples(), outboxSamples(), feedGoldenSamples(), quotaGoldenSamples(), groupSamples(), trustGoldenSamples()} {
+	for _, samples := range []map[string]Command{goldenSamples(), moderationGoldenSamples(), batchSamples(), goldenV2Samples(), clicksV3Samples(), clicksV4Samples(), domainGoldenSamples(), domainV2GoldenSamples(), outboxSamples(), feedGoldenSamples(), quotaGoldenSamples(), groupSamples(), trustGoldenSamples()} {
 		for name, c := range samples {
 			b := mustEncode(t, c)
 			v := c.header().V

@@ -99,6 +99,19 @@ func clicksV3Samples() map[string]Command {
 	return map[string]Command{"08-clicks": c}
 }
 
+// clicksV4Samples is a Clicks at version 4 (links and orphans packed):
+// two links, one with minutes out of order (the packed minutes are signed
+// deltas) and a day with neither dimensions nor visitors.
+func clicksV4Samples() map[string]Command {
+	c := clicksV2()
+	c.V = 4
+	c.Links = append(c.Links, store.LinkClicks{Code: "ex.test/zz",
+		Minutes: []store.ClickBucket{{T: 28333340, N: 1}, {T: 28333339, N: 1 << 40}},
+		Days:    []store.DayClicks{{Day: 19676, Previews: 1}, {Day: 19677, Humans: 1, Dims: []store.DimCount{{Dim: 3, Key: "mobile", N: 1}}}}})
+	c.Orphans = append(c.Orphans, store.OrphanCount{Day: -1, Host: "", N: 1})
+	return map[string]Command{"08-clicks": c}
+}
+
 // outboxSamples are the outbox commands (types 90–96).
 func outboxSamples() map[string]Command {
 	url := "https://hooks.test/v2"

@@ -48,12 +48,26 @@ func (e *encoder) strs(v []string) {
 type decoder struct {
 	b   []byte
 	err error
+	// exact: reading past the end is an error, for a layout that never
+	// grows by appended fields (the packed click deltas).
+	exact bool
 }
 
 func (d *decoder) fail() { d.err = ErrCorrupt; d.b = nil }
 
+// end reports whether the record is used up, failing in exact mode.
+func (d *decoder) end() bool {
+	if len(d.b) > 0 {
+		return false
+	}
+	if d.exact && d.err == nil {
+		d.fail()
+	}
+	return true
+}
+
 func (d *decoder) u8() uint8 {
-	if len(d.b) == 0 {
+	if d.end() {
 		return 0
 	}
 	v := d.b[0]
@@ -62,7 +76,7 @@ func (d *decoder) u8() uint8 {
 }
 
 func (d *decoder) uv() uint64 {
-	if len(d.b) == 0 {
+	if d.end() {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
@@ -75,7 +89,7 @@ func (d *decoder) uv() uint64 {
 }
 
 func (d *decoder) iv() int64 {
-	if len(d.b) == 0 {
+	if d.end() {
 		return 0
 	}
 	v, n := binary.Varint(d.b)

@@ -171,7 +171,8 @@ func (w *Node) startAnalytics(cfg Config, a Analytics) error {
 	ccfg := clicks.Config{Dir: dir, Source: src, Store: w.Node.Store(), Lag: a.Lag,
 		HonorDNT: a.HonorDNT, TrustedProxies: cfg.Proxies, Logger: cfg.Logger,
 		DayRecords: func() bool { return a.DayRecords && w.Cluster.Understands(fsm.TypeClicks, 2) },
-		Parts:      func() bool { return w.Cluster.Understands(fsm.TypeClicks, 3) }}
+		Parts:      func() bool { return w.Cluster.Understands(fsm.TypeClicks, 3) },
+		Packed:     func() bool { return w.Cluster.Understands(fsm.TypeClicks, 4) }}
 	if w.rec, w.comp, err = clicks.Start(ccfg, a.Retention, w.Cluster.Propose); err != nil {
 		return fmt.Errorf("click log: %w", err)
 	}

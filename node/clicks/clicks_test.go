@@ -268,11 +268,18 @@ func mustPropose(t *testing.T, p propose.Func, c fsm.Command) {
 	}
 }
 
-// With parts (Clicks v3), a segment of more than PartLinks links goes out
-// as several entries. A proposal that fails after it was applied (the
-// proposer's timeout, say) leaves the segment on disk; the next pass
-// proposes it again, and every click is still counted once.
+// With parts (Clicks v3, and v4 with its deltas packed), a segment of
+// more than PartLinks links goes out as several entries. A proposal that
+// fails after it was applied (the proposer's timeout, say) leaves the
+// segment on disk; the next pass proposes it again, and every click is
+// still counted once.
 func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
+	for _, v := range []uint8{3, 4} {
+		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) { testPartsCountOnce(t, v) })
+	}
+}
+
+func testPartsCountOnce(t *testing.T, v uint8) {
 	const n = 2*PartLinks + 500
 	var parts []*fsm.Clicks
 	failNext := 2 // fail the second part, once, after applying it
@@ -294,7 +301,8 @@ func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
 	mustPropose(t, apply, &fsm.CreateLinks{Items: items})
 	dir := t.TempDir()
 	yes := func() bool { return true }
-	cfg := Config{Dir: dir, Source: "n1/p", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: yes, Parts: yes}
+	cfg := Config{Dir: dir, Source: "n1/p", Store: st, Lag: time.Hour, Logger: quiet, DayRecords: yes, Parts: yes,
+		Packed: func() bool { return v == 4 }}
 	comp := newCompactor(cfg, store.Retention{}, propose)
 	comp.ensureSalts()
 	rec, err := NewRecorder(cfg)
@@ -318,7 +326,7 @@ func TestCompactorPartsCountOnceThroughFailures(t *testing.T) {
 		t.Fatal("the segment was not deleted after its last part")
 	}
 	// 2 parts, then the whole segment again in 3.
-	if len(parts) != 5 || parts[0].V != 3 || !parts[0].More || parts[4].More || len(parts[0].Links) != PartLinks {
+	if len(parts) != 5 || parts[0].V != v || !parts[0].More || parts[4].More || len(parts[0].Links) != PartLinks {
 		t.Fatalf("parts: %d, first v%d more=%v", len(parts), parts[0].V, parts[0].More)
 	}
 	for i := range n {

@@ -295,6 +295,9 @@ func (c *Compactor) fold(num uint64, p *pacer) (*fsm.Clicks, error) {
 		cmd.V = 2
 		if c.cfg.Parts != nil && c.cfg.Parts() {
 			cmd.V = 3
+			if c.cfg.Packed != nil && c.cfg.Packed() {
+				cmd.V = 4
+			}
 		}
 	}
 	return cmd, nil

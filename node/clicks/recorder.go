@@ -68,6 +68,11 @@ type Config struct {
 	// parts (Clicks version 3), paced so that the apply never holds the
 	// core for long. True only while every member can apply version 3.
 	Parts func() bool
+	// Packed, asked once per segment when Parts answers true, makes the
+	// compactor propose Clicks version 4: version 3 with the deltas in a
+	// packed layout, far cheaper to encode and decode. True only while
+	// every member can apply version 4.
+	Packed func() bool
 
 	// sealed, when set, is called by the writer after it seals a segment
 	// (Start sets it to the compactor's kick).
