@@ -255,7 +255,7 @@ const DirectReferrer = "(direct)"
 // of the fold (BenchmarkFold).
 type linkAgg struct {
 	minutes []store.ClickBucket
-	days    []*dayAgg
+	days    []dayAgg // by day; a *dayAgg into it is used at once, never kept
 }
 
 type dimKey struct {
@@ -263,11 +263,18 @@ type dimKey struct {
 	key string
 }
 
+// dayAgg is one link's day. Its dimension values accumulate in d.Dims
+// itself, found by a scan while there are few (most links of a large
+// segment have a handful: a map per link-day was the fold's largest
+// allocation) and through idx once there are more than dimScan.
 type dayAgg struct {
-	d    store.DayClicks
-	dims map[dimKey]uint64
-	hll  *hyperloglog.Sketch
+	d   store.DayClicks
+	idx map[dimKey]int // index into d.Dims; nil until it holds more than dimScan values
+	hll *hyperloglog.Sketch
 }
+
+// dimScan is how many dimension values of a link-day are found by a scan.
+const dimScan = 16
 
 // fold reads a segment into a Clicks command. Records that agree on day,
 // kind, class, link and every dimension are counted under one key first
@@ -387,13 +394,12 @@ func (l *linkAgg) day(day int64) *dayAgg {
 	i := len(l.days)
 	for i > 0 && l.days[i-1].d.Day >= day {
 		if l.days[i-1].d.Day == day {
-			return l.days[i-1]
+			return &l.days[i-1]
 		}
 		i--
 	}
-	d := &dayAgg{d: store.DayClicks{Day: day}, dims: map[dimKey]uint64{}}
-	l.days = slices.Insert(l.days, i, d)
-	return d
+	l.days = slices.Insert(l.days, i, dayAgg{d: store.DayClicks{Day: day}})
+	return &l.days[i]
 }
 
 func (d *dayAgg) visitors() *hyperloglog.Sketch {
@@ -418,28 +424,58 @@ func (d *dayAgg) add(kind, class uint8, f [8][]byte, n uint64) {
 	if kind == KindScan {
 		d.d.Scans += n
 	}
-	ref := string(f[6])
-	if ref == "" && len(f[3]) > 0 { // dimensions recorded (no DNT), but no referrer
-		ref = DirectReferrer
+	ref := f[6]
+	if len(ref) == 0 && len(f[3]) > 0 { // dimensions recorded (no DNT), but no referrer
+		ref = directReferrer
 	}
-	for _, k := range [...]dimKey{{store.DimReferrer, ref}, {store.DimCountry, string(f[2])},
-		{store.DimDevice, string(f[3])}, {store.DimBrowser, string(f[4])}, {store.DimOS, string(f[5])},
-		{store.DimVariant, string(f[7])}} {
-		if k.key != "" {
-			d.dims[k] += n
+	d.count(store.DimReferrer, ref, n)
+	d.count(store.DimCountry, f[2], n)
+	d.count(store.DimDevice, f[3], n)
+	d.count(store.DimBrowser, f[4], n)
+	d.count(store.DimOS, f[5], n)
+	d.count(store.DimVariant, f[7], n)
+}
+
+var directReferrer = []byte(DirectReferrer)
+
+// count adds n to value key of dim (nothing for an empty key).
+func (d *dayAgg) count(dim uint8, key []byte, n uint64) {
+	if len(key) == 0 {
+		return
+	}
+	dims := d.d.Dims
+	if d.idx == nil {
+		for i := range dims {
+			if dims[i].Dim == dim && dims[i].Key == string(key) {
+				dims[i].N += n
+				return
+			}
+		}
+		if dims == nil {
+			dims = make([]store.DimCount, 0, 8) // a record's six dimensions, without regrowing
+		}
+		if len(dims) < dimScan {
+			d.d.Dims = append(dims, store.DimCount{Dim: dim, Key: string(key), N: n})
+			return
+		}
+		d.idx = make(map[dimKey]int, 2*dimScan)
+		for i, x := range dims {
+			d.idx[dimKey{x.Dim, x.Key}] = i
 		}
 	}
+	k := dimKey{dim, string(key)}
+	if i, ok := d.idx[k]; ok {
+		dims[i].N += n
+		return
+	}
+	d.idx[k] = len(dims)
+	d.d.Dims = append(dims, store.DimCount{Dim: dim, Key: k.key, N: n})
 }
 
 func (l *linkAgg) delta(code string) store.LinkClicks {
-	out := store.LinkClicks{Code: code, Minutes: l.minutes}
-	for _, d := range l.days {
-		if len(d.dims) > 0 { // none (previews only) stays nil, as encoded before
-			d.d.Dims = make([]store.DimCount, 0, len(d.dims))
-		}
-		for k, n := range d.dims {
-			d.d.Dims = append(d.d.Dims, store.DimCount{Dim: k.dim, Key: k.key, N: n})
-		}
+	out := store.LinkClicks{Code: code, Minutes: l.minutes, Days: make([]store.DayClicks, 0, len(l.days))}
+	for i := range l.days {
+		d := &l.days[i]
 		slices.SortFunc(d.d.Dims, func(a, b store.DimCount) int {
 			return cmp.Or(cmp.Compare(a.Dim, b.Dim), cmp.Compare(a.Key, b.Key))
 		})

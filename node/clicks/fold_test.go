@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/linkd/linkd/store"
@@ -67,5 +68,50 @@ func TestFoldDoesNotDependOnRecordOrder(t *testing.T) {
 		if got := fold(recs); !reflect.DeepEqual(got, want) {
 			t.Fatal("folding the same records in another order gave another command")
 		}
+	}
+}
+
+// A link-day's dimension values are counted the same whether they are few
+// (found by a scan) or more than dimScan (found through an index built
+// when the scan's limit is passed): every value once, with all its
+// records, sorted by dimension and value.
+func TestFoldCountsManyDimensionValues(t *testing.T) {
+	const refs = 3 * dimScan
+	var recs [][]byte
+	for round := range 3 {
+		for i := range refs {
+			rec := record{timeMs: int64(20_000)*store.DayMs + int64(round*refs+i), kind: KindClick, class: ClassHuman,
+				code: []byte("c1"), country: []byte("DE"), device: []byte("mobile"), browser: fmt.Appendf(nil, "B%d", round),
+				os: []byte("Android"), refHost: fmt.Appendf(nil, "r%02d.test", i)}
+			recs = append(recs, rec.appendTo(nil))
+		}
+	}
+	c := &Compactor{log: quiet}
+	cmd, err := c.foldRecords(func(fn func([]byte)) error {
+		for _, b := range recs {
+			fn(b)
+		}
+		return nil
+	})
+	if err != nil || len(cmd.Links) != 1 || len(cmd.Links[0].Days) != 1 {
+		t.Fatalf("fold: %v, %+v", err, cmd)
+	}
+	want := []store.DimCount{{Dim: store.DimCountry, Key: "DE", N: 3 * refs}}
+	for i := range refs {
+		want = append(want, store.DimCount{Dim: store.DimReferrer, Key: fmt.Sprintf("r%02d.test", i), N: 3})
+	}
+	want = append(want, store.DimCount{Dim: store.DimDevice, Key: "mobile", N: 3 * refs},
+		store.DimCount{Dim: store.DimOS, Key: "Android", N: 3 * refs})
+	for round := range 3 { // a referrer is in three profiles, one per browser
+		want = append(want, store.DimCount{Dim: store.DimBrowser, Key: fmt.Sprintf("B%d", round), N: refs})
+	}
+	slices.SortFunc(want, func(a, b store.DimCount) int {
+		if a.Dim != b.Dim {
+			return int(a.Dim) - int(b.Dim)
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if got := cmd.Links[0].Days[0].Dims; !reflect.DeepEqual(got, want) {
+		t.Fatalf("dims:\n%v\nwant\n%v", got, want)
 	}
 }
