@@ -283,9 +283,13 @@ func (r *Recorder) encode(e *Event) []byte {
 		r.variant[0] = '0' + e.Variant - 1
 		rec.variant = r.variant[:]
 	}
+	// The scratch buffers are assigned first and rec's fields from them,
+	// never r's from rec: escape analysis follows a struct as a whole, and
+	// storing any of rec's fields in r made e (aliased by rec.code) escape,
+	// so that every click cost the writer a heap copy of its event.
 	if e.Kind == KindOrphan {
-		rec.host = appendHost(r.hostBuf[:0], e.host[:e.hostLen])
-		r.hostBuf = rec.host
+		r.hostBuf = appendHost(r.hostBuf[:0], e.host[:e.hostLen])
+		rec.host = r.hostBuf
 	}
 	info := r.agent(e.ua[:e.uaLen])
 	rec.class = info.class
@@ -299,8 +303,8 @@ func (r *Recorder) encode(e *Event) []byte {
 			rec.country = r.ctry[:]
 		}
 		rec.device, rec.browser, rec.os = info.device, info.browser, info.osName
-		rec.refHost = referrerHost(r.ref[:0], e.ref[:e.refLen])
-		r.ref = rec.refHost
+		r.ref = referrerHost(r.ref[:0], e.ref[:e.refLen])
+		rec.refHost = r.ref
 		if salt := r.salt(e.TimeMs / store.DayMs); salt != nil {
 			rec.visitor = visitorHash(salt, addr, e.ua[:e.uaLen]) | 1 // never 0
 		}
