@@ -87,6 +87,7 @@ func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 	if n := d.count(); n > 0 {
 		links = make([]LinkClicks, n)
 	}
+	keys := interner{}
 	for i := range links {
 		l := &links[i]
 		l.Code = d.str()
@@ -109,7 +110,7 @@ func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 				day.Dims = make([]DimCount, n)
 			}
 			for k := range day.Dims {
-				day.Dims[k] = DimCount{Dim: d.u8(), Key: d.str(), N: d.uv()}
+				day.Dims[k] = DimCount{Dim: d.u8(), Key: keys.intern(d.raw()), N: d.uv()}
 			}
 			if v := d.bytes(); len(v) > 0 {
 				day.Visitors = v
@@ -144,4 +145,22 @@ func (d *decoder) count() int {
 		return 0
 	}
 	return int(n)
+}
+
+// interner shares the strings of repeated dimension values (countries,
+// devices, browsers: the same few across a part's thousand links) within
+// one decode, up to maxInterned distinct ones.
+type interner map[string]string
+
+const maxInterned = 1024
+
+func (m interner) intern(b []byte) string {
+	if s, ok := m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(m) < maxInterned {
+		m[s] = s
+	}
+	return s
 }
