@@ -5,20 +5,29 @@ package diskscan
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 )
 
 // Holding returns the paths, relative to dir, of the files under dir whose
-// bytes contain s.
+// bytes contain s. A file that goes away while it runs (the node is live:
+// Pebble replaces its manifest markers, raft removes old snapshots) is
+// skipped: it no longer holds anything.
 func Holding(dir, s string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p != dir {
+			return nil
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
