@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,5 +223,52 @@ func TestApplyClicksSeesItsOwnWrites(t *testing.T) {
 				t.Errorf("total of c = %d, %v", n, err)
 			}
 		})
+	}
+}
+
+// A long apply yields the processor every applyYield links, so that on a
+// node with few processors other goroutines (redirects) run during it, not
+// only when the scheduler preempts it after 10 ms. With one processor, a
+// goroutine that counts and yields in a loop runs once per yield of the
+// apply; without the yields it would run once per preemption, a handful of
+// times at most.
+func TestApplyClicksYieldsTheProcessor(t *testing.T) {
+	const n = 1000
+	codes := make([]string, n)
+	links := make([]LinkClicks, n)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("c%04d", i)
+		links[i] = LinkClicks{Code: codes[i], Minutes: []ClickBucket{{T: 29_000_000, N: 1}},
+			Days: []DayClicks{{Day: 29_000_000 * MinuteMs / DayMs, Humans: 1}}}
+	}
+	s := storeWithLinks(t, codes...)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var ran atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				ran.Add(1)
+				runtime.Gosched()
+			}
+		}
+	}()
+	runtime.Gosched() // let it start
+	before := ran.Load()
+	txn := s.Begin()
+	if err := txn.ApplyClicks(links, 29_000_000*MinuteMs, Retention{}, LayoutRecord, nil); err != nil {
+		t.Fatal(err)
+	}
+	during := ran.Load() - before
+	txn.Abort()
+	close(stop)
+	<-done
+	if during < n/100 {
+		t.Fatalf("another goroutine ran %d times during an apply of %d links, want at least %d (a yield every 100 links or more often)", during, n, n/100)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -324,7 +325,9 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 	}
 	profiles := map[string]uint64{}
 	var key []byte
+	var y yielder
 	err := each(func(b []byte) {
+		y.tick()
 		v, err := viewRecord(b)
 		if err != nil {
 			c.log.Warn("skipping unreadable click record")
@@ -348,6 +351,7 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 	}
 	orphans := map[store.OrphanCount]uint64{}
 	for k, n := range profiles {
+		y.tick()
 		v := view{kind: k[8], class: k[9], strs: []byte(k[10:])}
 		f, _ := v.fields()
 		day := int64(binary.BigEndian.Uint64([]byte(k[:8])))
@@ -359,6 +363,7 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 	}
 	cmd := &fsm.Clicks{Now: time.Now().UnixMilli(), Retention: c.retention}
 	for _, code := range slices.Sorted(maps.Keys(links)) {
+		y.tick()
 		cmd.Links = append(cmd.Links, links[code].delta(code))
 	}
 	for o, n := range orphans {
@@ -369,6 +374,22 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Host, b.Host))
 	})
 	return cmd, nil
+}
+
+// yielder yields the processor every foldYield steps of a fold (a few
+// hundred microseconds of work): a segment's fold is up to a second of CPU
+// in one goroutine, and redirects that became runnable meanwhile waited
+// for a processor until the scheduler preempted it after 10 ms (see
+// store's applyYield; the pacer's rests are per 1,024 records, too far
+// apart for this).
+type yielder struct{ n int }
+
+const foldYield = 256
+
+func (y *yielder) tick() {
+	if y.n++; y.n%foldYield == 0 {
+		runtime.Gosched()
+	}
 }
 
 // addBucket counts one click in minute t of bs, kept sorted by minute.
