@@ -148,18 +148,28 @@ type DayCounts struct{ Humans, Bots, Previews, Scans uint64 }
 func marshalDayCounts(c DayCounts) []byte {
 	e := encoder{}
 	e.u8(recordV1)
-	e.uv(c.Humans)
-	e.uv(c.Bots)
-	e.uv(c.Previews)
-	e.uv(c.Scans)
+	e.dayCounts(c)
 	return e.b
 }
 
 func unmarshalDayCounts(b []byte) (DayCounts, error) {
 	d := decoder{b: b}
 	d.version(recordV1)
-	c := DayCounts{Humans: d.uv(), Bots: d.uv(), Previews: d.uv(), Scans: d.uv()}
+	c := d.dayCounts()
 	return c, d.err
+}
+
+// dayCounts writes the four counts of a day, in the order every layout
+// that holds them uses (the D record, DayAgg, the packed click deltas).
+func (e *encoder) dayCounts(c DayCounts) {
+	e.uv(c.Humans)
+	e.uv(c.Bots)
+	e.uv(c.Previews)
+	e.uv(c.Scans)
+}
+
+func (d *decoder) dayCounts() DayCounts {
+	return DayCounts{Humans: d.uv(), Bots: d.uv(), Previews: d.uv(), Scans: d.uv()}
 }
 
 // Clicks returns a link's total clicks.

@@ -53,10 +53,7 @@ func MarshalClickDeltas(links []LinkClicks, orphans []OrphanCount) []byte {
 		for j := range l.Days {
 			d := &l.Days[j]
 			e.iv(d.Day)
-			e.uv(d.Humans)
-			e.uv(d.Bots)
-			e.uv(d.Previews)
-			e.uv(d.Scans)
+			e.dayCounts(DayCounts{Humans: d.Humans, Bots: d.Bots, Previews: d.Previews, Scans: d.Scans})
 			e.uv(uint64(len(d.Dims)))
 			for _, x := range d.Dims {
 				e.u8(x.Dim)
@@ -105,7 +102,8 @@ func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 		for j := range l.Days {
 			day := &l.Days[j]
 			day.Day = d.iv()
-			day.Humans, day.Bots, day.Previews, day.Scans = d.uv(), d.uv(), d.uv(), d.uv()
+			c := d.dayCounts()
+			day.Humans, day.Bots, day.Previews, day.Scans = c.Humans, c.Bots, c.Previews, c.Scans
 			if n := d.count(); n > 0 {
 				day.Dims = make([]DimCount, n)
 			}

@@ -45,10 +45,7 @@ func marshalDayAgg(a *DayAgg) []byte {
 	}
 	e := encoder{b: make([]byte, 0, n)}
 	e.u8(recordV1)
-	e.uv(a.Humans)
-	e.uv(a.Bots)
-	e.uv(a.Previews)
-	e.uv(a.Scans)
+	e.dayCounts(a.DayCounts)
 	e.uv(uint64(len(a.Dims)))
 	for _, d := range a.Dims {
 		e.u8(d.Dim)
@@ -65,7 +62,7 @@ func marshalDayAgg(a *DayAgg) []byte {
 func unmarshalDayAgg(b []byte) (*DayAgg, error) {
 	d := decoder{b: b}
 	d.version(recordV1)
-	a := &DayAgg{DayCounts: DayCounts{Humans: d.uv(), Bots: d.uv(), Previews: d.uv(), Scans: d.uv()}}
+	a := &DayAgg{DayCounts: d.dayCounts()}
 	if n := d.uv(); n > 0 && n <= 255 {
 		a.Dims = make([]DimValues, n)
 		for i := range a.Dims {
