@@ -156,8 +156,8 @@ func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, layout Day
 // waits of 21 ms, nearly all of it this goroutine running; yielding every
 // 32 links still left stretches of 3–6 ms. Yielding puts the apply behind
 // the redirects; it holds no lock they need. Open loop, 20,000/s, Zipf over
-// 100,000 codes, p99: 16.8 and 17.3 ms without, 7.9 and 8.4 ms with 8 (and
-// the fold's yields, node/clicks), CPU per redirect unchanged.
+// 100,000 codes, p99: 16.8 and 17.3 ms without, 7.9–11.9 ms in four runs
+// with 8 (and the fold's yields, node/clicks), CPU per redirect unchanged.
 const applyYield = 8
 
 // AddLinkClicks is AddClicks for one link.
