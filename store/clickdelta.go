@@ -73,22 +73,23 @@ func MarshalClickDeltas(links []LinkClicks, orphans []OrphanCount) []byte {
 }
 
 // UnmarshalClickDeltas reads what MarshalClickDeltas wrote. Every count is
-// checked against the bytes left (each element takes at least one), so a
-// damaged entry cannot make it allocate more than the entry's size allows.
+// checked against the bytes left (each element takes at least as many as
+// its fields' smallest encoding), so a damaged entry cannot make it
+// allocate more than a small multiple of its size.
 func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 	d := decoder{b: b, exact: true}
 	if v := d.version(recordV1); d.err != nil || v != recordV1 {
 		return nil, nil, cmp.Or(d.err, ErrCorrupt)
 	}
 	var links []LinkClicks
-	if n := d.count(); n > 0 {
+	if n := d.count(3); n > 0 { // code, minutes and days: a byte each at least
 		links = make([]LinkClicks, n)
 	}
 	keys := interner{}
 	for i := range links {
 		l := &links[i]
 		l.Code = d.str()
-		if n := d.count(); n > 0 {
+		if n := d.count(2); n > 0 {
 			l.Minutes = make([]ClickBucket, n)
 			var prev int64
 			for j := range l.Minutes {
@@ -96,7 +97,7 @@ func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 				l.Minutes[j] = ClickBucket{T: prev, N: d.uv()}
 			}
 		}
-		if n := d.count(); n > 0 {
+		if n := d.count(7); n > 0 { // day, four counts, dims, visitors
 			l.Days = make([]DayClicks, n)
 		}
 		for j := range l.Days {
@@ -104,7 +105,7 @@ func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 			day.Day = d.iv()
 			c := d.dayCounts()
 			day.Humans, day.Bots, day.Previews, day.Scans = c.Humans, c.Bots, c.Previews, c.Scans
-			if n := d.count(); n > 0 {
+			if n := d.count(3); n > 0 {
 				day.Dims = make([]DimCount, n)
 			}
 			for k := range day.Dims {
@@ -119,7 +120,7 @@ func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 		}
 	}
 	var orphans []OrphanCount
-	if n := d.count(); n > 0 {
+	if n := d.count(3); n > 0 {
 		orphans = make([]OrphanCount, n)
 	}
 	for i := range orphans {
@@ -135,10 +136,10 @@ func UnmarshalClickDeltas(b []byte) ([]LinkClicks, []OrphanCount, error) {
 }
 
 // count reads a list's length, failing when the bytes left could not hold
-// that many elements of at least one byte each.
-func (d *decoder) count() int {
+// that many elements of at least size bytes each.
+func (d *decoder) count(size int) int {
 	n := d.uv()
-	if n > uint64(len(d.b)) {
+	if n > uint64(len(d.b)/size) {
 		d.fail()
 		return 0
 	}
