@@ -41,6 +41,7 @@
 #          release without the bulk API)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/nginx302.sh
 DUR=${DUR:-10s}
 WARM=${WARM:-3s}
 CONNS=${CONNS:-64}
@@ -96,23 +97,7 @@ start_linkd
 [ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$PORT/z0000000)" = "302 $DEST" ]
 stop_linkd
 
-cat >"$OUT/nginx.conf" <<CONF
-worker_processes 1;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { return 302 '$DEST'; }
-  }
-}
-CONF
-taskset -c 0 nginx -c "$OUT/nginx.conf" -p "$OUT"
-for _ in $(seq 50); do [ -s "$OUT/nginx.pid" ] && break; sleep 0.1; done
-NGINX_WORKER=$(pgrep -P "$(cat "$OUT/nginx.pid")" | head -1)
-[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$NGINX_PORT/z0000000)" = "302 $DEST" ]
+NGINX_WORKER=$(nginx302_start "$OUT" "$NGINX_PORT" "$DEST")
 
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

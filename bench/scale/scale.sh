@@ -29,6 +29,7 @@
 #        N=1000000 RATE=2000 DIR=/var/tmp/scale bench/scale/scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/nginx302.sh
 for tool in nginx taskset curl go; do
   command -v "$tool" >/dev/null || { echo "scale: $tool is missing (apt-get install -y nginx)" >&2; exit 1; }
 done
@@ -189,16 +190,8 @@ echo
 echo "| server, workload | loadgen | server CPU µs/redirect |"
 echo "|---|---|---|"
 both_workloads "linkd --analytics=false" $PORT "$(cat "$DIR/linkd.pid")"
-cat >"$DIR/nginx.conf" <<CONF
-worker_processes 1;
-pid $DIR/nginx.pid;
-error_log $DIR/nginx-error.log warn;
-events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:$NGINX_PORT; location / { return 302 'https://example.com/'; } } }
-CONF
-taskset -c 0 nginx -c "$DIR/nginx.conf" -p "$DIR"
-for _ in $(seq 50); do [ -s "$DIR/nginx.pid" ] && break; sleep 0.1; done
-both_workloads "nginx return 302" $NGINX_PORT "$(pgrep -P "$(cat "$DIR/nginx.pid")" | head -1)"
+NGINX_WORKER=$(nginx302_start "$DIR" "$NGINX_PORT" https://example.com/)
+both_workloads "nginx return 302" $NGINX_PORT "$NGINX_WORKER"
 stop_pid "$DIR/nginx.pid"
 echo
 # A raft snapshot of the whole state, then a fresh node joining: restart n1
