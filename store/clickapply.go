@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"runtime"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/linkd/linkd/internal/yield"
 )
 
 // Applying click deltas. Two rules keep the cost of a segment linear in its
@@ -129,10 +130,9 @@ func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, layout Day
 		return err
 	}
 	defer func() { err = errors.Join(err, rd.close()) }()
+	y := yield.Every{N: applyYield}
 	for i := range links {
-		if i%applyYield == applyYield-1 {
-			runtime.Gosched()
-		}
+		y.Tick()
 		l, err := t.addLinkClicks(&links[i], p, rd, layout)
 		if err != nil {
 			return err
@@ -147,12 +147,12 @@ func (t *Txn) ApplyClicks(links []LinkClicks, now int64, r Retention, layout Day
 }
 
 // applyYield is how many links an apply takes before it yields the
-// processor (a few hundred microseconds of work on a shared core). A part
-// of a thousand links is ~20 ms of CPU in raft's apply goroutine, and the
-// Go scheduler only preempts after 10 ms: with the node's two processors
-// on one core and the other one busy (the collector's mark worker, the
-// compactor), redirects that became runnable waited for a processor
-// behind the apply. A runtime trace at 20,000 Zipf redirects/s showed
+// processor (package yield; a few hundred microseconds of work on a
+// shared core). A part of a thousand links is ~20 ms of CPU in raft's
+// apply goroutine, and the Go scheduler only preempts after 10 ms: with
+// the node's two processors on one core and the other one busy (the
+// collector's mark worker, the compactor), redirects that became runnable
+// waited for a processor behind the apply. A runtime trace at 20,000 Zipf redirects/s showed
 // waits of 21 ms, nearly all of it this goroutine running; yielding every
 // 32 links still left stretches of 3–6 ms. Yielding puts the apply behind
 // the redirects; it holds no lock they need. Open loop, 20,000/s, Zipf over

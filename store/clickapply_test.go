@@ -3,13 +3,13 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/linkd/linkd/internal/yield/yieldtest"
 )
 
 func storeWithLinks(t *testing.T, codes ...string) *Store {
@@ -230,8 +230,7 @@ func TestApplyClicksSeesItsOwnWrites(t *testing.T) {
 // node with few processors other goroutines (redirects) run during it, not
 // only when the scheduler preempts it after 10 ms. With one processor, a
 // goroutine that counts and yields in a loop runs once per yield of the
-// apply; without the yields it would run once per preemption, a handful of
-// times at most.
+// apply; without the yields it would not run at all.
 func TestApplyClicksYieldsTheProcessor(t *testing.T) {
 	const n = 1000
 	codes := make([]string, n)
@@ -242,32 +241,15 @@ func TestApplyClicksYieldsTheProcessor(t *testing.T) {
 			Days: []DayClicks{{Day: 29_000_000 * MinuteMs / DayMs, Humans: 1}}}
 	}
 	s := storeWithLinks(t, codes...)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	var ran atomic.Int64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				ran.Add(1)
-				runtime.Gosched()
-			}
-		}
-	}()
-	runtime.Gosched() // let it start
-	before := ran.Load()
 	txn := s.Begin()
-	if err := txn.ApplyClicks(links, 29_000_000*MinuteMs, Retention{}, LayoutRecord, nil); err != nil {
+	defer txn.Abort()
+	var err error
+	during := yieldtest.Turns(func() {
+		err = txn.ApplyClicks(links, 29_000_000*MinuteMs, Retention{}, LayoutRecord, nil)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	during := ran.Load() - before
-	txn.Abort()
-	close(stop)
-	<-done
 	if during < n/100 {
 		t.Fatalf("another goroutine ran %d times during an apply of %d links, want at least %d (a yield every 100 links or more often)", during, n, n/100)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/linkd/linkd/fsm"
 	"github.com/linkd/linkd/internal/propose"
+	"github.com/linkd/linkd/internal/yield"
 	"github.com/linkd/linkd/store"
 )
 
@@ -325,9 +325,9 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 	}
 	profiles := map[string]uint64{}
 	var key []byte
-	var y yielder
+	y := yield.Every{N: foldYield}
 	err := each(func(b []byte) {
-		y.tick()
+		y.Tick()
 		v, err := viewRecord(b)
 		if err != nil {
 			c.log.Warn("skipping unreadable click record")
@@ -351,7 +351,7 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 	}
 	orphans := map[store.OrphanCount]uint64{}
 	for k, n := range profiles {
-		y.tick()
+		y.Tick()
 		v := view{kind: k[8], class: k[9], strs: []byte(k[10:])}
 		f, _ := v.fields()
 		day := int64(binary.BigEndian.Uint64([]byte(k[:8])))
@@ -363,7 +363,7 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 	}
 	cmd := &fsm.Clicks{Now: time.Now().UnixMilli(), Retention: c.retention}
 	for _, code := range slices.Sorted(maps.Keys(links)) {
-		y.tick()
+		y.Tick()
 		cmd.Links = append(cmd.Links, links[code].delta(code))
 	}
 	for o, n := range orphans {
@@ -376,21 +376,13 @@ func (c *Compactor) foldRecords(each func(fn func([]byte)) error) (*fsm.Clicks, 
 	return cmd, nil
 }
 
-// yielder yields the processor every foldYield steps of a fold (a few
-// hundred microseconds of work): a segment's fold is up to a second of CPU
-// in one goroutine, and redirects that became runnable meanwhile waited
-// for a processor until the scheduler preempted it after 10 ms (see
-// store's applyYield; the pacer's rests are per 1,024 records, too far
-// apart for this).
-type yielder struct{ n int }
-
+// foldYield is how many steps of a fold (records, profiles, links: a few
+// hundred microseconds of work) run between yields of the processor
+// (package yield): a segment's fold is up to a second of CPU in one
+// goroutine, and redirects that became runnable meanwhile waited until
+// the scheduler preempted it after 10 ms. The pacer's rests, every 1,024
+// records, are too far apart for this.
 const foldYield = 256
-
-func (y *yielder) tick() {
-	if y.n++; y.n%foldYield == 0 {
-		runtime.Gosched()
-	}
-}
 
 // addBucket counts one click in minute t of bs, kept sorted by minute.
 func addBucket(bs []store.ClickBucket, t int64) []store.ClickBucket {
