@@ -22,6 +22,12 @@ type boltLog struct {
 	path string
 	mu   sync.RWMutex
 	db   *raftboltdb.BoltStore // nil only if a Compact could not reopen the file
+	// sizes follows what the file holds (logsizes.go), for the log's
+	// byte budget (logbudget.go).
+	sizes logSizes
+	// watch, unless nil, is told the log's bytes after every write. Set
+	// before raft starts.
+	watch func(total int64)
 }
 
 var errBoltClosed = errors.New("node: raft log store is not open")
@@ -31,11 +37,16 @@ func boltOptions(path string) raftboltdb.Options {
 }
 
 func openBoltLog(path string) (*boltLog, error) {
+	b := &boltLog{path: path}
+	if err := b.sizes.seed(path); err != nil {
+		return nil, err
+	}
 	db, err := raftboltdb.New(boltOptions(path))
 	if err != nil {
 		return nil, err
 	}
-	return &boltLog{path: path, db: db}, nil
+	b.db = db
+	return b, nil
 }
 
 // with runs fn on the open store under the read lock.
@@ -63,15 +74,27 @@ func (b *boltLog) GetLog(index uint64, l *raft.Log) error {
 }
 
 func (b *boltLog) StoreLog(l *raft.Log) error {
-	return b.with(func(db *raftboltdb.BoltStore) error { return db.StoreLog(l) })
+	return b.StoreLogs([]*raft.Log{l})
 }
 
 func (b *boltLog) StoreLogs(logs []*raft.Log) error {
-	return b.with(func(db *raftboltdb.BoltStore) error { return db.StoreLogs(logs) })
+	err := b.with(func(db *raftboltdb.BoltStore) error { return db.StoreLogs(logs) })
+	if err == nil {
+		b.sizes.stored(logs...)
+		if b.watch != nil {
+			total, _ := b.sizes.bytes(^uint64(0))
+			b.watch(total)
+		}
+	}
+	return err
 }
 
 func (b *boltLog) DeleteRange(lo, hi uint64) error {
-	return b.with(func(db *raftboltdb.BoltStore) error { return db.DeleteRange(lo, hi) })
+	err := b.with(func(db *raftboltdb.BoltStore) error { return db.DeleteRange(lo, hi) })
+	if err == nil {
+		b.sizes.deleted(lo, hi)
+	}
+	return err
 }
 
 func (b *boltLog) Set(k, v []byte) error {

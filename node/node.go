@@ -154,8 +154,13 @@ type Config struct {
 	SnapshotThreshold  uint64
 	SnapshotInterval   time.Duration
 	TrailingLogs       uint64
-	HotSetBytes        int
-	Logger             *slog.Logger
+	// RaftLogBytes is the raft log's byte budget (logbudget.go): a node
+	// snapshots once the entries since its last snapshot take half of it
+	// and keeps trailing entries worth at most a quarter. 0 means
+	// DefaultRaftLogBytes; negative, entry counts alone.
+	RaftLogBytes int64
+	HotSetBytes  int
+	Logger       *slog.Logger
 	// GroupCommit lets concurrent proposals share one raft entry
 	// (fsm.Group). A node of an earlier release cannot apply a group entry
 	// (it stops), so turn it on only once every node runs this release;
@@ -189,6 +194,9 @@ func (c *Config) setDefaults() {
 	if c.TrailingLogs == 0 {
 		c.TrailingLogs = def.TrailingLogs
 	}
+	if c.RaftLogBytes == 0 {
+		c.RaftLogBytes = DefaultRaftLogBytes
+	}
 }
 
 // Node is one running linkd node.
@@ -217,6 +225,7 @@ type Node struct {
 	kick            chan struct{} // wakes the leadership goroutine (watchLeadership)
 
 	batcher *propose.Batcher // group commit (group.go)
+	budget  *logBudget       // nil: no byte budget for the raft log
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -230,6 +239,9 @@ func Open(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderCh: make(chan struct{}), kick: make(chan struct{}, 1),
 		scrub: newScrubber(cfg.DataDir)}
 	n.batcher = n.newBatcher()
+	if cfg.RaftLogBytes > 0 {
+		n.budget = newLogBudget(cfg.RaftLogBytes)
+	}
 	owed := n.scrub.pending() // before raft may apply an erase and write the marker
 	if err := n.open(); err != nil {
 		n.closeAll()
@@ -241,6 +253,10 @@ func Open(cfg Config) (*Node, error) {
 	n.watchLeadership()
 	n.wg.Add(1)
 	go n.runScrubs()
+	if n.budget != nil {
+		n.wg.Add(1)
+		go n.runLogBudget()
+	}
 	if owed {
 		n.log.Info("an erasure scrub is owed from before this start")
 		n.scrub.request()
@@ -264,6 +280,9 @@ func (n *Node) open() error {
 	n.bolt, err = openBoltLog(filepath.Join(n.cfg.DataDir, "raft", "raft.db"))
 	if err != nil {
 		return fmt.Errorf("node: open raft log (is another linkd using %s?): %w", n.cfg.DataDir, err)
+	}
+	if n.budget != nil {
+		n.bolt.watch = n.budget.grew
 	}
 	logs, err := raft.NewLogCache(logCacheSize, n.bolt)
 	if err != nil {

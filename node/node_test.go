@@ -16,9 +16,17 @@ import (
 
 func open(t *testing.T, id, dir, addr string, bootstrap bool) *node.Node {
 	t.Helper()
-	n, err := node.Open(node.Config{NodeID: id, DataDir: dir, RaftAddr: addr, Bootstrap: bootstrap, GroupCommit: true,
-		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return openWith(t, node.Config{NodeID: id, DataDir: dir, RaftAddr: addr, Bootstrap: bootstrap})
+}
+
+// openWith opens a node of cfg with group commit, short raft timeouts and
+// no log output, closed when the test ends.
+func openWith(t *testing.T, cfg node.Config) *node.Node {
+	t.Helper()
+	cfg.GroupCommit = true
+	cfg.HeartbeatTimeout, cfg.ElectionTimeout = 300*time.Millisecond, 300*time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := node.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -175,14 +175,8 @@ func (n *Node) scrubOnce(ctx context.Context) error {
 	// applied index: Applied reads the entries after it (no-ops and
 	// barriers) to decide readiness.
 	upto := min(list[0].Index, n.fsm.Applied(), through)
-	first, err := n.logs.FirstIndex()
-	if err != nil {
+	if err := n.truncateLog(upto); err != nil {
 		return err
-	}
-	if first != 0 && first <= upto {
-		if err := n.logs.DeleteRange(first, upto); err != nil {
-			return fmt.Errorf("truncate raft log: %w", err)
-		}
 	}
 	t := time.Now()
 	before, after, err := n.bolt.Compact()

@@ -41,7 +41,7 @@ type serveFlags struct {
 	publicURL, adminToken, logLevel, logFormat, join                  string
 	redirectMaxAge, snapshotInterval, heartbeat, maxStaleness         time.Duration
 	snapshotThreshold, trailingLogs                                   uint64
-	hotSetBytes, bootstrapExpect, memoryLimitMiB                      int
+	hotSetBytes, bootstrapExpect, memoryLimitMiB, raftLogMiB          int
 	nonVoter, analytics, honorDNT, dayRecords                         bool
 	analyticsLag, keepMinutes, keepHours, drain                       time.Duration
 	trustedProxies, clientIPHeader, registration, profileHost         string
@@ -96,6 +96,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 8192, "raft log entries between snapshots")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 2*time.Minute, "how often to check whether to snapshot")
 	fs.Uint64Var(&f.trailingLogs, "raft-trailing-logs", 10240, "raft log entries kept after a snapshot, so slow followers catch up without one")
+	fs.IntVar(&f.raftLogMiB, "raft-log-mib", node.DefaultRaftLogBytes>>20, "the raft log's byte budget in MiB: a node snapshots once the entries since its last snapshot take half of it, and keeps trailing entries worth at most a quarter (bulk batches make entry counts meaningless); -1: entry counts alone")
 	fs.DurationVar(&f.heartbeat, "raft-heartbeat", time.Second, "raft heartbeat and election timeout")
 	fs.DurationVar(&f.maxStaleness, "max-staleness", cluster.DefaultMaxStaleness, "a follower without leader contact for longer reports not ready")
 	fs.IntVar(&f.hotSetBytes, "hotset-bytes", store.DefaultHotSetBytes, "memory for the redirect hot set")
@@ -262,7 +263,7 @@ func serve(args []string, stderr io.Writer) error {
 			Bootstrap: len(join) == 0, AdminToken: f.adminToken, OnInit: announceToken(stderr, public),
 			HeartbeatTimeout: f.heartbeat, ElectionTimeout: f.heartbeat,
 			SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, TrailingLogs: f.trailingLogs,
-			HotSetBytes: f.hotSetBytes, GroupCommit: f.groupCommit,
+			RaftLogBytes: int64(f.raftLogMiB) << 20, HotSetBytes: f.hotSetBytes, GroupCommit: f.groupCommit,
 		},
 		Mux: mux,
 		Cluster: cluster.Config{

@@ -151,7 +151,7 @@ func Start(cfg Config) (*Node, error) {
 		Purgers: ob.Purgers, Policy: ob.Webhooks, Window: ob.Window, Backoff: ob.Backoff, MaxBackoff: ob.MaxBackoff,
 		PurgeRepeat: ob.PurgeRepeat,
 		Logger:      cfg.Logger})
-	h.Webhooks, h.Collectors = ob.Webhooks, slices.Concat(w.Outbox.Metrics.Collectors, scrubCollectors(n))
+	h.Webhooks, h.Collectors = ob.Webhooks, slices.Concat(w.Outbox.Metrics.Collectors, scrubCollectors(n), raftLogCollectors(n))
 	if w.HTTP, err = httpd.New(h); err != nil {
 		w.close()
 		return nil, err
@@ -255,5 +255,24 @@ func scrubCollectors(n *node.Node) []prometheus.Collector {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkd_erasure_scrub_last_seconds",
 			Help: "How long this node's last erasure scrub took."},
 			func() float64 { return n.ScrubStats().Last.Seconds() }),
+	}
+}
+
+// raftLogCollectors exports what the node's raft log holds against its
+// byte budget (node/logbudget.go).
+func raftLogCollectors(n *node.Node) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkd_raft_log_bytes",
+			Help: "Bytes of the raft log entries this node's raft.db holds."},
+			func() float64 { return float64(n.LogStats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkd_raft_log_entries",
+			Help: "Raft log entries this node's raft.db holds."},
+			func() float64 { return float64(n.LogStats().Entries) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkd_raft_log_budget_bytes",
+			Help: "The raft log's byte budget (--raft-log-mib; 0: none)."},
+			func() float64 { return float64(n.LogStats().BudgetBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkd_raft_log_budget_snapshots_total",
+			Help: "Snapshots this node took because its raft log reached half its byte budget."},
+			func() float64 { return float64(n.LogStats().BudgetSnapshots) }),
 	}
 }
