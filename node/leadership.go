@@ -40,10 +40,7 @@ func (n *Node) watchLeadership() {
 				return
 			case <-obsCh:
 				n.leaderChanged()
-				select {
-				case kick <- struct{}{}:
-				default:
-				}
+				wake(kick)
 			}
 		}
 	}()
@@ -67,12 +64,7 @@ func (n *Node) watchLeadership() {
 
 // kickLeadership makes the leadership goroutine look again (the fsm
 // halted: a halted leader hands over). It never blocks.
-func (n *Node) kickLeadership() {
-	select {
-	case n.kick <- struct{}{}:
-	default:
-	}
-}
+func (n *Node) kickLeadership() { wake(n.kick) }
 
 // LeaderChanged returns a channel that is closed at the next change of
 // leader or raft state. Take it before an attempt, wait on it after a

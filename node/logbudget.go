@@ -53,35 +53,14 @@ func newLogBudget(limit int64) *logBudget {
 // grew is boltLog's hook after every write.
 func (b *logBudget) grew(total int64) {
 	if total >= b.next.Load() {
-		select {
-		case b.kick <- struct{}{}:
-		default:
-		}
+		wake(b.kick)
 	}
 }
 
 // runLogBudget is the budget's goroutine.
 func (n *Node) runLogBudget() {
 	defer n.wg.Done()
-	b := n.budget
-	for {
-		select {
-		case <-b.kick:
-		case <-n.stop:
-			return
-		}
-		if err := n.keepLogInBudget(); err != nil {
-			n.log.Warn("could not keep the raft log within its budget; trying again", "err", err, "in", logBudgetRetry)
-			t := time.NewTimer(logBudgetRetry)
-			select {
-			case <-t.C:
-			case <-n.stop:
-				t.Stop()
-				return
-			}
-			b.grew(b.next.Load())
-		}
-	}
+	n.runOnKick(n.budget.kick, logBudgetRetry, "keeping the raft log within its budget", n.keepLogInBudget)
 }
 
 func (n *Node) keepLogInBudget() error {

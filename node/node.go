@@ -512,6 +512,46 @@ func (n *Node) Close() error {
 	return err
 }
 
+// runOnKick runs work each time kick fires, until the node stops. A run
+// that fails while the node is not stopping is logged and, after retry,
+// run again (a kick meanwhile is covered by it).
+func (n *Node) runOnKick(kick chan struct{}, retry time.Duration, what string, work func() error) {
+	for {
+		select {
+		case <-kick:
+		case <-n.stop:
+			return
+		}
+		err := work()
+		if err == nil {
+			continue
+		}
+		select {
+		case <-n.stop:
+			return
+		default:
+		}
+		n.log.Warn(what+" failed; trying again", "err", err, "in", retry)
+		t := time.NewTimer(retry)
+		select {
+		case <-t.C:
+		case <-n.stop:
+			t.Stop()
+			return
+		}
+		wake(kick)
+	}
+}
+
+// wake makes a pending signal on c (capacity one): the goroutine that
+// waits on it runs once more, however many wake it meanwhile.
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
 func (n *Node) closeAll() error {
 	var errs []error
 	if n.raft != nil {

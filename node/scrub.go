@@ -73,12 +73,7 @@ func (s *scrubber) pending() bool {
 }
 
 // request wakes the scrub goroutine; a pending wake covers this one.
-func (s *scrubber) request() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+func (s *scrubber) request() { wake(s.kick) }
 
 // markErase records (durably) that a scrub is owed and wakes the scrubber.
 // It runs on the fsm's goroutine, before the erasing batch is written.
@@ -120,28 +115,13 @@ func (n *Node) runScrubs() {
 	defer cancel()
 	go func() { <-n.stop; cancel() }()
 	s := n.scrub
-	for {
-		select {
-		case <-s.kick:
-		case <-n.stop:
-			return
-		}
-		if err := n.scrubOnce(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
+	n.runOnKick(s.kick, scrubRetry, "erasure scrub", func() error {
+		err := n.scrubOnce(ctx)
+		if err != nil && ctx.Err() == nil {
 			s.failures.Add(1)
-			n.log.Warn("erasure scrub failed; trying again", "err", err, "in", scrubRetry)
-			t := time.NewTimer(scrubRetry)
-			select {
-			case <-t.C:
-			case <-n.stop:
-				t.Stop()
-				return
-			}
-			s.request()
 		}
-	}
+		return err
+	})
 }
 
 func (n *Node) scrubOnce(ctx context.Context) error {
