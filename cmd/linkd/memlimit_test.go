@@ -38,3 +38,18 @@ func TestApplyMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+// GOGC is 50 unless the environment sets it.
+func TestApplyGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	t.Setenv("GOGC", "")
+	if got := applyGCPercent(); got != gcPercent || debug.SetGCPercent(100) != gcPercent {
+		t.Fatalf("GOGC unset: applyGCPercent %d, want %d in effect", got, gcPercent)
+	}
+	t.Setenv("GOGC", "80")
+	debug.SetGCPercent(80) // what the runtime read from the environment at start
+	if got := applyGCPercent(); got != 80 || debug.SetGCPercent(100) != 80 {
+		t.Fatalf("GOGC=80: applyGCPercent %d, want the environment's 80 left in effect", got)
+	}
+}

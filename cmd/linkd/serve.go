@@ -196,6 +196,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	applyMemoryLimit(f.memoryLimitMiB, f.hotSetBytes, log)
+	applyGCPercent()
 	applyMinProcs(log)
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
